@@ -1,0 +1,74 @@
+package org.vmoracle.model;
+
+import org.pcollections.IntTreePMap;
+import org.pcollections.TreePMap;
+
+/**
+ * The whole state of the model: an immutable value. Forking a process copies nothing but the
+ * references of persistent maps, so states share structure freely.
+ *
+ * @param processes live pid to the id of its address space (clones share one, PROC-4)
+ * @param spaces address-space id to its regions, by start address
+ * @param objects object id to object; id 0 is the shared page
+ * @param files file name to object id (files are never removed, FILE-10)
+ * @param segments shared-memory key to object id (removed by shmrm, SHM-3)
+ * @param nextId the next free object or address-space id
+ * @param sweepAt the object count at which unreachable objects are next swept away
+ */
+public record State(
+    IntTreePMap<Integer> processes,
+    IntTreePMap<TreePMap<Long, Region>> spaces,
+    IntTreePMap<Obj> objects,
+    TreePMap<String, Integer> files,
+    TreePMap<Long, Integer> segments,
+    int nextId,
+    int sweepAt) {
+
+  /** The object id of the shared page, the same in every address space (BOOT-3). */
+  static final int SHARED_PAGE = 0;
+
+  State withProcesses(IntTreePMap<Integer> p) {
+    return new State(p, spaces, objects, files, segments, nextId, sweepAt);
+  }
+
+  State withSpaces(IntTreePMap<TreePMap<Long, Region>> sp) {
+    return new State(processes, sp, objects, files, segments, nextId, sweepAt);
+  }
+
+  State withSpace(int id, TreePMap<Long, Region> regions) {
+    return withSpaces(spaces.plus(id, regions));
+  }
+
+  State withObjects(IntTreePMap<Obj> o) {
+    return new State(processes, spaces, o, files, segments, nextId, sweepAt);
+  }
+
+  State withObject(int id, Obj o) {
+    return withObjects(objects.plus(id, o));
+  }
+
+  State withFiles(TreePMap<String, Integer> f) {
+    return new State(processes, spaces, objects, f, segments, nextId, sweepAt);
+  }
+
+  State withSegments(TreePMap<Long, Integer> s) {
+    return new State(processes, spaces, objects, files, s, nextId, sweepAt);
+  }
+
+  State withNextId(int n) {
+    return new State(processes, spaces, objects, files, segments, n, sweepAt);
+  }
+
+  State withSweepAt(int n) {
+    return new State(processes, spaces, objects, files, segments, nextId, n);
+  }
+
+  Obj obj(int id) {
+    return objects.get(id);
+  }
+
+  /** The regions of pid's address space; the pid must be alive. */
+  TreePMap<Long, Region> regionsOf(int pid) {
+    return spaces.get(processes.get(pid));
+  }
+}
