@@ -234,8 +234,7 @@ public final class Model {
       // UNMAP-1, UNMAP-3, UNMAP-6: holes are fine; wiring goes with the mapping.
       return Outcome.ok(
           sweep(
-              s.withSpace(
-                  spaceOf(op.pid()), removeRange(s.regionsOf(op.pid()), op.addr(), end))));
+              s.withSpace(spaceOf(op.pid()), removeRange(s.regionsOf(op.pid()), op.addr(), end))));
     }
 
     @Override
@@ -433,7 +432,8 @@ public final class Model {
         t = resizeFile(t, id, i + 1); // FILE-3
       }
       Obj f = t.obj(id);
-      return Outcome.ok(t.withObject(id, f.withPage(i, f.page(i).with(fileWord(op.offset()), op.value()))));
+      return Outcome.ok(
+          t.withObject(id, f.withPage(i, f.page(i).with(fileWord(op.offset()), op.value()))));
     }
 
     @Override

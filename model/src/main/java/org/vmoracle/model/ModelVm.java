@@ -7,9 +7,9 @@ import org.vmoracle.spec.VmSystem;
 
 /**
  * The model as a {@link VmSystem}: an imperative shell around {@link Model#step}. It is the one
- * class of the model with a mutable field, the current state (the architecture tests allow
- * exactly this); every state it holds is an immutable value. Not thread-safe: the model is the
- * sequential specification.
+ * class of the model with a mutable field, the current state (the architecture tests allow exactly
+ * this); every state it holds is an immutable value. Not thread-safe: the model is the sequential
+ * specification.
  */
 public final class ModelVm implements VmSystem {
   private State state;

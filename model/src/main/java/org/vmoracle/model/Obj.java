@@ -6,8 +6,8 @@ import org.pcollections.TreePMap;
  * A memory object: what mappings map. Every object is one of:
  *
  * <ul>
- *   <li>a <b>file</b> ({@code name} set): {@code size} pages; pages below {@code pristine} that were
- *       never stored to read their boot-file words (BOOT-1), other absent pages read zero;
+ *   <li>a <b>file</b> ({@code name} set): {@code size} pages; pages below {@code pristine} that
+ *       were never stored to read their boot-file words (BOOT-1), other absent pages read zero;
  *   <li>a <b>segment</b> ({@code key} &ge; 0): {@code size} pages, zero-filled (SHM-1);
  *   <li>a <b>shared anonymous</b> object: no size, zero-filled (MMAP-5);
  *   <li>the <b>shared page</b>: one page of its own words (BOOT-2);

@@ -9,8 +9,8 @@ import org.vmoracle.spec.Sharing;
  * One mapping of an address space: {@code pages} pages from {@code start}, showing pages {@code
  * pgoff…} of object {@code obj}. A shared mapping's object is the file, segment, shared anonymous
  * object or shared page itself; a private mapping's object is always its own private overlay
- * ({@link Obj.Kind#PRIVATE_OVERLAY}), which may be shared with a child by {@code share}
- * inheritance (INH-2).
+ * ({@link Obj.Kind#PRIVATE_OVERLAY}), which may be shared with a child by {@code share} inheritance
+ * (INH-2).
  */
 record Region(
     long start,

@@ -17,8 +17,8 @@ import org.vmoracle.spec.View;
 
 /**
  * The view of a model state (VIEW-1): what each process can observe, and the sizes of files and
- * keyed segments. Building it only reads the state; the mutable maps here are local buffers for
- * the spec's view records.
+ * keyed segments. Building it only reads the state; the mutable maps here are local buffers for the
+ * spec's view records.
  */
 final class Views {
   private Views() {}
@@ -53,7 +53,9 @@ final class Views {
     return new ProcessView(pid, maps, words);
   }
 
-  /** What a map line shows for {@code r} (VIEW-3): a private overlay shows what it reads through. */
+  /**
+   * What a map line shows for {@code r} (VIEW-3): a private overlay shows what it reads through.
+   */
   private static Mapping.Backing backing(State s, Region r) {
     Obj o = s.obj(r.obj());
     if (o.isOverlay()) {

@@ -81,8 +81,7 @@ public final class Boot {
   }
 
   private static final Segment STACK =
-      new Segment(
-          STACK_TOP - STACK_PAGES * PAGE_SIZE, STACK_PAGES, Prot.RW, Sharing.PRIVATE, ANON);
+      new Segment(STACK_TOP - STACK_PAGES * PAGE_SIZE, STACK_PAGES, Prot.RW, Sharing.PRIVATE, ANON);
 
   private static final Map<String, Image> IMAGES =
       Map.of(

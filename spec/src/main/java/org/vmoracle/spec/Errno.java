@@ -2,8 +2,8 @@ package org.vmoracle.spec;
 
 /**
  * Every way an operation can fail. The first group are errno values returned by system calls;
- * {@link #SEGV}, {@link #BUS} and {@link #OOM} are what a memory access ends in instead of a
- * value (a signal, or the OOM killer's verdict). SEMANTICS.md (ERR-*) says when each is given.
+ * {@link #SEGV}, {@link #BUS} and {@link #OOM} are what a memory access ends in instead of a value
+ * (a signal, or the OOM killer's verdict). SEMANTICS.md (ERR-*) says when each is given.
  */
 public enum Errno {
   /** Misaligned address, zero length, or an argument the operation cannot take (ERR-1). */

@@ -4,9 +4,9 @@ package org.vmoracle.spec;
  * One line of a process's map, as /proc/PID/maps shows it: {@code [start, end)}, protection,
  * private or shared, what backs it, its inheritance and whether it is wired (VIEW-1).
  *
- * @param backing what the range shows: {@code anon}, {@code file NAME PGOFF}, {@code shm KEY
- *     PGOFF} (page offset into the segment) or {@code sharedpage}; for a file or segment the page
- *     offset is that of {@code start}
+ * @param backing what the range shows: {@code anon}, {@code file NAME PGOFF}, {@code shm KEY PGOFF}
+ *     (page offset into the segment) or {@code sharedpage}; for a file or segment the page offset
+ *     is that of {@code start}
  */
 public record Mapping(
     long start,

@@ -79,7 +79,10 @@ public sealed interface Op {
 
   // ---------------------------------------------------------------- processes
 
-  /** {@code spawn P}: a new process with a fresh address space holding only the shared page (PROC-1). */
+  /**
+   * {@code spawn P}: a new process with a fresh address space holding only the shared page
+   * (PROC-1).
+   */
   record Spawn(int pid) implements Op {
     public Spawn {
       checkPid(pid);
@@ -101,7 +104,10 @@ public sealed interface Op {
     }
   }
 
-  /** {@code fork P C}: C gets a copy of P's address space, range by range by inheritance (FORK-*, INH-*). */
+  /**
+   * {@code fork P C}: C gets a copy of P's address space, range by range by inheritance (FORK-*,
+   * INH-*).
+   */
   record Fork(int parent, int child) implements Op {
     public Fork {
       checkPid(parent);
@@ -441,7 +447,9 @@ public sealed interface Op {
     }
   }
 
-  /** {@code fwrite NAME OFF VALUE}: pwrite of one word at byte offset OFF; grows the file (FILE-*). */
+  /**
+   * {@code fwrite NAME OFF VALUE}: pwrite of one word at byte offset OFF; grows the file (FILE-*).
+   */
   record Fwrite(String name, long offset, long value) implements Op {
     public Fwrite {
       Source.checkName(name);
@@ -534,7 +542,9 @@ public sealed interface Op {
 
   // ---------------------------------------------------------------- system
 
-  /** {@code pageout N}: evicts up to N unwired pages; nothing a process can read changes (SYS-1). */
+  /**
+   * {@code pageout N}: evicts up to N unwired pages; nothing a process can read changes (SYS-1).
+   */
   record Pageout(long count) implements Op {
     public Pageout {
       checkPages(count);
@@ -556,7 +566,10 @@ public sealed interface Op {
     }
   }
 
-  /** {@code collapse P ADDR}: collapses the backing chain under ADDR; nothing visible changes (SYS-2). */
+  /**
+   * {@code collapse P ADDR}: collapses the backing chain under ADDR; nothing visible changes
+   * (SYS-2).
+   */
   record Collapse(int pid, long addr) implements Op {
     public Collapse {
       checkPid(pid);

@@ -3,8 +3,8 @@ package org.vmoracle.spec;
 /**
  * The protection of a mapping, as the trace language spells it: {@code none r rw rx rwx}.
  *
- * <p>Write-only and write-execute protections do not exist on the hardware we describe (x86-64
- * has no write-only PTE), so they cannot be expressed (PROT-1).
+ * <p>Write-only and write-execute protections do not exist on the hardware we describe (x86-64 has
+ * no write-only PTE), so they cannot be expressed (PROT-1).
  */
 public enum Prot {
   NONE("none", false, false, false),

@@ -1,8 +1,8 @@
 package org.vmoracle.spec;
 
 /**
- * What one operation answered: a value (a word read, an address placed), {@code ok}, or a
- * failure. {@link #toString()} is the trace-language spelling used after {@code ->}.
+ * What one operation answered: a value (a word read, an address placed), {@code ok}, or a failure.
+ * {@link #toString()} is the trace-language spelling used after {@code ->}.
  */
 public sealed interface Result permits Result.Value, Result.Ok, Result.Failed {
 

@@ -5,9 +5,9 @@ import java.util.NavigableMap;
 import java.util.TreeMap;
 
 /**
- * Everything a user of the system can observe, and nothing more (VIEW-*): each live process's
- * view, the size in pages of every file, and of every shared-memory segment that still has a
- * key. Two systems are equivalent when their views are equal after every operation.
+ * Everything a user of the system can observe, and nothing more (VIEW-*): each live process's view,
+ * the size in pages of every file, and of every shared-memory segment that still has a key. Two
+ * systems are equivalent when their views are equal after every operation.
  *
  * <p>Views carry no implementation internals (object ids, frames, table addresses), so model and
  * implementation can be compared with {@link #equals}.

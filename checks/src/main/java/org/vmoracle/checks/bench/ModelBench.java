@@ -17,7 +17,8 @@ import org.vmoracle.spec.Result;
 public final class ModelBench {
 
   /** What one measurement found. */
-  public record Figures(int operations, int rounds, double medianOpsPerSecond, double bestOpsPerSecond) {
+  public record Figures(
+      int operations, int rounds, double medianOpsPerSecond, double bestOpsPerSecond) {
     @Override
     public String toString() {
       return String.format(

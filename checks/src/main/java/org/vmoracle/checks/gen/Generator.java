@@ -14,10 +14,10 @@ import org.vmoracle.spec.Sharing;
 import org.vmoracle.spec.Source;
 
 /**
- * A seeded, weighted, state-aware generator of operations: the same seed gives the same
- * operations for the same results. It learns from what the system answers ({@link #observe}):
- * which pids are alive, where mappings were placed, and aims most accesses and range operations
- * at them, with some at their edges and at unmapped addresses.
+ * A seeded, weighted, state-aware generator of operations: the same seed gives the same operations
+ * for the same results. It learns from what the system answers ({@link #observe}): which pids are
+ * alive, where mappings were placed, and aims most accesses and range operations at them, with some
+ * at their edges and at unmapped addresses.
  *
  * <p>Not thread-safe; one generator drives one sequential run.
  */
@@ -34,6 +34,7 @@ public final class Generator {
 
   private final SplittableRandom random;
   private final List<Integer> pids = new ArrayList<>();
+
   /** What each pid has mapped, as {start, pages}; clones share one list, as they share a map. */
   private final Map<Integer, List<long[]>> mapped = new HashMap<>();
 
@@ -188,7 +189,9 @@ public final class Generator {
   /** A page-aligned range, mostly inside or across a remembered mapping. */
   private long[] range() {
     if (mappings.isEmpty() || random.nextInt(10) == 0) {
-      return new long[] {Boot.MMAP_BASE + random.nextInt(32) * Boot.PAGE_SIZE, 1 + random.nextInt(4)};
+      return new long[] {
+        Boot.MMAP_BASE + random.nextInt(32) * Boot.PAGE_SIZE, 1 + random.nextInt(4)
+      };
     }
     long[] m = mappings.get(random.nextInt(mappings.size()));
     long first = random.nextLong(m[1]);

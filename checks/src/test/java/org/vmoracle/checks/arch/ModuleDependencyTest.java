@@ -1,0 +1,56 @@
+package org.vmoracle.checks.arch;
+
+import static org.vmoracle.checks.arch.ProductionClasses.IMPL;
+import static org.vmoracle.checks.arch.ProductionClasses.MODEL;
+import static org.vmoracle.checks.arch.ProductionClasses.PCOLLECTIONS;
+import static org.vmoracle.checks.arch.ProductionClasses.ROOT;
+import static org.vmoracle.checks.arch.ProductionClasses.SPEC;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The module table of DESIGN.md ("Modules"), and freedom from package cycles (STYLE.md, "Shape").
+ *
+ * <pre>
+ * spec    JDK only
+ * model   spec, org.pcollections
+ * impl    spec only, never model
+ * checks  everything
+ * </pre>
+ */
+class ModuleDependencyTest {
+
+  @Test
+  void spec_dependencies_jdkOnly() {
+    ArchRules.dependsOnlyOnJdkAnd(SPEC, SPEC).check(ProductionClasses.all());
+  }
+
+  @Test
+  void model_dependencies_specAndPcollectionsOnly() {
+    ArchRules.dependsOnlyOnJdkAnd(MODEL, MODEL, SPEC, PCOLLECTIONS).check(ProductionClasses.all());
+  }
+
+  // impl has no classes until issue 3; an empty layer passes these two rules until then.
+
+  @Test
+  void impl_dependencies_specOnly() {
+    ArchRules.dependsOnlyOnJdkAnd(IMPL, IMPL, SPEC)
+        .allowEmptyShould(true)
+        .check(ProductionClasses.all());
+  }
+
+  @Test
+  void impl_dependencies_neverModel() {
+    ArchRules.neverDependsOn(IMPL, MODEL).allowEmptyShould(true).check(ProductionClasses.all());
+  }
+
+  @Test
+  void model_dependencies_neverImpl() {
+    ArchRules.neverDependsOn(MODEL, IMPL).check(ProductionClasses.all());
+  }
+
+  @Test
+  void allPackages_dependencies_freeOfCycles() {
+    ArchRules.noPackageCycles(ROOT).check(ProductionClasses.all());
+  }
+}

@@ -1,0 +1,153 @@
+package org.vmoracle.checks.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI's contract: verdict lines, the summary as the last line, exit codes 0, 1 and 2. */
+class MainTest {
+
+  @TempDir Path dir;
+
+  /** What one run printed and answered. */
+  record Run(int code, List<String> out, String err) {
+    String last() {
+      return out.isEmpty() ? "" : out.get(out.size() - 1);
+    }
+  }
+
+  private static Run vmoracle(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+    String o = out.toString();
+    return new Run(code, o.isEmpty() ? List.of() : List.of(o.split("\n")), err.toString());
+  }
+
+  private String trace(String name, String... lines) throws IOException {
+    Path p = dir.resolve(name);
+    Files.writeString(p, String.join("\n", lines) + "\n");
+    return p.toString();
+  }
+
+  @Test
+  void replay_expectationsMet_passesWithExitZero() throws IOException {
+    String f = trace("ok.trace", "spawn 1", "read 1 0x7ffffffff000 -> 0xc0de0000  # shared page");
+    Run r = vmoracle("replay", f);
+    assertEquals(0, r.code(), r.toString());
+    assertEquals(
+        List.of("PASS " + f + " (2 ops)", "replay: 1 file, 1 passed, 0 failed, 2 operations"),
+        r.out());
+  }
+
+  @Test
+  void replay_unmetExpectation_failsNamingTheLineWithExitOne() throws IOException {
+    String good = trace("good.trace", "spawn 1");
+    String bad = trace("bad.trace", "spawn 1", "# a comment", "read 1 0x7ffffffff000 -> 5");
+    Run r = vmoracle("replay", good, bad);
+    assertEquals(1, r.code(), r.toString());
+    assertEquals("PASS " + good + " (1 op)", r.out().get(0));
+    assertTrue(
+        r.out().get(1).startsWith("FAIL " + bad + ":3: expected 5, got 0xc0de0000"), r.toString());
+    assertEquals("replay: 2 files, 1 passed, 1 failed, 3 operations", r.last());
+  }
+
+  @Test
+  void replay_syntaxErrors_listsEveryProblemAndRunsNothingOfThatFile() throws IOException {
+    String bad = trace("bad.trace", "spawn 1", "sapwn 2", "read 1", "fork 1 2");
+    String good = trace("good.trace", "spawn 1", "spawn 2");
+    Run r = vmoracle("replay", bad, good);
+    assertEquals(1, r.code(), r.toString());
+    assertTrue(r.out().get(0).startsWith(bad + ":2:1: expected "), r.toString());
+    assertTrue(r.out().get(1).startsWith(bad + ":3:"), r.toString());
+    assertEquals("FAIL " + bad + ": 2 bad lines, nothing run", r.out().get(2));
+    assertEquals("PASS " + good + " (2 ops)", r.out().get(3));
+    assertEquals("replay: 2 files, 1 passed, 1 failed, 2 operations", r.last());
+  }
+
+  @Test
+  void replay_missingFile_usageErrorAndNothingRuns() throws IOException {
+    String good = trace("good.trace", "spawn 1");
+    String missing = dir.resolve("nope.trace").toString();
+    Run r = vmoracle("replay", good, missing);
+    assertEquals(2, r.code(), r.toString());
+    assertEquals(List.of(), r.out());
+    assertEquals("vmoracle: cannot read " + missing + ": no such file\n", r.err());
+  }
+
+  @Test
+  void replay_directory_cannotBeRead() {
+    Run r = vmoracle("replay", dir.toString());
+    assertEquals(2, r.code(), r.toString());
+    assertEquals("vmoracle: cannot read " + dir + ": is a directory\n", r.err());
+  }
+
+  @Test
+  void replay_noFiles_usageError() {
+    Run r = vmoracle("replay");
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains("FILE"), r.err());
+  }
+
+  @Test
+  void replay_unknownOption_usageError() {
+    Run r = vmoracle("replay", "--frobnicate", "x.trace");
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().startsWith("vmoracle replay: Unknown option: '--frobnicate'"), r.err());
+  }
+
+  @Test
+  void replay_systemModel_accepted() throws IOException {
+    String f = trace("ok.trace", "spawn 1");
+    assertEquals(0, vmoracle("replay", "--system", "model", f).code());
+  }
+
+  @Test
+  void replay_systemImpl_usageErrorUntilIssueThree() throws IOException {
+    String f = trace("ok.trace", "spawn 1");
+    Run r = vmoracle("replay", "--system=impl", f);
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains("issue 3"), r.err());
+  }
+
+  @Test
+  void noCommand_usageError() {
+    Run r = vmoracle();
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().startsWith("vmoracle: missing command"), r.err());
+  }
+
+  @Test
+  void unknownCommand_usageError() {
+    Run r = vmoracle("hunt");
+    assertEquals(2, r.code(), r.toString());
+  }
+
+  @Test
+  void help_everyCommand_exitZero() {
+    for (String[] args :
+        List.of(
+            new String[] {"--help"},
+            new String[] {"replay", "--help"},
+            new String[] {"help", "replay"})) {
+      Run r = vmoracle(args);
+      assertEquals(0, r.code(), String.join(" ", args));
+      assertTrue(String.join("\n", r.out()).contains("replay"), r.toString());
+    }
+  }
+
+  @Test
+  void version_printsProjectVersion() {
+    Run r = vmoracle("--version");
+    assertEquals(0, r.code());
+    assertTrue(r.out().get(0).matches("vmoracle \\d+\\.\\d+\\.\\d+.*"), r.toString());
+  }
+}
