@@ -150,4 +150,17 @@ class MainTest {
     assertEquals(0, r.code());
     assertTrue(r.out().get(0).matches("vmoracle \\d+\\.\\d+\\.\\d+.*"), r.toString());
   }
+
+  @Test
+  void bench_smallWorkload_reportsModelThroughputLast() {
+    Run r = vmoracle("bench", "--quick", "--ops", "2000");
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.last().matches("bench: model [\\d,]+ ops/s, .*"), r.toString());
+  }
+
+  @Test
+  void bench_zeroOperations_usageError() {
+    Run r = vmoracle("bench", "--ops", "0");
+    assertEquals(2, r.code(), r.toString());
+  }
 }

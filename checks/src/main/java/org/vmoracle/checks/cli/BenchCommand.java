@@ -1,0 +1,72 @@
+package org.vmoracle.checks.cli;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.vmoracle.checks.bench.ModelBench;
+import org.vmoracle.spec.Op;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code vmoracle bench [--quick] [--ops N] [--seed S]}: the benchmarks, each reported as figures
+ * taken in one run. Today: the model's throughput on a mixed random workload (issue 2's target is
+ * 300,000 operations per second). The implementation's experiments (E1–E7 of DESIGN.md) join it
+ * with issue 3.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = {
+      "Runs the benchmarks and prints their figures, one line each, then a summary.",
+      "model: operations per second of the reference model on a mixed random workload"
+          + " (generation not counted; median of the timed rounds after warm-up)."
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:the benchmarks ran", "2:bad usage"})
+final class BenchCommand implements Callable<Integer> {
+
+  /** The model's throughput target of issue 2, in operations per second. */
+  static final double MODEL_TARGET = 300_000;
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--quick",
+      description = "Fewer operations and rounds: a figure in seconds, with a wider error.")
+  boolean quick;
+
+  @Option(
+      names = "--ops",
+      paramLabel = "N",
+      description = "Operations in the model workload (default: 200000, or 50000 with --quick).")
+  Integer ops;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "1",
+      description = "Seed of the workload generator (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    int n = ops != null ? ops : quick ? 50_000 : 200_000;
+    if (n < 1) {
+      spec.commandLine().getErr().println("vmoracle bench: --ops must be at least 1");
+      return Main.USAGE;
+    }
+    out.println("bench: generating " + n + " mixed operations (seed " + seed + ")…");
+    List<Op> workload = ModelBench.workload(seed, n);
+    ModelBench.Figures f = ModelBench.measure(workload, quick ? 1 : 3, quick ? 3 : 5);
+    out.println(f);
+    out.printf(
+        "bench: model %,.0f ops/s, %.1fx the target of %,.0f%n",
+        f.medianOpsPerSecond(), f.medianOpsPerSecond() / MODEL_TARGET, MODEL_TARGET);
+    return Main.OK;
+  }
+}
