@@ -1,0 +1,908 @@
+package org.vmoracle.impl.pmap;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
+import org.vmoracle.impl.phys.PhysMem;
+import org.vmoracle.spec.Numbers;
+
+/**
+ * The page tables of one address space: a 4-level radix tree (PML4, PDP, PD, PT) of 512-entry
+ * tables, each table a frame of {@link PhysMem} flagged {@link PhysMem#PTPAGE}, its entries the
+ * frame's words. Leaves are 4 KiB {@link Pte} entries; lookups are lock-free.
+ */
+public final class Pmap {
+  /*
+   * Overview:
+   * ---------
+   * A user virtual address (below 2^47) indexes the tree with four 9-bit fields:
+   *
+   *   |63 .. 48|47 ..... 39|38 ..... 30|29 ..... 21|20 ..... 12|11 ....... 0|
+   *   |  zero  | PML4 index| PDP index | PD index  | PT index  | page offset |
+   *
+   * Interior entries are Pte.table(child): P|W|U and the child table's frame in the PFN field.
+   * Leaves live in PT entries only (no 2 MiB PS leaves yet: enter refuses PS) and are either 0 or
+   * present; a non-zero entry that is not present never occurs, so "valid" means "non-zero".
+   * The PML4 is allocated by create() and lives until release(); PDP, PD and PT tables are
+   * allocated by enter() on demand and also live until release(). DragonFly's 2019 pmap does the
+   * same: "empty page table pages are just left in the pmap until exit() to avoid racing the
+   * pmap's pmap_page_*() code" (seed 000). This pmap never prunes; pruning is a later, switchable
+   * step.
+   *
+   * Accounting follows FreeBSD D32569 (seed 002): residentCount() counts the valid leaves plus
+   * every page-table page, the top-level PML4 included, so a fresh pmap has resident count 1 and
+   * the first leaf at a fresh address costs 3 tables and 1 leaf (resident 5). Replacing a valid
+   * leaf with another leaves the count alone (kernels.md R39). wiredCount() counts the leaves
+   * with the software WIRED bit.
+   *
+   * The D32569 fast path: removeRange() on a pmap whose resident count equals TOP_LEVEL_PAGES
+   * (nothing resident but the PML4) returns at once without walking, and counts that in
+   * earlyReturns(). Config.earlyReturn is its kill switch.
+   *
+   * Concurrency:
+   * ------------
+   * Any number of threads may call lookup, enter, compareAndSet, remove, protect, removeRange and
+   * forEachLeaf at once, on different or the same addresses. Nothing here takes a lock:
+   *
+   *   - Tables are never freed while the pmap is alive, so a walker holding a table's frame
+   *     number can always read it: the walk needs no lock, no hazard pointer, no epoch.
+   *   - A new table is zeroed by PhysMem.allocate() (plain stores), labelled (PTPAGE, owner) and
+   *     then installed by a volatile CAS of the parent entry from 0. The CAS's release half
+   *     publishes the zeroes; walkers load every entry with acquire, so they see a zeroed table,
+   *     never the frame's old contents. Losing the CAS means another thread installed a table
+   *     there first: we use the winner's and free ours (or keep it for the next level down).
+   *   - Leaves change only by volatile CAS (enter and remove are CAS loops too). The linearization
+   *     point of enter, compareAndSet and remove is their successful leaf CAS (remove of an
+   *     absent leaf: the acquire load that saw 0; lookup: its acquire load of the leaf).
+   *     protect and removeRange are linearizable per leaf, not as a whole, like their kernel
+   *     counterparts under a pmap lock that faults on other pages do not take.
+   *   - Counters are AtomicLongs kept as UPPER BOUNDS of the truth at every instant: a change that
+   *     adds (new table, new leaf, WIRED turned on) increments BEFORE its CAS and undoes the
+   *     increment if the CAS fails; a change that removes decrements AFTER its CAS. So at any
+   *     instant resident >= actual, and when no call is in flight resident == actual. This is
+   *     what makes the fast path sound: a volatile read of resident == 1 proves that at that
+   *     instant no table but the PML4 existed, hence no leaf; removeRange linearizes there as
+   *     removing nothing. (A LongAdder would save a shared cache line per new leaf, but its
+   *     sum() is no snapshot and could read 1 while a leaf exists throughout.)
+   *   - release() and checkInvariants() need the pmap quiescent: no other call in flight.
+   *
+   * Out of memory: enter() first counts the tables it lacks and allocates them all; if one
+   * allocation fails it frees the others and returns false with nothing changed. Only then does
+   * it install them, top down. Tables only ever appear, so the count is an upper bound of what
+   * the install needs.
+   *
+   * Invariants (when quiescent; checkInvariants verifies them):
+   * -----------
+   *   P1. Every non-zero interior entry is exactly Pte.TABLE_BITS plus the frame of a table that
+   *       is flagged PTPAGE, not FREE, owned by this pmap with owner index (first VA it maps)
+   *       >>> 12, and linked from exactly one entry; the root is such a table too (index 0).
+   *   P2. No PML4 entry at index >= 256 (addresses >= 2^47) is used.
+   *   P3. Every non-zero leaf is present, not PS, has no bits outside Pte.LEAF_FLAGS and PFN, and
+   *       maps a frame of memory that is neither free nor a page-table page.
+   *   P4. tablePages() == the tables in the tree (PML4 included); residentCount() == tablePages()
+   *       + valid leaves; wiredCount() == leaves with WIRED. After release() all three are 0.
+   *   P5. While calls are in flight each counter is >= its true value (see Concurrency).
+   *
+   * Lock order: none (lock-free). Callers may hold any of their locks while calling in.
+   *
+   * References: FreeBSD sys/amd64/amd64/pmap.c (pmap_remove's early return, D32569); DragonFly
+   * BSD sys/platform/pc64/x86_64/pmap.c (2019 rework); seeds 000 and 002; kernels.md R39.
+   */
+
+  // ---------------------------------------------------------------- Configuration
+
+  /**
+   * The pmap's switches.
+   *
+   * @param earlyReturn the D32569 fast path: {@link #removeRange} returns at once, without walking,
+   *     when nothing but the top-level page is resident. The kill switch: false makes every
+   *     removeRange walk (seed 002's "early exit off" side of experiment E5).
+   */
+  public record Config(boolean earlyReturn) {
+    /** Every optimization on. */
+    public static final Config DEFAULT = new Config(true);
+  }
+
+  /** What {@link #forEachLeaf} calls for each valid leaf. */
+  @FunctionalInterface
+  public interface LeafVisitor {
+    /** Called with the page-aligned address of a valid leaf and the leaf as loaded (acquire). */
+    void visit(long va, long pte);
+  }
+
+  // ---------------------------------------------------------------- Constants
+
+  /** log2 of the page size: 12, because pages are 4 KiB (DESIGN.md). */
+  public static final int PAGE_SHIFT = 12;
+
+  /** The page size in bytes: 4096. */
+  public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
+
+  /** Address bits each level resolves: 9, because a 4 KiB table holds 512 eight-byte entries. */
+  public static final int LEVEL_BITS = 9;
+
+  /** Entries in a table: 512, one frame of {@link PhysMem#WORDS_PER_FRAME} words. */
+  public static final int ENTRIES = 1 << LEVEL_BITS;
+
+  /** Levels in the tree: 4 (PML4, PDP, PD, PT), x86-64's 48-bit paging. */
+  public static final int LEVELS = 4;
+
+  /** The end of user addresses: 2^47 bytes, the lower half of x86-64's 48-bit space. */
+  public static final long USER_VA_LIMIT = 1L << 47;
+
+  /**
+   * Top-level pages of a pmap: 1, the PML4 (FreeBSD counts 2 with PTI, for the user copy; this pmap
+   * has none). removeRange's fast path compares the resident count with this.
+   */
+  public static final long TOP_LEVEL_PAGES = 1;
+
+  /** Shift of the PML4 index in an address: bits 47..39. */
+  static final int PML4_SHIFT = 39;
+
+  /** Shift of the PDP index: bits 38..30. */
+  static final int PDP_SHIFT = 30;
+
+  /** Shift of the PD index: bits 29..21. */
+  static final int PD_SHIFT = 21;
+
+  /** Shift of the PT index: bits 20..12. */
+  static final int PT_SHIFT = 12;
+
+  /** Names of the levels, by level number (1 = PT ... 4 = PML4), for messages. */
+  private static final String[] LEVEL_NAMES = {"-", "PT", "PD", "PDP", "PML4"};
+
+  static {
+    if (ENTRIES != PhysMem.WORDS_PER_FRAME) {
+      throw new AssertionError("a table must fill exactly one frame");
+    }
+  }
+
+  // ---------------------------------------------------------------- Fields
+  //
+  // Lock legend:
+  //   (c) const after create()
+  //   (a) atomic only (AtomicLong / LongAdder)
+  //   (q) needs quiescence: written only by release(), which requires that no other call is in
+  //       flight; read plainly elsewhere only to catch callers that break that rule
+
+  private final PhysMem mem; // (c)
+  private final Config config; // (c)
+  private final int root; // (c) the PML4's frame
+  private final AtomicLong resident = new AtomicLong(); // (a) upper bound, see essay
+  private final AtomicLong wired = new AtomicLong(); // (a) upper bound
+  private final AtomicLong tables = new AtomicLong(); // (a) upper bound
+  private final LongAdder earlyReturns = new LongAdder(); // (a)
+  private final LongAdder tableRaceLosses = new LongAdder(); // (a)
+  private boolean released; // (q)
+
+  private Pmap(PhysMem mem, Config config, int root) {
+    this.mem = mem;
+    this.config = config;
+    this.root = root;
+  }
+
+  /**
+   * A new, empty pmap with the default {@link Config}, or null when no frame is free for its
+   * top-level page.
+   *
+   * <p>No requirements.
+   */
+  public static Pmap create(PhysMem mem) {
+    return create(mem, Config.DEFAULT);
+  }
+
+  /**
+   * A new, empty pmap: one zeroed PML4 frame, resident count 1 (D32569), table pages 1; or null
+   * when no frame is free for the PML4, and then nothing has changed.
+   *
+   * <p>No requirements.
+   */
+  public static Pmap create(PhysMem mem, Config config) {
+    Objects.requireNonNull(mem, "mem");
+    Objects.requireNonNull(config, "config");
+    int pml4 = mem.allocate();
+    if (pml4 < 0) {
+      return null;
+    }
+    mem.setFlag(pml4, PhysMem.PTPAGE);
+    Pmap pmap = new Pmap(mem, config, pml4);
+    pmap.label(pml4, 0);
+    pmap.tables.set(1); // volatile; the pmap is not shared yet
+    pmap.resident.set(1);
+    return pmap;
+  }
+
+  // ---------------------------------------------------------------- Accessors and counters
+
+  /** The physical memory the tables live in. No requirements. */
+  public PhysMem physMem() {
+    return mem;
+  }
+
+  /** This pmap's switches. No requirements. */
+  public Config config() {
+    return config;
+  }
+
+  /** The frame of the PML4 (its words are the PML4 entries). No requirements. */
+  public int rootFrame() {
+    return root;
+  }
+
+  /**
+   * Valid leaves plus page-table pages, the PML4 included (D32569); 0 after {@link #release}. An
+   * upper bound while calls are in flight, exact when quiescent. Volatile read.
+   *
+   * <p>No requirements.
+   */
+  public long residentCount() {
+    return resident.get();
+  }
+
+  /**
+   * Valid leaves with the WIRED bit. An upper bound while calls are in flight, exact when
+   * quiescent. Volatile read.
+   *
+   * <p>No requirements.
+   */
+  public long wiredCount() {
+    return wired.get();
+  }
+
+  /**
+   * Page-table pages (PML4, PDP, PD and PT); 0 after {@link #release}. An upper bound while calls
+   * are in flight, exact when quiescent. Volatile read.
+   *
+   * <p>No requirements.
+   */
+  public long tablePages() {
+    return tables.get();
+  }
+
+  /** How often {@link #removeRange} took the D32569 early return. No requirements. */
+  public long earlyReturns() {
+    return earlyReturns.sum();
+  }
+
+  /** How often enter() lost the race to install a table and used another thread's. */
+  public long tableRaceLosses() {
+    return tableRaceLosses.sum();
+  }
+
+  // ---------------------------------------------------------------- Lookup
+
+  /**
+   * The leaf mapping the page that holds {@code va}, or 0. Acquire loads all the way down; never
+   * allocates, never blocks. Linearizes at the acquire load that returned the answer.
+   *
+   * <p>The caller passes a user address (0 ≤ va &lt; 2^47; it need not be page-aligned).
+   */
+  public long lookup(long va) {
+    checkUserVa(va);
+    checkAlive();
+    int pt = ptFor(va);
+    return pt < 0 ? 0 : mem.loadAcquire(pt, index(va, PT_SHIFT));
+  }
+
+  // ---------------------------------------------------------------- Changing leaves
+
+  /**
+   * Installs {@code pte} as the leaf for page {@code va}, replacing whatever leaf was there,
+   * allocating missing tables. A new leaf adds 1 to the resident count, a replaced one adds nothing
+   * (R39); the wired count follows the WIRED bit of the old and new leaf. Linearizes at the
+   * successful leaf CAS.
+   *
+   * <p>Returns false, having changed nothing, when a frame for a table cannot be allocated.
+   *
+   * <p>The caller passes a page-aligned user address and a present, non-PS leaf (e.g. from {@link
+   * Pte#make}) whose frame lies in this memory.
+   */
+  public boolean enter(long va, long pte) {
+    checkPage(va);
+    checkLeaf(pte, "pte");
+    checkAlive();
+    int pt = ptFor(va);
+    if (pt < 0) {
+      pt = grow(va);
+      if (pt < 0) {
+        return false;
+      }
+    }
+    int idx = index(va, PT_SHIFT);
+    for (; ; ) {
+      long old = mem.loadAcquire(pt, idx);
+      if (casLeaf(pt, idx, old, pte)) {
+        return true;
+      }
+      // Failed CAS: another thread changed this leaf since our load; retry with what it wrote.
+    }
+  }
+
+  /**
+   * Replaces the leaf for page {@code va} with {@code update} if it is {@code expect}; 0 as either
+   * means "no leaf". Keeps the resident and wired counts right for every transition. Returns false
+   * if the leaf was something else, or if its page table does not exist (this method never
+   * allocates; a 0 → valid transition on a missing table needs {@link #enter}). Linearizes at the
+   * leaf CAS (or the acquire load that found the table missing).
+   *
+   * <p>The caller passes a page-aligned user address; {@code expect} and {@code update} are each 0
+   * or a present, non-PS leaf.
+   */
+  public boolean compareAndSet(long va, long expect, long update) {
+    checkPage(va);
+    if (expect != 0) {
+      checkLeaf(expect, "expect");
+    }
+    if (update != 0) {
+      checkLeaf(update, "update");
+    }
+    checkAlive();
+    int pt = ptFor(va);
+    return pt >= 0 && casLeaf(pt, index(va, PT_SHIFT), expect, update);
+  }
+
+  /** How {@link #install} ended. */
+  public enum Install {
+    /** The leaf was {@code expect} and is now the new PTE. */
+    INSTALLED,
+    /** The leaf was something else: nothing changed. */
+    CHANGED,
+    /** A table frame could not be allocated: nothing changed. */
+    NO_MEMORY
+  }
+
+  /**
+   * Replaces the leaf for page {@code va} with {@code pte} if it is {@code expect} (0: no leaf),
+   * allocating missing tables when {@code expect} is 0. This is the fault handler's install: a PTE
+   * goes in only over the one the fault saw, so a slow fault cannot overwrite a faster one's newer
+   * PTE. Linearizes at the leaf CAS (or at the load that found a table missing when {@code expect}
+   * was a leaf).
+   *
+   * <p>The caller passes a page-aligned user address, {@code expect} 0 or a present leaf, and a
+   * present, non-PS {@code pte}.
+   */
+  public Install install(long va, long expect, long pte) {
+    checkPage(va);
+    if (expect != 0) {
+      checkLeaf(expect, "expect");
+    }
+    checkLeaf(pte, "pte");
+    checkAlive();
+    int pt = ptFor(va);
+    if (pt < 0) {
+      if (expect != 0) {
+        return Install.CHANGED; // the leaf the caller saw cannot live in a missing table
+      }
+      pt = grow(va);
+      if (pt < 0) {
+        return Install.NO_MEMORY;
+      }
+    }
+    return casLeaf(pt, index(va, PT_SHIFT), expect, pte) ? Install.INSTALLED : Install.CHANGED;
+  }
+
+  /**
+   * Clears the leaf for page {@code va} and returns it, or returns 0 if there was none. A CAS loop;
+   * linearizes at the successful CAS (or at the acquire load that saw no leaf).
+   *
+   * <p>The caller passes a page-aligned user address.
+   */
+  public long remove(long va) {
+    checkPage(va);
+    checkAlive();
+    int pt = ptFor(va);
+    return pt < 0 ? 0 : clearLeaf(pt, index(va, PT_SHIFT));
+  }
+
+  /**
+   * Clears W on every valid leaf in [sva, eva), one CAS loop per leaf; skips a missing PDP, PD or
+   * PT in one step (it never visits the 512 entries a missing table would hold). Linearizable per
+   * leaf only.
+   *
+   * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT}.
+   */
+  public void protect(long sva, long eva) {
+    checkRange(sva, eva);
+    checkAlive();
+    walk(
+        sva,
+        eva,
+        (pt, idx, va) -> {
+          for (; ; ) {
+            long old = mem.loadAcquire(pt, idx);
+            if (old == 0 || !Pte.isWritable(old)) {
+              return false;
+            }
+            if (mem.cas(pt, idx, old, Pte.withoutBits(old, Pte.W))) {
+              return false; // linearization point for this leaf
+            }
+            // Failed CAS: the leaf changed (enter, remove, another protect); look again.
+          }
+        });
+  }
+
+  /**
+   * Clears every valid leaf in [sva, eva), calling {@code removed} with each old leaf after it is
+   * cleared (as pmap_remove hands pages back to the VM). Linearizable per leaf only.
+   *
+   * <p>The D32569 fast path: when {@link Config#earlyReturn} is on and the resident count equals
+   * {@link #TOP_LEVEL_PAGES}, returns at once without walking and counts it in {@link
+   * #earlyReturns}. Sound because the count is an upper bound (see the class essay).
+   *
+   * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
+   * {@code removed} must not call back into this pmap's removeRange for the same range.
+   */
+  public void removeRange(long sva, long eva, LongConsumer removed) {
+    checkRange(sva, eva);
+    Objects.requireNonNull(removed, "removed");
+    checkAlive();
+    if (config.earlyReturn() && resident.get() == TOP_LEVEL_PAGES) {
+      earlyReturns.increment(); // nothing but the PML4 is resident: no leaf to remove
+      return;
+    }
+    walk(
+        sva,
+        eva,
+        (pt, idx, va) -> {
+          long old = clearLeaf(pt, idx);
+          if (old != 0) {
+            removed.accept(old);
+          }
+          return false;
+        });
+  }
+
+  /**
+   * Calls {@code v} with (va, pte) for each valid leaf in [sva, eva), in address order; each leaf
+   * is an acquire load, so under concurrent changes the visit is no snapshot. Skips missing tables
+   * in one step.
+   *
+   * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
+   * {@code v} may change this pmap.
+   */
+  public void forEachLeaf(long sva, long eva, LeafVisitor v) {
+    checkRange(sva, eva);
+    Objects.requireNonNull(v, "v");
+    checkAlive();
+    walk(
+        sva,
+        eva,
+        (pt, idx, va) -> {
+          long pte = mem.loadAcquire(pt, idx);
+          if (pte != 0) {
+            v.visit(va, pte);
+          }
+          return false;
+        });
+  }
+
+  /**
+   * Frees every table page, the PML4 last; afterwards the resident count and table pages are 0 and
+   * the pmap must not be used again.
+   *
+   * <p>The caller has removed every leaf and makes sure no other call is in flight, now or later.
+   *
+   * @throws IllegalStateException if a leaf is still valid (naming the lowest such address) or the
+   *     pmap was released before; nothing has changed then
+   */
+  public void release() {
+    checkAlive();
+    long[] leftover = {-1};
+    walk(
+        0,
+        USER_VA_LIMIT,
+        (pt, idx, va) -> {
+          if (mem.loadAcquire(pt, idx) != 0) {
+            leftover[0] = va;
+            return true;
+          }
+          return false;
+        });
+    if (leftover[0] >= 0) {
+      throw new IllegalStateException(
+          "release of a pmap that still maps va "
+              + hex(leftover[0])
+              + " ("
+              + Pte.toString(lookup(leftover[0]))
+              + "): remove every leaf first");
+    }
+    long freed = freeTree(root, LEVELS);
+    tables.addAndGet(-freed); // volatile; 0 if the counts were right (checkInvariants tells)
+    resident.addAndGet(-freed);
+    released = true;
+  }
+
+  // ---------------------------------------------------------------- Invariants
+
+  /**
+   * Walks the whole tree and checks invariants P1–P4 of the class essay. Never repairs anything.
+   *
+   * <p>The caller makes sure no other call on this pmap, and no allocation or free of its frames,
+   * is in flight.
+   *
+   * @throws IllegalStateException naming the address and level where the tree is wrong, or the
+   *     counter that differs and by how much
+   */
+  public void checkInvariants() {
+    if (released) {
+      if (resident.get() != 0 || tables.get() != 0 || wired.get() != 0) {
+        throw new IllegalStateException(
+            "released pmap counts resident "
+                + resident.get()
+                + ", tables "
+                + tables.get()
+                + ", wired "
+                + wired.get()
+                + "; all should be 0");
+      }
+      return;
+    }
+    boolean[] seen = new boolean[mem.frames()];
+    checkTableFrame(root, "the pmap's root", 0);
+    seen[root] = true;
+    long[] tally = new long[3]; // tables, leaves, wired leaves
+    tally[0] = 1;
+    checkTable(root, LEVELS, 0, seen, tally);
+    if (tables.get() != tally[0]) {
+      throw new IllegalStateException(
+          "pmap counts " + tables.get() + " table pages but the tree holds " + tally[0]);
+    }
+    if (resident.get() != tally[0] + tally[1]) {
+      throw new IllegalStateException(
+          "pmap counts resident "
+              + resident.get()
+              + " but the tree holds "
+              + tally[0]
+              + " table pages and "
+              + tally[1]
+              + " valid leaves ("
+              + (tally[0] + tally[1])
+              + ")");
+    }
+    if (wired.get() != tally[2]) {
+      throw new IllegalStateException(
+          "pmap counts " + wired.get() + " wired leaves but the tree holds " + tally[2]);
+    }
+  }
+
+  private void checkTable(int table, int level, long base, boolean[] seen, long[] tally) {
+    int entryShift = PT_SHIFT + LEVEL_BITS * (level - 1);
+    for (int i = 0; i < ENTRIES; i++) {
+      long e = mem.loadAcquire(table, i);
+      if (e == 0) {
+        continue;
+      }
+      long va = base + ((long) i << entryShift);
+      String where = LEVEL_NAMES[level] + " entry " + i + " (va " + hex(va) + ")";
+      if (level == LEVELS && va >= USER_VA_LIMIT) {
+        throw new IllegalStateException(
+            where + " is " + Pte.toString(e) + ": no address at or above 2^47 is mapped");
+      }
+      if (level > 1) {
+        if ((e & ~Pte.PFN_MASK) != Pte.TABLE_BITS) {
+          throw new IllegalStateException(
+              where
+                  + " is "
+                  + Pte.toString(e)
+                  + ": an interior entry holds exactly P|W|U and a table frame");
+        }
+        long child = (e & Pte.PFN_MASK) >>> Pte.PFN_SHIFT;
+        if (child >= mem.frames()) {
+          throw new IllegalStateException(
+              where + " points to frame " + child + ", past the last frame " + (mem.frames() - 1));
+        }
+        int c = (int) child;
+        if (seen[c]) {
+          throw new IllegalStateException(
+              where + " points to table frame " + c + ", which another entry links too");
+        }
+        checkTableFrame(c, where, va);
+        seen[c] = true;
+        tally[0]++;
+        checkTable(c, level - 1, va, seen, tally);
+      } else {
+        checkLeafEntry(e, where);
+        tally[1]++;
+        if (Pte.isWired(e)) {
+          tally[2]++;
+        }
+      }
+    }
+  }
+
+  private void checkTableFrame(int f, String where, long va) {
+    int fl = mem.flags(f);
+    if ((fl & PhysMem.FREE) != 0) {
+      throw new IllegalStateException(where + " points to frame " + f + ", which is free");
+    }
+    if ((fl & PhysMem.PTPAGE) == 0) {
+      throw new IllegalStateException(
+          where + " points to frame " + f + ", which is not flagged PTPAGE");
+    }
+    if (mem.owner(f) != this) {
+      throw new IllegalStateException(
+          where + " points to table frame " + f + ", which belongs to " + mem.owner(f));
+    }
+    if (mem.ownerIndex(f) != va >>> PAGE_SHIFT) {
+      throw new IllegalStateException(
+          where
+              + " points to table frame "
+              + f
+              + " labelled for page "
+              + hex(mem.ownerIndex(f))
+              + ", want "
+              + hex(va >>> PAGE_SHIFT));
+    }
+  }
+
+  private void checkLeafEntry(long e, String where) {
+    if (!Pte.isPresent(e) || Pte.isSuperpage(e) || (e & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0) {
+      throw new IllegalStateException(
+          where + " is " + Pte.toString(e) + ": a leaf is 0 or present, 4 KiB, known bits only");
+    }
+    long f = (e & Pte.PFN_MASK) >>> Pte.PFN_SHIFT;
+    if (f >= mem.frames()) {
+      throw new IllegalStateException(
+          where + " maps frame " + f + ", past the last frame " + (mem.frames() - 1));
+    }
+    int fl = mem.flags((int) f);
+    if ((fl & PhysMem.FREE) != 0) {
+      throw new IllegalStateException(where + " maps frame " + f + ", which is free");
+    }
+    if ((fl & PhysMem.PTPAGE) != 0) {
+      throw new IllegalStateException(where + " maps frame " + f + ", a page-table page");
+    }
+  }
+
+  // ---------------------------------------------------------------- Internals
+
+  /** The PT frame for {@code va}, or -1 if a table on the way is missing. Acquire loads. */
+  private int ptFor(long va) {
+    int t = root;
+    for (int shift = PML4_SHIFT; shift > PT_SHIFT; shift -= LEVEL_BITS) {
+      long e = mem.loadAcquire(t, index(va, shift));
+      if (e == 0) {
+        return -1;
+      }
+      t = Pte.frame(e);
+    }
+    return t;
+  }
+
+  /**
+   * Makes the tables down to the PT for {@code va} exist and returns the PT's frame, or -1 with
+   * nothing changed when memory ran out. See "Out of memory" in the class essay.
+   */
+  private int grow(long va) {
+    // Pass 1: how many tables are missing below the deepest one present (an upper bound of what
+    // pass 2 installs, since tables never disappear).
+    int missing = 0;
+    int t = root;
+    for (int shift = PML4_SHIFT; shift > PT_SHIFT; shift -= LEVEL_BITS) {
+      long e = mem.loadAcquire(t, index(va, shift));
+      if (e == 0) {
+        missing = (shift - PD_SHIFT) / LEVEL_BITS + 1;
+        break;
+      }
+      t = Pte.frame(e);
+    }
+    if (missing == 0) {
+      return t; // another thread built the path since our caller looked
+    }
+    int[] spare = new int[missing];
+    for (int i = 0; i < missing; i++) {
+      spare[i] = mem.allocate();
+      if (spare[i] < 0) {
+        for (int j = 0; j < i; j++) {
+          mem.free(spare[j]);
+        }
+        return -1;
+      }
+      mem.setFlag(spare[i], PhysMem.PTPAGE);
+    }
+    // Pass 2: install top down, racing other threads that extend the same path.
+    int used = 0;
+    t = root;
+    for (int shift = PML4_SHIFT; shift > PT_SHIFT; shift -= LEVEL_BITS) {
+      int idx = index(va, shift);
+      long e = mem.loadAcquire(t, idx);
+      if (e == 0) {
+        if (used == missing) {
+          throw new IllegalStateException("table for va " + hex(va) + " vanished during enter");
+        }
+        int nt = spare[used];
+        label(nt, (va & -(1L << shift)) >>> PAGE_SHIFT);
+        long ne = Pte.table(nt);
+        tables.incrementAndGet(); // before the CAS: counters stay upper bounds
+        resident.incrementAndGet();
+        if (mem.cas(t, idx, 0, ne)) { // release: publishes the zeroed, labelled table
+          e = ne;
+          used++;
+        } else {
+          // Lost: another thread installed a table here first. Use the winner's; ours stays
+          // spare for the next level down or is freed below.
+          tables.decrementAndGet();
+          resident.decrementAndGet();
+          tableRaceLosses.increment();
+          e = mem.loadAcquire(t, idx);
+        }
+      }
+      t = Pte.frame(e);
+    }
+    for (int i = used; i < missing; i++) {
+      mem.free(spare[i]);
+    }
+    return t;
+  }
+
+  /** Records this pmap as the owner of table frame {@code f}, which maps from page {@code idx}. */
+  private void label(int f, long pageIndex) {
+    if (!mem.tryBusy(f)) {
+      throw new IllegalStateException("fresh table frame " + f + " is busy: someone else holds it");
+    }
+    mem.setOwner(f, this, pageIndex);
+    mem.unbusy(f);
+  }
+
+  /**
+   * CAS of one leaf with the counters kept as upper bounds: increments before, decrements after.
+   * Returns whether the CAS succeeded; if not, the counters are as before.
+   */
+  private boolean casLeaf(int pt, int idx, long expect, long update) {
+    boolean fills = expect == 0 && update != 0;
+    boolean wires = !Pte.isWired(expect) && Pte.isWired(update);
+    if (fills) {
+      resident.incrementAndGet();
+    }
+    if (wires) {
+      wired.incrementAndGet();
+    }
+    if (mem.cas(pt, idx, expect, update)) { // linearization point of the leaf change
+      if (expect != 0 && update == 0) {
+        resident.decrementAndGet();
+      }
+      if (Pte.isWired(expect) && !Pte.isWired(update)) {
+        wired.decrementAndGet();
+      }
+      return true;
+    }
+    if (fills) {
+      resident.decrementAndGet();
+    }
+    if (wires) {
+      wired.decrementAndGet();
+    }
+    return false;
+  }
+
+  /** Clears one leaf by a CAS loop; returns the old leaf, 0 if there was none. */
+  private long clearLeaf(int pt, int idx) {
+    for (; ; ) {
+      long old = mem.loadAcquire(pt, idx);
+      if (old == 0 || casLeaf(pt, idx, old, 0)) {
+        return old;
+      }
+      // Failed CAS: the leaf changed since our load; retry with its new value.
+    }
+  }
+
+  /** What {@link #walk} does at one PT slot; true stops the walk. */
+  @FunctionalInterface
+  private interface SlotAction {
+    boolean apply(int pt, int idx, long va);
+  }
+
+  /**
+   * Calls {@code action} for every PT slot of [sva, eva) whose PT exists, in address order; skips a
+   * missing PDP, PD or PT in one step. Returns true if the action stopped the walk.
+   */
+  private boolean walk(long sva, long eva, SlotAction action) {
+    long va = sva;
+    while (va < eva) {
+      long e4 = mem.loadAcquire(root, index(va, PML4_SHIFT));
+      if (e4 == 0) {
+        va = nextBoundary(va, PML4_SHIFT);
+        continue;
+      }
+      long e3 = mem.loadAcquire(Pte.frame(e4), index(va, PDP_SHIFT));
+      if (e3 == 0) {
+        va = nextBoundary(va, PDP_SHIFT);
+        continue;
+      }
+      long e2 = mem.loadAcquire(Pte.frame(e3), index(va, PD_SHIFT));
+      if (e2 == 0) {
+        va = nextBoundary(va, PD_SHIFT);
+        continue;
+      }
+      int pt = Pte.frame(e2);
+      long end = Math.min(eva, nextBoundary(va, PD_SHIFT));
+      for (; va < end; va += PAGE_SIZE) {
+        if (action.apply(pt, index(va, PT_SHIFT), va)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Frees the table in {@code f} at {@code level} and every table below it; returns how many. */
+  private long freeTree(int f, int level) {
+    long n = 1;
+    if (level > 1) {
+      for (int i = 0; i < ENTRIES; i++) {
+        long e = mem.loadAcquire(f, i);
+        if (e != 0) {
+          n += freeTree(Pte.frame(e), level - 1);
+        }
+      }
+    }
+    mem.free(f);
+    return n;
+  }
+
+  private static int index(long va, int shift) {
+    return (int) ((va >>> shift) & (ENTRIES - 1));
+  }
+
+  /** The first address above {@code va} that is a multiple of 2^shift. */
+  private static long nextBoundary(long va, int shift) {
+    return (va | ((1L << shift) - 1)) + 1;
+  }
+
+  private void checkAlive() {
+    if (released) {
+      throw new IllegalStateException("pmap used after release()");
+    }
+  }
+
+  private void checkLeaf(long pte, String what) {
+    if (!Pte.isPresent(pte)
+        || Pte.isSuperpage(pte)
+        || (pte & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0
+        || ((pte & Pte.PFN_MASK) >>> Pte.PFN_SHIFT) >= mem.frames()) {
+      throw new IllegalArgumentException(
+          what
+              + " "
+              + Pte.toString(pte)
+              + ": a leaf is present, 4 KiB (no PS), has known bits only and maps one of "
+              + mem.frames()
+              + " frames");
+    }
+  }
+
+  private static void checkUserVa(long va) {
+    if (va < 0 || va >= USER_VA_LIMIT) {
+      throw new IllegalArgumentException(
+          "va " + hex(va) + ": user addresses lie in [0, 0x800000000000)");
+    }
+  }
+
+  private static void checkPage(long va) {
+    checkUserVa(va);
+    if ((va & (PAGE_SIZE - 1)) != 0) {
+      throw new IllegalArgumentException("va " + hex(va) + ": not page-aligned (4 KiB)");
+    }
+  }
+
+  private static void checkRange(long sva, long eva) {
+    if (sva < 0 || eva > USER_VA_LIMIT || sva > eva) {
+      throw new IllegalArgumentException(
+          "range [" + hex(sva) + ", " + hex(eva) + "): want 0 <= sva <= eva <= 0x800000000000");
+    }
+    if (((sva | eva) & (PAGE_SIZE - 1)) != 0) {
+      throw new IllegalArgumentException(
+          "range [" + hex(sva) + ", " + hex(eva) + "): not page-aligned (4 KiB)");
+    }
+  }
+
+  private static String hex(long v) {
+    return Numbers.hex(v);
+  }
+
+  /** Names this pmap in messages by its root frame. No requirements. */
+  @Override
+  public String toString() {
+    return "Pmap[pml4 frame " + root + "]";
+  }
+}
