@@ -1,10 +1,38 @@
 /**
- * The optimized concurrent VM: physical frames, 4-level page tables, vm_map, backing chains,
- * faults, the reverse map, pageout, collapse and wiring, as DESIGN.md describes. It is issue 3's
- * work and is still to come; until then this module holds no code.
+ * The optimized concurrent VM, built the way the seeds describe: physical frames ({@code phys}),
+ * 4-level page tables ({@code pmap}), address spaces and their entries ({@code map}), objects and
+ * swap ({@code object}), copy-on-write groups whose backing chains hang off the mappings (DragonFly
+ * 2019, no per-page pv entries), the fault handler ({@code fault}), the reverse map that walks the
+ * objects' users ({@code rmap}), pageout ({@code pageout}) and collapse ({@code collapse}). {@link
+ * org.vmoracle.impl.ImplVm} is the {@link org.vmoracle.spec.VmSystem} over all of it.
  *
  * <p>It depends on {@code spec} only, never on {@code model}: model and implementation share no
  * logic, so that comparing them checks two independent answers (an ArchUnit test in {@code checks}
  * enforces this).
+ *
+ * <h2>Lock order</h2>
+ *
+ * <pre>
+ *   map lock (core.Machine.lock, a ScalableRwLock)
+ *     shared:    read, write (ImplVm.access), and the faults they take (Fault.fault)
+ *     exclusive: every other operation (ImplVm.apply), faults that need a new copy-on-write
+ *                front or pageout (ImplVm.access slow path), pageout, collapse, truncation,
+ *                teardown, views and checkInvariants
+ *       frame busy bit (PhysMem.tryBusy; Fault.acquire, Fault.obtain, Pageout.run)
+ *         held across installing one PTE; never two at once; spinning, not blocking
+ *           PTE compare-and-set (Pmap; Fault.install, Fault.repointGroup, Rmap.removeAll)
+ *       swap free-list lock (Swap.put, Swap.free): a leaf
+ *       free-frame stripes (PhysMem.allocate, PhysMem.free): lock-free
+ * </pre>
+ *
+ * <p>Legend of field tags: {@code (c)} constant after construction; {@code (x)} changed only under
+ * the exclusive map lock, read under either mode; {@code (a)} atomic only; {@code (l)} the owning
+ * class's own lock.
+ *
+ * <h2>Switches</h2>
+ *
+ * Every optimization can be turned off through {@link org.vmoracle.impl.core.Config}: the early
+ * return of {@code pmap_remove} on an empty pmap (seed 002), the striped map lock, the collapse
+ * depth (seed 000).
  */
 package org.vmoracle.impl;

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.vmoracle.checks.diff.Divergence;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.Result;
 import org.vmoracle.spec.View;
@@ -72,7 +73,9 @@ final class ReplayCommand implements Callable<Integer> {
       completionCandidates = SystemChoice.Words.class,
       description = {
         "The system to replay through: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
-        "'impl' and 'both' (model and impl side by side) come with issue 3."
+        "impl: the implementation, its invariants checked after every operation;"
+            + " both: model and implementation side by side, results and views compared"
+            + " after every operation."
       })
   SystemChoice system;
 
@@ -131,6 +134,13 @@ final class ReplayCommand implements Callable<Integer> {
     Replay.Report report;
     try {
       report = Replay.run(trace, watched);
+    } catch (Divergence e) {
+      // Model and implementation disagreed: a finding, reported without a stack trace.
+      String where =
+          watched.applied == 0 ? file : file + ":" + trace.lines().get(watched.applied - 1).line();
+      out.println("FAIL " + where + ": " + e.getMessage());
+      tally.fail(watched.applied);
+      return;
     } catch (RuntimeException e) {
       // The system broke, not the trace: it threw instead of answering a result.
       String where =

@@ -4,6 +4,10 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.stream.Collectors;
+import org.vmoracle.checks.diff.CheckedImpl;
+import org.vmoracle.checks.diff.Lockstep;
+import org.vmoracle.impl.ImplVm;
+import org.vmoracle.impl.core.Config;
 import org.vmoracle.model.ModelVm;
 import org.vmoracle.spec.VmSystem;
 import picocli.CommandLine.ITypeConverter;
@@ -14,9 +18,13 @@ import picocli.CommandLine.TypeConversionException;
  * enum for a freshly booted {@link VmSystem}, so a new system is one new constant here and nothing
  * else changes in the commands.
  *
- * <p>Only {@link #MODEL} exists today. Issue 3 adds {@code impl} (the optimized concurrent VM of
- * the {@code impl} module) and {@code both}: a {@link VmSystem} that applies every operation to
- * model and impl side by side and reports the first result or view on which they differ.
+ * <ul>
+ *   <li>{@code model}: the pure reference model;
+ *   <li>{@code impl}: the optimized concurrent implementation, with its structural invariants
+ *       checked after every operation;
+ *   <li>{@code both}: model and implementation side by side ({@link Lockstep}): every result
+ *       compared, views compared after every operation; the first difference is reported.
+ * </ul>
  */
 enum SystemChoice {
   /** The pure reference model ({@link ModelVm}). */
@@ -25,7 +33,24 @@ enum SystemChoice {
     VmSystem boot() {
       return new ModelVm();
     }
+  },
+  /** The implementation, invariants checked after every operation. */
+  IMPL("impl") {
+    @Override
+    VmSystem boot() {
+      return new CheckedImpl(new ImplVm(REPLAY_CONFIG));
+    }
+  },
+  /** Model and implementation in lockstep. */
+  BOTH("both") {
+    @Override
+    VmSystem boot() {
+      return new Lockstep(new ImplVm(REPLAY_CONFIG), 1, 1);
+    }
   };
+
+  /** Frames for replays: 64 MiB, plenty for any trace a person writes. */
+  static final Config REPLAY_CONFIG = Config.defaults().withFrames(16_384);
 
   /** The word for this system on the command line. */
   final String word;
@@ -51,12 +76,8 @@ enum SystemChoice {
           return c;
         }
       }
-      String later =
-          value.equals("impl") || value.equals("both")
-              ? " ('" + value + "' comes with the implementation, issue 3)"
-              : "";
       throw new TypeConversionException(
-          "expected one of [" + words() + "] but was '" + value + "'" + later);
+          "expected one of [" + words() + "] but was '" + value + "'");
     }
   }
 

@@ -111,11 +111,23 @@ class MainTest {
   }
 
   @Test
-  void replay_systemImpl_usageErrorUntilIssueThree() throws IOException {
+  void replay_systemImplAndBoth_passAndFindTheSameUnmetExpectation() throws IOException {
+    String ok = trace("ok.trace", "spawn 1", "mmap 1 0 1 rw private anon -> 0x10000000");
+    String bad = trace("bad.trace", "spawn 1", "read 1 0x10000000 -> 5");
+    for (String system : List.of("impl", "both")) {
+      Run r = vmoracle("replay", "--system=" + system, ok, bad);
+      assertEquals(1, r.code(), system + ": " + r);
+      assertTrue(r.out().get(0).startsWith("PASS"), system + ": " + r);
+      assertTrue(r.out().get(1).contains("bad.trace:2: expected 5, got SEGV"), system + ": " + r);
+    }
+  }
+
+  @Test
+  void replay_unknownSystem_usageError() throws IOException {
     String f = trace("ok.trace", "spawn 1");
-    Run r = vmoracle("replay", "--system=impl", f);
+    Run r = vmoracle("replay", "--system=linux", f);
     assertEquals(2, r.code(), r.toString());
-    assertTrue(r.err().contains("issue 3"), r.err());
+    assertTrue(r.err().contains("model, impl, both"), r.err());
   }
 
   @Test

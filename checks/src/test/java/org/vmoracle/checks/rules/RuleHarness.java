@@ -12,6 +12,9 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.vmoracle.checks.diff.CheckedImpl;
+import org.vmoracle.impl.ImplVm;
+import org.vmoracle.impl.core.Config;
 import org.vmoracle.model.ModelVm;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Errno;
@@ -44,6 +47,12 @@ final class RuleHarness {
 
   /** The {@code @MethodSource} of every rule test. */
   static final String SYSTEMS = "org.vmoracle.checks.rules.RuleHarness#systems";
+
+  /**
+   * The implementation's size in rule tests: 16 MiB of frames, roomy for every rule's trace and
+   * cheap to boot hundreds of times; invariants are checked after every operation.
+   */
+  static final Config IMPL_CONFIG = Config.defaults().withFrames(4096);
 
   /** {@code MMAP_BASE}: where the first placed mapping of a process goes (PLACE-1). */
   static final long BASE = Boot.MMAP_BASE;
@@ -99,7 +108,9 @@ final class RuleHarness {
 
   /** Every system the rules are checked on. The implementation joins here (issue 3). */
   static Stream<NamedSystem> systems() {
-    return Stream.of(new NamedSystem("model", ModelVm::new, false));
+    return Stream.of(
+        new NamedSystem("model", ModelVm::new, false),
+        new NamedSystem("impl", () -> new CheckedImpl(new ImplVm(IMPL_CONFIG)), true));
   }
 
   /** A fresh system of {@code system}, on which {@code trace} has been replayed. */

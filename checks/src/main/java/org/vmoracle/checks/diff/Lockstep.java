@@ -1,0 +1,173 @@
+package org.vmoracle.checks.diff;
+
+import java.util.Map;
+import java.util.Objects;
+import org.vmoracle.impl.ImplVm;
+import org.vmoracle.model.Model;
+import org.vmoracle.model.Outcome;
+import org.vmoracle.model.State;
+import org.vmoracle.spec.Op;
+import org.vmoracle.spec.ProcessView;
+import org.vmoracle.spec.Result;
+import org.vmoracle.spec.View;
+import org.vmoracle.spec.VmSystem;
+
+/**
+ * Model and implementation side by side: every operation goes to both and their results are
+ * compared; every {@code viewEvery} operations (and on {@link #view()}) their views are compared,
+ * and every {@code invariantsEvery} operations the implementation's {@code checkInvariants()} runs.
+ * The first disagreement throws a {@link Divergence} that says who said what. It answers the
+ * model's results, so a trace's expectations are checked against the specification.
+ *
+ * <p>Resource exhaustion (MEM-1, MEM-2): when the implementation answers the failure the operation
+ * may give for want of memory and the model does not, this is accepted if the implementation's view
+ * is still the model's view before the operation; the model then does not take the step either.
+ *
+ * <p>Not thread-safe: one sequential run.
+ */
+public final class Lockstep implements VmSystem {
+  private final ImplVm impl;
+  private final int viewEvery;
+  private final int invariantsEvery;
+  private State model = Model.boot();
+  private long steps;
+  private long exhaustions;
+
+  public Lockstep(ImplVm impl, int viewEvery, int invariantsEvery) {
+    this.impl = impl;
+    this.viewEvery = viewEvery;
+    this.invariantsEvery = invariantsEvery;
+  }
+
+  @Override
+  public Result apply(Op op) {
+    long step = steps++;
+    Outcome expected = Model.step(model, op);
+    Result got;
+    try {
+      got = impl.apply(op);
+    } catch (RuntimeException | AssertionError e) {
+      throw new Divergence(Divergence.Kind.CRASH, op, step, "the implementation threw " + e, e);
+    }
+    Result want = expected.result();
+    if (!want.equals(got)) {
+      if (isExhaustion(op, got)) {
+        View before = Model.view(model);
+        View now = impl.view();
+        if (!before.equals(now)) {
+          throw new Divergence(
+              Divergence.Kind.EXHAUSTION,
+              op,
+              step,
+              "the implementation answered " + got + " but changed: " + difference(before, now),
+              null);
+        }
+        exhaustions++;
+        checkInvariants(op, step);
+        return got;
+      }
+      throw new Divergence(
+          Divergence.Kind.RESULT, op, step, "model " + want + ", implementation " + got, null);
+    }
+    model = expected.state();
+    if (invariantsEvery > 0 && step % invariantsEvery == 0) {
+      checkInvariants(op, step);
+    }
+    if (viewEvery > 0 && step % viewEvery == viewEvery - 1) {
+      compareViews(op, step);
+    }
+    return want;
+  }
+
+  private static boolean isExhaustion(Op op, Result got) {
+    return got instanceof Result.Failed
+        && op.exhaustion().map(e -> e == ((Result.Failed) got).errno()).orElse(false);
+  }
+
+  private void checkInvariants(Op op, long step) {
+    try {
+      impl.checkInvariants();
+    } catch (IllegalStateException e) {
+      throw new Divergence(Divergence.Kind.INVARIANT, op, step, e.getMessage(), e);
+    }
+  }
+
+  private void compareViews(Op op, long step) {
+    View want = Model.view(model);
+    View got = impl.view();
+    if (!want.equals(got)) {
+      throw new Divergence(Divergence.Kind.VIEW, op, step, difference(want, got), null);
+    }
+  }
+
+  /** The model's view, after checking the implementation's is the same. */
+  @Override
+  public View view() {
+    compareViews(null, steps);
+    return Model.view(model);
+  }
+
+  public long steps() {
+    return steps;
+  }
+
+  /** Operations the implementation answered with an accepted out-of-memory failure. */
+  public long exhaustions() {
+    return exhaustions;
+  }
+
+  public ImplVm impl() {
+    return impl;
+  }
+
+  /** The first few ways two views differ, for a report. */
+  public static String difference(View want, View got) {
+    StringBuilder sb = new StringBuilder();
+    if (!want.filePages().equals(got.filePages())) {
+      sb.append("files ").append(want.filePages()).append(" vs ").append(got.filePages());
+    }
+    if (!want.shmPages().equals(got.shmPages())) {
+      sb.append("; segments ").append(want.shmPages()).append(" vs ").append(got.shmPages());
+    }
+    if (!want.processes().keySet().equals(got.processes().keySet())) {
+      sb.append("; pids ")
+          .append(want.processes().keySet())
+          .append(" vs ")
+          .append(got.processes().keySet());
+    }
+    for (Map.Entry<Integer, ProcessView> p : want.processes().entrySet()) {
+      ProcessView g = got.processes().get(p.getKey());
+      if (g == null) {
+        continue;
+      }
+      ProcessView w = p.getValue();
+      if (!w.maps().equals(g.maps())) {
+        sb.append("; pid ")
+            .append(p.getKey())
+            .append(" maps\nmodel:\n")
+            .append(w.mapsText())
+            .append("impl:\n")
+            .append(g.mapsText());
+      }
+      int shown = 0;
+      for (Map.Entry<Long, Long> word : w.words().entrySet()) {
+        Long other = g.words().get(word.getKey());
+        if (!Objects.equals(other, word.getValue()) && shown++ < 3) {
+          sb.append(
+              String.format(
+                  "; pid %d word %x: model %s, impl %s",
+                  p.getKey(), word.getKey(), word.getValue(), other == null ? "0" : other));
+        }
+      }
+      for (Map.Entry<Long, Long> word : g.words().entrySet()) {
+        if (!w.words().containsKey(word.getKey()) && shown++ < 6) {
+          sb.append(
+              String.format(
+                  "; pid %d word %x: model 0, impl %s",
+                  p.getKey(), word.getKey(), word.getValue()));
+        }
+      }
+    }
+    return sb.length() == 0 ? "(views differ)" : sb.toString();
+  }
+}

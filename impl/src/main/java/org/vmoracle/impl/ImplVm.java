@@ -1,0 +1,695 @@
+package org.vmoracle.impl;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.vmoracle.impl.collapse.Collapse;
+import org.vmoracle.impl.core.Config;
+import org.vmoracle.impl.core.Counters;
+import org.vmoracle.impl.core.Machine;
+import org.vmoracle.impl.fault.Fault;
+import org.vmoracle.impl.map.Cow;
+import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.object.VmObject;
+import org.vmoracle.impl.pageout.Pageout;
+import org.vmoracle.impl.pmap.Pmap;
+import org.vmoracle.impl.pmap.Pte;
+import org.vmoracle.spec.Boot;
+import org.vmoracle.spec.Errno;
+import org.vmoracle.spec.Inherit;
+import org.vmoracle.spec.Op;
+import org.vmoracle.spec.Prot;
+import org.vmoracle.spec.Result;
+import org.vmoracle.spec.Sharing;
+import org.vmoracle.spec.Source;
+import org.vmoracle.spec.View;
+import org.vmoracle.spec.VmSystem;
+
+/**
+ * The implementation as a {@link VmSystem}: every operation, callable from any thread at any time.
+ *
+ * <h2>Overview</h2>
+ *
+ * Reads and writes take the map lock shared: they find the PTE, and fault it in when it is missing
+ * or does not allow the access ({@link Fault}). Everything else takes the map lock exclusive. A
+ * fault that needs more than the shared lock allows (a new copy-on-write front, or pageout for a
+ * frame) is retried with the lock exclusive.
+ *
+ * <h2>Concurrency</h2>
+ *
+ * The lock order is in {@code package-info.java}. {@code processes}, {@code files} and {@code
+ * segments} change under the exclusive lock only (legend (x)); being concurrent maps, they can be
+ * read under the shared one.
+ */
+public final class ImplVm implements VmSystem {
+  private final Machine m;
+  private final ConcurrentHashMap<Integer, VmSpace> processes = new ConcurrentHashMap<>(); // (x)
+  private final ConcurrentHashMap<String, VmObject> files = new ConcurrentHashMap<>(); // (x)
+  private final ConcurrentHashMap<Long, VmObject> segments = new ConcurrentHashMap<>(); // (x)
+  private final Pageout pageout = new Pageout(); // (x)
+  private final Teardown teardown;
+
+  /** A booted system with default settings (BOOT-1). */
+  public ImplVm() {
+    this(Config.defaults());
+  }
+
+  /** A booted system (BOOT-1). */
+  public ImplVm(Config config) {
+    this.m = new Machine(config);
+    this.teardown = new Teardown(m, files, segments);
+    int f = m.mem.allocate();
+    if (f < 0) {
+      throw new IllegalArgumentException("no frame for the shared page");
+    }
+    for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
+      m.mem.store(f, w, Boot.sharedPageWord(w)); // BOOT-2
+    }
+    m.own(f, m.sharedPage, 0);
+    m.mem.wire(f); // pinned: the shared page is never evicted
+    m.sharedPage.pages.put(0L, (long) f);
+    for (Boot.BootFile b : Boot.BOOT_FILES) {
+      files.put(b.name(), m.newFile(b.name(), b.pages(), b.number()));
+    }
+  }
+
+  public Machine machine() {
+    return m;
+  }
+
+  public Counters counters() {
+    return m.counters;
+  }
+
+  @Override
+  public Result apply(Op op) {
+    if (op instanceof Op.Read) {
+      return read((Op.Read) op);
+    }
+    if (op instanceof Op.Write) {
+      return write((Op.Write) op);
+    }
+    m.lock.writeLock();
+    m.counters.exclusiveLocks.increment();
+    try {
+      return op.accept(new Exclusive());
+    } finally {
+      m.lock.writeUnlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- reads and writes
+
+  private Result read(Op.Read op) {
+    return access(op.pid(), op.addr(), false, 0);
+  }
+
+  private Result write(Op.Write op) {
+    return access(op.pid(), op.addr(), true, op.value());
+  }
+
+  /**
+   * One load or store: the fast path under the shared lock, then, if a fault needs it, the slow
+   * path under the exclusive lock. No requirements.
+   */
+  private Result access(int pid, long va, boolean write, long value) {
+    m.lock.readLock();
+    m.counters.sharedLocks.increment();
+    Fault.Outcome need;
+    try {
+      VmSpace sp = processes.get(pid);
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      while (true) {
+        Result r = tryAccess(sp, va, write, value);
+        if (r != null) {
+          return r;
+        }
+        Fault.Outcome o = Fault.fault(m, sp, va, write);
+        if (o == Fault.Outcome.SEGV) {
+          return Result.of(Errno.SEGV);
+        }
+        if (o == Fault.Outcome.BUS) {
+          return Result.of(Errno.BUS);
+        }
+        if (o != Fault.Outcome.DONE) {
+          need = o;
+          break;
+        }
+      }
+    } finally {
+      m.lock.readUnlock();
+    }
+    m.lock.writeLock();
+    m.counters.exclusiveLocks.increment();
+    try {
+      VmSpace sp = processes.get(pid);
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      boolean pagedOut = false;
+      while (true) {
+        Result r = tryAccess(sp, va, write, value);
+        if (r != null) {
+          return r;
+        }
+        Fault.Outcome o = Fault.fault(m, sp, va, write);
+        switch (o) {
+          case SEGV:
+            return Result.of(Errno.SEGV);
+          case BUS:
+            return Result.of(Errno.BUS);
+          case DONE:
+          case NEED_SHADOW:
+            continue;
+          case NEED_MEMORY:
+            if (pagedOut || !reclaim(sp, va)) {
+              m.counters.outOfMemory.increment();
+              return Result.of(Errno.OOM); // MEM-2: the fault stored nothing
+            }
+            pagedOut = true;
+            continue;
+        }
+      }
+    } finally {
+      m.lock.writeUnlock();
+    }
+  }
+
+  /**
+   * The access through the PTE, if there is one that allows it; null when a fault is needed.
+   * Protection is checked against the entry first (ACC-2). The caller holds the map lock.
+   */
+  private Result tryAccess(VmSpace sp, long va, boolean write, long value) {
+    if (va >= Boot.USER_MAX) {
+      return Result.of(Errno.SEGV); // ACC-1
+    }
+    MapEntry e = sp.entryAt(va);
+    if (e == null || (write ? !e.prot.canWrite() : !e.prot.canRead())) {
+      return Result.of(Errno.SEGV); // ACC-1, ACC-2
+    }
+    long pte = sp.pmap.lookup(va & -Boot.PAGE_SIZE);
+    if (!Pte.isPresent(pte) || (write && !Pte.isWritable(pte))) {
+      return null;
+    }
+    int word = (int) ((va & (Boot.PAGE_SIZE - 1)) >>> 3);
+    if (write) {
+      m.mem.store(Pte.frame(pte), word, value);
+      return Result.OK;
+    }
+    return Result.value(m.mem.load(Pte.frame(pte), word));
+  }
+
+  /**
+   * Frees frames by pageout for a fault at {@code va}; answers whether any were freed. The caller
+   * holds the map lock exclusive.
+   */
+  private boolean reclaim(VmSpace sp, long va) {
+    return pageout.run(m, 64) > 0;
+  }
+
+  // ---------------------------------------------------------------- everything else
+
+  /** Every operation but read and write, under the exclusive map lock. */
+  private final class Exclusive implements Op.Visitor<Result> {
+
+    @Override
+    public Result spawn(Op.Spawn op) {
+      if (processes.containsKey(op.pid())) {
+        return Result.of(Errno.EEXIST); // PROC-1
+      }
+      VmSpace sp = newSpace();
+      if (sp == null) {
+        return Result.of(Errno.ENOMEM);
+      }
+      processes.put(op.pid(), sp);
+      return Result.OK;
+    }
+
+    @Override
+    public Result fork(Op.Fork op) {
+      VmSpace parent = processes.get(op.parent());
+      if (parent == null) {
+        return Result.of(Errno.ESRCH); // PROC-3
+      }
+      if (processes.containsKey(op.child())) {
+        return Result.of(Errno.EEXIST);
+      }
+      VmSpace child = Forks.fork(m, pageout, parent, ImplVm.this::newSpace, teardown);
+      if (child == null) {
+        return Result.of(Errno.ENOMEM); // MEM-1
+      }
+      processes.put(op.child(), child);
+      return Result.OK;
+    }
+
+    @Override
+    public Result clone(Op.Clone op) {
+      VmSpace parent = processes.get(op.parent());
+      if (parent == null) {
+        return Result.of(Errno.ESRCH); // PROC-3
+      }
+      if (processes.containsKey(op.child())) {
+        return Result.of(Errno.EEXIST);
+      }
+      parent.users++; // PROC-4
+      processes.put(op.child(), parent);
+      return Result.OK;
+    }
+
+    @Override
+    public Result exec(Op.Exec op) {
+      VmSpace old = processes.get(op.pid());
+      if (old == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      Optional<Boot.Image> image = Boot.image(op.image());
+      if (image.isEmpty()) {
+        return Result.of(Errno.ENOENT); // EXEC-1
+      }
+      for (Boot.Segment seg : image.get().segments()) {
+        if (!sourceExists(seg.source())) {
+          return Result.of(Errno.ENOENT);
+        }
+      }
+      VmSpace sp = newSpace();
+      if (sp == null) {
+        return Result.of(Errno.ENOMEM);
+      }
+      for (Boot.Segment seg : image.get().segments()) {
+        insert(sp, seg.start(), seg.pages(), seg.prot(), seg.sharing(), seg.source());
+      }
+      processes.put(op.pid(), sp);
+      teardown.leave(old); // EXEC-4: the old space goes only with its last user
+      return Result.OK;
+    }
+
+    @Override
+    public Result exit(Op.Exit op) {
+      VmSpace sp = processes.remove(op.pid());
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      teardown.leave(sp); // PROC-5
+      return Result.OK;
+    }
+
+    @Override
+    public Result mmap(Op.Mmap op) {
+      VmSpace sp = processes.get(op.pid());
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      if (!aligned(op.addr()) || op.pages() == 0) {
+        return Result.of(Errno.EINVAL); // MMAP-2
+      }
+      if (!sourceExists(op.source())) {
+        return Result.of(Errno.ENOENT); // MMAP-3, MMAP-4
+      }
+      long bytes = op.pages() * Boot.PAGE_SIZE;
+      long start;
+      if (op.fixed()) {
+        if (!userRange(op.addr(), bytes)) {
+          return Result.of(Errno.ENOMEM); // MMAP-7, DEV-5
+        }
+        start = op.addr();
+        for (MapEntry e : sp.clipRange(start, start + bytes)) {
+          teardown.removeEntry(e); // MMAP-7: replace
+        }
+      } else if (op.addr() != 0
+          && userRange(op.addr(), bytes)
+          && sp.overlapping(op.addr(), op.addr() + bytes).isEmpty()) {
+        start = op.addr(); // MMAP-6, PLACE-4
+      } else {
+        start = sp.findSpace(bytes); // PLACE-1, PLACE-2
+        if (start < 0) {
+          return Result.of(Errno.ENOMEM); // PLACE-3
+        }
+      }
+      insert(sp, start, op.pages(), op.prot(), op.sharing(), op.source());
+      return Result.value(start);
+    }
+
+    @Override
+    public Result munmap(Op.Munmap op) {
+      VmSpace sp = processes.get(op.pid());
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      if (!aligned(op.addr())
+          || op.pages() == 0
+          || op.addr() > Boot.USER_MAX
+          || op.addr() + op.pages() * Boot.PAGE_SIZE > Boot.USER_MAX) {
+        return Result.of(Errno.EINVAL); // UNMAP-4
+      }
+      for (MapEntry e : sp.clipRange(op.addr(), op.addr() + op.pages() * Boot.PAGE_SIZE)) {
+        teardown.removeEntry(e); // UNMAP-1, UNMAP-6
+      }
+      return Result.OK;
+    }
+
+    @Override
+    public Result mprotect(Op.Mprotect op) {
+      VmSpace sp = processes.get(op.pid());
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      if (!aligned(op.addr()) || op.pages() == 0) {
+        return Result.of(Errno.EINVAL); // PROT-4
+      }
+      if (op.addr() >= Boot.USER_MAX) {
+        return Result.of(Errno.ENOMEM);
+      }
+      long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
+      // PROT-3: front to back; stop at a hole or at the shared page (PROT-6), keeping what was
+      // done before it.
+      long at = op.addr();
+      while (at < end) {
+        MapEntry e = sp.entryAt(at);
+        if (e == null) {
+          return Result.of(Errno.ENOMEM);
+        }
+        if (op.prot().canWrite() && showsSharedPage(e)) {
+          return Result.of(Errno.EACCES);
+        }
+        sp.clip(at);
+        e = sp.entryAt(at);
+        sp.clip(Math.min(end, e.end));
+        Prot before = e.prot;
+        e.prot = op.prot();
+        if (!op.prot().canRead()) {
+          teardown.unmapPtes(e, e.start, e.end); // nothing may be reached through PTEs now
+        } else if (before.canWrite() && !op.prot().canWrite()) {
+          sp.pmap.protect(e.start, e.end); // PROT-2: at once
+        }
+        if (e.wired && e.prot != Prot.NONE && !Wiring.wirePages(m, pageout, e)) {
+          // A wired range keeps every accessible page faulted in and wired; one that becomes
+          // writable and private is copied now (WIRE-10).
+          return Result.of(Errno.ENOMEM);
+        }
+        at = e.end;
+      }
+      return Result.OK;
+    }
+
+    @Override
+    public Result minherit(Op.Minherit op) {
+      VmSpace sp = processes.get(op.pid());
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      if (!aligned(op.addr()) || op.pages() == 0) {
+        return Result.of(Errno.EINVAL); // INH-7
+      }
+      if (op.addr() >= Boot.USER_MAX) {
+        return Result.of(Errno.ENOMEM);
+      }
+      long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
+      if (op.inherit() == Inherit.ZERO) {
+        for (MapEntry e : sp.overlapping(op.addr(), end)) {
+          if (e.cow == null || e.cow.terminal().kind != VmObject.Kind.ANON) {
+            return Result.of(Errno.EINVAL); // INH-6: private anonymous memory only
+          }
+        }
+      }
+      if (!sp.covers(op.addr(), end)) {
+        return Result.of(Errno.ENOMEM); // INH-7, DEV-6
+      }
+      for (MapEntry e : sp.clipRange(op.addr(), end)) {
+        e.inherit = op.inherit(); // INH-8
+      }
+      return Result.OK;
+    }
+
+    @Override
+    public Result mlock(Op.Mlock op) {
+      VmSpace sp = processes.get(op.pid());
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      if (!aligned(op.addr()) || op.pages() == 0) {
+        return Result.of(Errno.EINVAL); // WIRE-6, DEV-9
+      }
+      if (op.addr() >= Boot.USER_MAX) {
+        return Result.of(Errno.ENOMEM);
+      }
+      long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
+      if (!sp.covers(op.addr(), end)) {
+        return Result.of(Errno.ENOMEM); // WIRE-4, DEV-4
+      }
+      for (MapEntry e : sp.overlapping(op.addr(), end)) {
+        if (e.prot != Prot.NONE && e.shown().pastEnd(e.index(Math.min(end, e.end) - 1))) {
+          return Result.of(Errno.ENOMEM); // WIRE-5
+        }
+      }
+      return Wiring.wire(m, pageout, sp, op.addr(), end) ? Result.OK : Result.of(Errno.EAGAIN);
+    }
+
+    @Override
+    public Result munlock(Op.Munlock op) {
+      VmSpace sp = processes.get(op.pid());
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      if (!aligned(op.addr()) || op.pages() == 0) {
+        return Result.of(Errno.EINVAL); // WIRE-6
+      }
+      if (op.addr() >= Boot.USER_MAX) {
+        return Result.of(Errno.ENOMEM);
+      }
+      long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
+      if (!sp.covers(op.addr(), end)) {
+        return Result.of(Errno.ENOMEM); // WIRE-8
+      }
+      for (MapEntry e : sp.clipRange(op.addr(), end)) {
+        Wiring.unwire(m, e);
+      }
+      return Result.OK;
+    }
+
+    @Override
+    public Result read(Op.Read op) {
+      throw new AssertionError("reads run under the shared lock");
+    }
+
+    @Override
+    public Result write(Op.Write op) {
+      throw new AssertionError("writes run under the shared lock");
+    }
+
+    @Override
+    public Result file(Op.File op) {
+      VmObject f = files.get(op.name());
+      if (f == null) {
+        files.put(op.name(), m.newFile(op.name(), op.pages(), 0)); // FILE-1
+        return Result.OK;
+      }
+      teardown.resize(f, op.pages()); // FILE-1, FILE-8, FILE-9
+      return Result.OK;
+    }
+
+    @Override
+    public Result fwrite(Op.Fwrite op) {
+      VmObject f = files.get(op.name());
+      if (f == null) {
+        return Result.of(Errno.ENOENT); // FILE-2
+      }
+      long i = op.offset() / Boot.PAGE_SIZE;
+      int w = (int) ((op.offset() & (Boot.PAGE_SIZE - 1)) >>> 3);
+      if (f.pastEnd(i)) {
+        teardown.resize(f, i + 1); // FILE-3
+      }
+      Long slot = f.pages.get(i);
+      if (slot != null) {
+        m.mem.store((int) (long) slot, w, op.value()); // the page every mapping sees (FILE-6)
+      } else {
+        long[] page = new long[Boot.WORDS_PER_PAGE];
+        f.disk.read(i, page);
+        page[w] = op.value();
+        f.disk.write(i, page);
+      }
+      return Result.OK;
+    }
+
+    @Override
+    public Result fread(Op.Fread op) {
+      VmObject f = files.get(op.name());
+      if (f == null) {
+        return Result.of(Errno.ENOENT); // FILE-2
+      }
+      long i = op.offset() / Boot.PAGE_SIZE;
+      if (f.pastEnd(i)) {
+        return Result.of(Errno.EINVAL); // FILE-4
+      }
+      int w = (int) ((op.offset() & (Boot.PAGE_SIZE - 1)) >>> 3);
+      Long slot = f.pages.get(i);
+      return Result.value(slot != null ? m.mem.load((int) (long) slot, w) : f.disk.word(i, w));
+    }
+
+    @Override
+    public Result shmget(Op.Shmget op) {
+      if (op.pages() == 0) {
+        return Result.of(Errno.EINVAL); // SHM-1
+      }
+      if (segments.containsKey(op.key())) {
+        return Result.of(Errno.EEXIST);
+      }
+      segments.put(op.key(), m.newSegment(op.key(), op.pages()));
+      return Result.OK;
+    }
+
+    @Override
+    public Result shmrm(Op.Shmrm op) {
+      VmObject s = segments.remove(op.key());
+      if (s == null) {
+        return Result.of(Errno.ENOENT); // SHM-3, DEV-7
+      }
+      teardown.releaseIfUnused(s);
+      return Result.OK;
+    }
+
+    @Override
+    public Result pageout(Op.Pageout op) {
+      pageout.run(m, op.count()); // SYS-1
+      return Result.OK;
+    }
+
+    @Override
+    public Result collapse(Op.Collapse op) {
+      VmSpace sp = processes.get(op.pid());
+      if (sp == null) {
+        return Result.of(Errno.ESRCH);
+      }
+      MapEntry e = op.addr() < Boot.USER_MAX ? sp.entryAt(op.addr()) : null;
+      if (e == null) {
+        return Result.of(Errno.ENOMEM); // SYS-2
+      }
+      if (e.cow != null && !Collapse.collapse(m, pageout, e.cow, teardown)) {
+        return Result.of(Errno.ENOMEM);
+      }
+      return Result.OK;
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** A new address space holding the shared page, or null without memory. Exclusive lock. */
+  VmSpace newSpace() {
+    Pmap.Config pc = new Pmap.Config(m.config.pmapEarlyReturn());
+    Pmap p = Pmap.create(m.mem, pc);
+    if (p == null && pageout.run(m, 4) > 0) {
+      p = Pmap.create(m.mem, pc);
+    }
+    if (p == null) {
+      return null;
+    }
+    VmSpace sp = new VmSpace(m.newId(), p);
+    sp.users = 1;
+    MapEntry shared =
+        new MapEntry(
+            sp,
+            Boot.SHARED_PAGE,
+            Boot.SHARED_PAGE + Boot.PAGE_SIZE,
+            0,
+            Prot.RX,
+            Sharing.SHARED,
+            Inherit.SHARE,
+            m.sharedPage,
+            null);
+    sp.entries.put(shared.start, shared);
+    m.sharedPage.users.add(shared); // BOOT-2
+    return sp;
+  }
+
+  /** Makes a mapping; the range is free. Exclusive lock. */
+  private void insert(VmSpace sp, long start, long pages, Prot prot, Sharing sharing, Source src) {
+    VmObject target;
+    long pgoff = 0;
+    if (src instanceof Source.FileRange) {
+      target = files.get(((Source.FileRange) src).name());
+      pgoff = ((Source.FileRange) src).pgoff();
+    } else if (src instanceof Source.Shm) {
+      target = segments.get(((Source.Shm) src).key());
+    } else {
+      target = m.newAnon(); // MMAP-5, or the start of a private anonymous chain
+    }
+    long end = start + pages * Boot.PAGE_SIZE;
+    MapEntry e;
+    if (sharing == Sharing.SHARED) {
+      e = new MapEntry(sp, start, end, pgoff, prot, sharing, Inherit.SHARE, target, null);
+      target.users.add(e);
+    } else {
+      VmObject[] chain =
+          target.kind == VmObject.Kind.ANON
+              ? new VmObject[] {target}
+              : new VmObject[] {m.newAnon(), target};
+      Cow c = new Cow(chain, false);
+      e = new MapEntry(sp, start, end, pgoff, prot, sharing, Inherit.COPY, null, c);
+      c.members.add(e);
+      for (VmObject o : chain) {
+        o.users.add(c);
+      }
+    }
+    sp.entries.put(start, e); // MMAP-1, INH-1
+  }
+
+  private boolean sourceExists(Source s) {
+    if (s instanceof Source.FileRange) {
+      return files.containsKey(((Source.FileRange) s).name());
+    }
+    if (s instanceof Source.Shm) {
+      return segments.containsKey(((Source.Shm) s).key());
+    }
+    return true;
+  }
+
+  private static boolean showsSharedPage(MapEntry e) {
+    return e.shown().kind == VmObject.Kind.SHARED_PAGE; // PROT-6
+  }
+
+  private static boolean aligned(long a) {
+    return (a & (Boot.PAGE_SIZE - 1)) == 0;
+  }
+
+  private static boolean userRange(long a, long bytes) {
+    return a >= Boot.USER_MIN && a <= Boot.USER_MAX && a + bytes <= Boot.USER_MAX;
+  }
+
+  // ---------------------------------------------------------------- observation
+
+  @Override
+  public View view() {
+    m.lock.writeLock();
+    try {
+      return Views.of(m, processes, files, segments);
+    } finally {
+      m.lock.writeUnlock();
+    }
+  }
+
+  /**
+   * Walks every structure and throws {@link IllegalStateException} naming the first broken
+   * invariant. Never repairs anything. No requirements (takes the map lock exclusive).
+   */
+  public void checkInvariants() {
+    m.lock.writeLock();
+    try {
+      Invariants.check(m, processes, files, segments);
+    } finally {
+      m.lock.writeUnlock();
+    }
+  }
+
+  /** Live pids, for tests. */
+  public List<Integer> pids() {
+    return new ArrayList<>(processes.keySet());
+  }
+
+  Map<Integer, VmSpace> processes() {
+    return processes;
+  }
+}

@@ -1,0 +1,137 @@
+package org.vmoracle.impl;
+
+import java.util.List;
+import org.vmoracle.impl.core.Machine;
+import org.vmoracle.impl.fault.Fault;
+import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.pageout.Pageout;
+import org.vmoracle.impl.pmap.Pmap;
+import org.vmoracle.impl.pmap.Pte;
+import org.vmoracle.spec.Boot;
+import org.vmoracle.spec.Prot;
+import org.vmoracle.spec.Sharing;
+
+/**
+ * mlock and munlock (WIRE-*). Requires the map lock exclusive.
+ *
+ * <p>Wiring faults every page of the range in (a store fault for writable private ranges, which
+ * breaks copy-on-write now, WIRE-2) and sets the WIRED bit of its PTE, taking a wire count on the
+ * frame; pageout never evicts a wired frame. Implementation note: before changing anything, the
+ * frames the range could need are made free (by pageout if need be); with the lock exclusive no one
+ * else can take them, so wiring then cannot fail halfway, and EAGAIN leaves everything as it was
+ * (WIRE-7) without a rollback.
+ */
+final class Wiring {
+  private Wiring() {}
+
+  /** Wires [start, end), which is mapped; false (nothing changed) without memory. */
+  static boolean wire(Machine m, Pageout pageout, VmSpace sp, long start, long end) {
+    List<MapEntry> range = sp.overlapping(start, end);
+    long need = 0;
+    for (MapEntry e : range) {
+      long from = Math.max(start, e.start);
+      long to = Math.min(end, e.end);
+      need += framesNeeded(e, from, to);
+    }
+    if (!reserve(m, pageout, need)) {
+      return false;
+    }
+    for (MapEntry e : sp.clipRange(start, end)) {
+      if (e.wired) {
+        continue; // WIRE-9: a flag, not a count
+      }
+      e.wired = true;
+      if (!wirePages(m, pageout, e)) {
+        throw new IllegalStateException("wiring ran out of reserved frames at " + e);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Faults in and wires every page of wired entry {@code e} (WIRE-1, WIRE-2, WIRE-10); pages of an
+   * inaccessible entry are left alone (WIRE-12). False if frames ran out.
+   */
+  static boolean wirePages(Machine m, Pageout pageout, MapEntry e) {
+    if (e.prot == Prot.NONE) {
+      return true;
+    }
+    boolean store = e.sharing == Sharing.PRIVATE && e.prot.canWrite();
+    Pmap p = e.space.pmap;
+    for (long va = e.start; va < e.end; va += Boot.PAGE_SIZE) {
+      if (e.shown().pastEnd(e.index(va))) {
+        continue; // truncated away under the mapping: nothing to fault in (FILE-8)
+      }
+      while (true) {
+        long pte = p.lookup(va);
+        if (Pte.isPresent(pte) && (!store || Pte.isWritable(pte))) {
+          if (!Pte.isWired(pte)) {
+            long wired = Pte.make(Pte.frame(pte), Pte.isWritable(pte), true);
+            if (!p.compareAndSet(va, pte, wired)) {
+              continue;
+            }
+            m.mem.wire(Pte.frame(pte));
+          }
+          break;
+        }
+        Fault.Outcome o = Fault.fault(m, e.space, va, store);
+        if (o == Fault.Outcome.NEED_MEMORY) {
+          if (pageout.run(m, 64) == 0) {
+            return false;
+          }
+        } else if (o != Fault.Outcome.DONE && o != Fault.Outcome.NEED_SHADOW) {
+          throw new IllegalStateException("wiring " + Long.toHexString(va) + ": " + o);
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Unwires entry {@code e}: clears WIRED on its PTEs and drops the frames' wire counts. */
+  static void unwire(Machine m, MapEntry e) {
+    e.wired = false;
+    Pmap p = e.space.pmap;
+    for (long va = e.start; va < e.end; va += Boot.PAGE_SIZE) {
+      while (true) {
+        long pte = p.lookup(va);
+        if (!Pte.isPresent(pte) || !Pte.isWired(pte)) {
+          break;
+        }
+        if (p.compareAndSet(va, pte, Pte.make(Pte.frame(pte), Pte.isWritable(pte), false))) {
+          m.mem.unwire(Pte.frame(pte));
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * An upper bound of the frames wiring [from, to) of {@code e} may take: one per page that has no
+   * suitable PTE yet, plus page-table pages.
+   */
+  private static long framesNeeded(MapEntry e, long from, long to) {
+    if (e.wired || e.prot == Prot.NONE) {
+      return 0;
+    }
+    boolean store = e.sharing == Sharing.PRIVATE && e.prot.canWrite();
+    long need = 0;
+    for (long va = from; va < to; va += Boot.PAGE_SIZE) {
+      long pte = e.space.pmap.lookup(va);
+      if (!Pte.isPresent(pte) || (store && !Pte.isWritable(pte))) {
+        need++;
+      }
+    }
+    long segments = (to - from + Boot.SEGMENT_SIZE - 1) / Boot.SEGMENT_SIZE;
+    return need + 3 * (segments + 1);
+  }
+
+  /** Makes {@code need} frames free, by pageout if need be; false if it cannot. */
+  private static boolean reserve(Machine m, Pageout pageout, long need) {
+    if (m.mem.freeFrames() >= need) {
+      return true;
+    }
+    pageout.run(m, need - m.mem.freeFrames());
+    return m.mem.freeFrames() >= need;
+  }
+}

@@ -1,0 +1,59 @@
+package org.vmoracle.impl.core;
+
+/**
+ * The implementation's settings and kill switches. Every optimization has a switch that turns it
+ * off, so a hunt can bisect between fast and slow paths (DragonFly's sysctls).
+ *
+ * @param frames physical frames (4 KiB each); the default, 65,536 (256 MiB), is a fraction of this
+ *     2-core, 24 GiB machine that leaves room for many systems side by side in tests
+ * @param swapSlots pages the swap area holds
+ * @param collapseDepth a private mapping's backing chain deeper than this is collapsed on fork
+ *     (seed 000: "any shadow object chain deeper than 5")
+ * @param pmapEarlyReturn {@code pmap_remove} of a pmap holding nothing but its top-level page
+ *     returns at once (seed 002, FreeBSD D32569)
+ * @param scalableReads faults take the map lock through per-thread stripes instead of one shared
+ *     counter, so concurrent faults bounce no common cache line
+ */
+public record Config(
+    int frames, int swapSlots, int collapseDepth, boolean pmapEarlyReturn, boolean scalableReads) {
+
+  /** Frames by default: 256 MiB. */
+  public static final int DEFAULT_FRAMES = 65_536;
+
+  /** Seed 000's chain-depth limit. */
+  public static final int DEFAULT_COLLAPSE_DEPTH = 5;
+
+  public Config {
+    if (frames < 16) {
+      throw new IllegalArgumentException("frames " + frames + ": at least 16 are needed");
+    }
+    if (swapSlots < 0 || collapseDepth < 1) {
+      throw new IllegalArgumentException("bad swap slots or collapse depth");
+    }
+  }
+
+  /** Every optimization on, default sizes. */
+  public static Config defaults() {
+    return new Config(DEFAULT_FRAMES, DEFAULT_FRAMES, DEFAULT_COLLAPSE_DEPTH, true, true);
+  }
+
+  public Config withFrames(int n) {
+    return new Config(n, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads);
+  }
+
+  public Config withSwapSlots(int n) {
+    return new Config(frames, n, collapseDepth, pmapEarlyReturn, scalableReads);
+  }
+
+  public Config withCollapseDepth(int n) {
+    return new Config(frames, swapSlots, n, pmapEarlyReturn, scalableReads);
+  }
+
+  public Config withPmapEarlyReturn(boolean on) {
+    return new Config(frames, swapSlots, collapseDepth, on, scalableReads);
+  }
+
+  public Config withScalableReads(boolean on) {
+    return new Config(frames, swapSlots, collapseDepth, pmapEarlyReturn, on);
+  }
+}

@@ -1,0 +1,76 @@
+package org.vmoracle.impl.core;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.vmoracle.impl.object.FileStore;
+import org.vmoracle.impl.object.Swap;
+import org.vmoracle.impl.object.VmObject;
+import org.vmoracle.impl.phys.PhysMem;
+import org.vmoracle.impl.sync.ScalableRwLock;
+
+/**
+ * The machine every part of the implementation works on: physical memory, swap, the map lock,
+ * counters and settings. One per system.
+ *
+ * <p>The map lock is one lock for all address spaces: taken shared by faults and accesses,
+ * exclusive by every change of a map, a chain, an object's users or size, and by everything that
+ * frees a frame (pageout, truncation, teardown). Implementation note: DragonFly and FreeBSD have a
+ * lock per map plus object locks; one system-wide lock is the simpler design that still lets faults
+ * on different pages run without a common exclusive lock (its readers touch only their own stripe),
+ * at the price of serializing changes in different processes.
+ */
+public final class Machine {
+  public final Config config; // (c)
+  public final PhysMem mem; // (c)
+  public final Swap swap; // (c)
+  public final Counters counters = new Counters(); // (c)
+  public final ScalableRwLock lock; // (c)
+  public final VmObject sharedPage; // (c) frame-backed, wired, never evicted
+  private final AtomicInteger nextId = new AtomicInteger(1); // (a)
+
+  public Machine(Config config) {
+    this.config = config;
+    this.mem = new PhysMem(config.frames());
+    this.swap = new Swap(config.swapSlots());
+    this.lock = new ScalableRwLock(config.scalableReads());
+    this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null);
+  }
+
+  /**
+   * Makes freshly allocated frame {@code f} page {@code i} of {@code o}: takes its busy bit, names
+   * the owner, releases it. The caller holds the map lock exclusive and has not published {@code
+   * f}.
+   */
+  public void own(int f, Object o, long i) {
+    while (!mem.tryBusy(f)) {
+      Thread.onSpinWait(); // a stale tryBusy of the frame's last owner lets go at once
+    }
+    mem.setOwner(f, o, i);
+    mem.unbusy(f);
+  }
+
+  /** A fresh id for an object or address space. No requirements. */
+  public int newId() {
+    return nextId.getAndIncrement();
+  }
+
+  /** A new anonymous object. No requirements. */
+  public VmObject newAnon() {
+    return new VmObject(newId(), VmObject.Kind.ANON, "", -1, VmObject.UNBOUNDED, null);
+  }
+
+  /** A new file object of {@code pages} pages. No requirements. */
+  public VmObject newFile(String name, long pages, int bootNumber) {
+    return new VmObject(
+        newId(),
+        VmObject.Kind.VNODE,
+        name,
+        -1,
+        pages,
+        new FileStore(bootNumber, bootNumber > 0 ? pages : 0));
+  }
+
+  /** A new segment of {@code pages} pages. No requirements. */
+  public VmObject newSegment(long key, long pages) {
+    return new VmObject(newId(), VmObject.Kind.SHM, "", key, pages, null);
+  }
+}

@@ -1,0 +1,441 @@
+package org.vmoracle.impl.fault;
+
+import org.vmoracle.impl.core.Machine;
+import org.vmoracle.impl.map.Cow;
+import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.object.VmObject;
+import org.vmoracle.impl.phys.PhysMem;
+import org.vmoracle.impl.pmap.Pmap;
+import org.vmoracle.impl.pmap.Pte;
+import org.vmoracle.spec.Boot;
+
+/**
+ * The page-fault handler: makes the PTE for one address so that the access can go ahead.
+ *
+ * <h2>Overview</h2>
+ *
+ * A shared entry faults its object's page in (zero-filled, read from the file, or swapped in) and
+ * maps it. A private entry walks its copy-on-write group's chain front to back: a read maps the
+ * first page found, read-only, or zero-fills one into the front; a write copies the page found (or
+ * zeros) into the front and maps that writable (COW-1, COW-4). A store into a front that other
+ * groups may still see first needs a new front ({@link #shadow}), which changes the chain and so
+ * needs the exclusive map lock: the fault then answers {@link Outcome#NEED_SHADOW} and the caller
+ * retries with the lock exclusive. Likewise {@link Outcome#NEED_MEMORY} when no frame is free: only
+ * the exclusive holder may run pageout.
+ *
+ * <h2>Concurrency</h2>
+ *
+ * Faults run under the map lock in either mode; under the shared mode many run at once, on any
+ * pages. Two rules keep them apart:
+ *
+ * <ul>
+ *   <li><b>Busy protocol.</b> A frame is inserted into an object while busy, and stays busy until
+ *       its contents are valid; a fault busies a frame before mapping it and re-checks that the
+ *       object still holds it at that index (a lost race gives the frame back). So two threads
+ *       faulting one page never both allocate it, and nobody maps a half-filled page.
+ *   <li><b>PTE by compare-and-set.</b> A fault remembers the PTE it saw at the start and installs
+ *       its PTE only if that is still there; otherwise it starts over. So a slow read fault can
+ *       never put back a deeper page over a copy a concurrent write fault made.
+ * </ul>
+ *
+ * Frames are freed only under the exclusive lock, so a frame a fault has found stays a frame.
+ *
+ * <h2>Invariants</h2>
+ *
+ * A writable PTE maps a page of its entry's own object: the shared object, or the front of a group
+ * with {@code needsCopy} false (never a page another group or chain level may see: kernels.md R8).
+ */
+public final class Fault {
+  private Fault() {}
+
+  /** How a fault ended. */
+  public enum Outcome {
+    /** The PTE is in place (or was put there meanwhile): retry the access. */
+    DONE,
+    SEGV,
+    BUS,
+    /** A store needs a new front for a copy-on-write group: retry with the lock exclusive. */
+    NEED_SHADOW,
+    /** No frame could be had: retry with the lock exclusive, after pageout. */
+    NEED_MEMORY
+  }
+
+  private static final int ABSENT = -1;
+  private static final int NO_MEMORY = -2;
+
+  /**
+   * Handles a fault at {@code va} for a read or a write. The caller holds the map lock (shared or
+   * exclusive); with it exclusive, a needed shadow is made here rather than answered.
+   */
+  public static Outcome fault(Machine m, VmSpace sp, long va, boolean write) {
+    MapEntry e = sp.entryAt(va);
+    if (e == null) {
+      return Outcome.SEGV; // ACC-1
+    }
+    if (write ? !e.prot.canWrite() : !e.prot.canRead()) {
+      return Outcome.SEGV; // ACC-2
+    }
+    long page = va & -Boot.PAGE_SIZE;
+    long seen = sp.pmap.lookup(page);
+    long i = e.index(page);
+    if (e.object != null) {
+      return faultShared(m, e, page, i, seen);
+    }
+    return write ? writePrivate(m, e, page, i, seen) : readPrivate(m, e, page, i, seen);
+  }
+
+  private static Outcome faultShared(Machine m, MapEntry e, long va, long i, long seen) {
+    VmObject o = e.object;
+    if (o.pastEnd(i)) {
+      return Outcome.BUS; // FILE-5, SHM-4
+    }
+    int f = obtain(m, o, i);
+    if (f == NO_MEMORY) {
+      return Outcome.NEED_MEMORY;
+    }
+    try {
+      return install(m, e, va, seen, f, e.prot.canWrite());
+    } finally {
+      m.mem.unbusy(f);
+    }
+  }
+
+  private static Outcome readPrivate(Machine m, MapEntry e, long va, long i, long seen) {
+    Cow c = e.cow;
+    VmObject[] chain = c.chain();
+    if (chain[chain.length - 1].pastEnd(i)) {
+      return Outcome.BUS; // FILE-5, FILE-8: copied or not
+    }
+    for (int level = 0; level < chain.length; level++) {
+      int f = acquire(m, chain[level], i);
+      if (f == NO_MEMORY) {
+        return Outcome.NEED_MEMORY;
+      }
+      if (f != ABSENT) {
+        m.counters.mappedFaults.increment();
+        return installDeep(m, e, va, seen, f, chain, level, i); // R14: reads never copy
+      }
+    }
+    VmObject terminal = chain[chain.length - 1];
+    // Nobody has the page. It comes from what the mapping maps (the file, the segment, shared
+    // memory, the shared page); for anonymous memory it is a zero page in the front (ACC-4).
+    int level = terminal.kind == VmObject.Kind.ANON ? 0 : chain.length - 1;
+    int f = obtain(m, chain[level], i);
+    if (f == NO_MEMORY) {
+      return Outcome.NEED_MEMORY;
+    }
+    return installDeep(m, e, va, seen, f, chain, level, i);
+  }
+
+  /**
+   * Maps busy frame {@code f}, found at {@code level} of the chain, read-only, and releases it. A
+   * level above may have gained the page meanwhile (a concurrent copy-on-write by another member of
+   * the group): then this PTE would show the shadowed page, so it is taken back and the access
+   * retries. Either the copier's {@link #repointGroup} sees this PTE, or this check sees the copy.
+   */
+  private static Outcome installDeep(
+      Machine m, MapEntry e, long va, long seen, int f, VmObject[] chain, int level, long i) {
+    Outcome o;
+    try {
+      o = install(m, e, va, seen, f, false);
+    } finally {
+      m.mem.unbusy(f);
+    }
+    for (int above = 0; above < level && o == Outcome.DONE; above++) {
+      if (chain[above].pages.containsKey(i)) {
+        long mine = Pte.make(f, false, e.wired);
+        if (e.space.pmap.compareAndSet(va, mine, 0) && e.wired) {
+          m.mem.unwire(f);
+        }
+        break;
+      }
+    }
+    return o;
+  }
+
+  private static Outcome writePrivate(Machine m, MapEntry e, long va, long i, long seen) {
+    Cow c = e.cow;
+    if (c.needsCopy) {
+      if (!m.lock.heldExclusively()) {
+        return Outcome.NEED_SHADOW;
+      }
+      shadow(m, c);
+    }
+    VmObject[] chain = c.chain();
+    if (chain[chain.length - 1].pastEnd(i)) {
+      return Outcome.BUS;
+    }
+    VmObject front = chain[0];
+    int f = acquire(m, front, i);
+    if (f == NO_MEMORY) {
+      return Outcome.NEED_MEMORY;
+    }
+    if (f != ABSENT) {
+      try {
+        return install(m, e, va, seen, f, true); // the front's own page: store in place
+      } finally {
+        m.mem.unbusy(f);
+      }
+    }
+    // Copy-on-write: take the page from the first level that has it, or the terminal's source,
+    // or zeros, into a new frame of the front (COW-2: the whole page).
+    int nf = m.mem.allocate();
+    if (nf < 0) {
+      return Outcome.NEED_MEMORY;
+    }
+    busyFresh(m.mem, nf);
+    boolean copied = fill(m, chain, i, nf);
+    m.mem.setOwner(nf, front, i);
+    Long prior = front.pages.putIfAbsent(i, (long) nf);
+    if (prior != null) {
+      m.mem.unbusy(nf);
+      m.mem.free(nf); // another fault put the page there first: use theirs
+      return Outcome.DONE;
+    }
+    if (copied) {
+      m.counters.cowFaults.increment();
+    } else {
+      m.counters.zeroFillFaults.increment();
+    }
+    try {
+      repointGroup(m, c, e, i, nf); // R19
+      return install(m, e, va, seen, nf, true);
+    } finally {
+      m.mem.unbusy(nf);
+    }
+  }
+
+  /**
+   * Fills fresh frame {@code nf} with page {@code i} as the chain below the front shows it; answers
+   * whether anything was copied (false: zero-filled).
+   */
+  private static boolean fill(Machine m, VmObject[] chain, long i, int nf) {
+    for (int level = 1; level < chain.length; level++) {
+      VmObject o = chain[level];
+      while (true) {
+        Long slot = o.pages.get(i);
+        if (slot == null) {
+          break;
+        }
+        if (VmObject.isFrame(slot)) {
+          // Implementation note: a deeper page may be written meanwhile through a shared mapping
+          // of the terminal object; the copy takes each word as it is at that moment.
+          m.mem.copyFrame((int) (long) slot, nf);
+          return true;
+        }
+        long[] data = m.swap.get(VmObject.swapSlot(slot));
+        if (data == null) {
+          continue; // swapped in meanwhile: read the frame instead
+        }
+        for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
+          m.mem.store(nf, w, data[w]);
+        }
+        return true;
+      }
+      if (o.kind == VmObject.Kind.VNODE) {
+        readDisk(m, o, i, nf);
+        return true;
+      }
+      if (o.kind == VmObject.Kind.SHARED_PAGE) {
+        fillSharedPage(m.mem, nf);
+        return true;
+      }
+    }
+    return false; // frames come zeroed
+  }
+
+  /**
+   * Points every other member of group {@code c} that maps page {@code i} of a deeper level at the
+   * new front page {@code nf}, read-only: after this no PTE of the group shows the shadowed page
+   * (kernels.md R19, FreeBSD's shared_shadow_inval). The caller holds the map lock; {@code nf} is
+   * busy.
+   */
+  private static void repointGroup(Machine m, Cow c, MapEntry self, long i, int nf) {
+    if (c.members.size() == 1) {
+      return;
+    }
+    for (MapEntry other : c.members) {
+      if (other == self) {
+        continue;
+      }
+      long va = other.addressOf(i);
+      if (va < 0) {
+        continue;
+      }
+      Pmap p = other.space.pmap;
+      while (true) {
+        long old = p.lookup(va);
+        if (!Pte.isPresent(old) || Pte.frame(old) == nf) {
+          break;
+        }
+        long now = Pte.make(nf, false, Pte.isWired(old));
+        if (p.compareAndSet(va, old, now)) {
+          if (Pte.isWired(old)) {
+            m.mem.unwire(Pte.frame(old));
+            m.mem.wire(nf);
+          }
+          m.counters.invalidations.increment();
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Installs a PTE for frame {@code f} at {@code va} if the PTE is still {@code seen}. The caller
+   * holds the map lock and frame {@code f} busy.
+   */
+  private static Outcome install(
+      Machine m, MapEntry e, long va, long seen, int f, boolean writable) {
+    Pmap p = e.space.pmap;
+    boolean wired = e.wired;
+    long pte = Pte.make(f, writable, wired);
+    if (seen == pte) {
+      return Outcome.DONE;
+    }
+    switch (p.install(va, seen, pte)) {
+      case INSTALLED:
+        if (wired) {
+          m.mem.wire(f);
+        }
+        if (Pte.isPresent(seen) && Pte.isWired(seen)) {
+          m.mem.unwire(Pte.frame(seen));
+        }
+        return Outcome.DONE;
+      case CHANGED:
+        return Outcome.DONE; // someone else changed it: the access retries and looks again
+      case NO_MEMORY:
+        return Outcome.NEED_MEMORY;
+    }
+    throw new AssertionError();
+  }
+
+  /**
+   * Pushes a new, empty anonymous front onto group {@code c}'s chain, so its stores no longer reach
+   * what other groups see (the shadow of BSD's copy-on-write). The caller holds the map lock
+   * exclusive.
+   */
+  public static void shadow(Machine m, Cow c) {
+    VmObject[] old = c.chain();
+    VmObject[] chain = new VmObject[old.length + 1];
+    chain[0] = m.newAnon();
+    System.arraycopy(old, 0, chain, 1, old.length);
+    chain[0].users.add(c);
+    c.setChain(chain);
+    c.needsCopy = false;
+    m.counters.shadows.increment();
+  }
+
+  /**
+   * Frame of page {@code i} of {@code o}, busy, creating the page if absent (zero-filled, from the
+   * file, or the shared page's words); or NO_MEMORY. The caller holds the map lock; {@code o} must
+   * not be past its end at {@code i}.
+   */
+  public static int obtain(Machine m, VmObject o, long i) {
+    while (true) {
+      int f = acquire(m, o, i);
+      if (f != ABSENT) {
+        if (f >= 0) {
+          m.counters.mappedFaults.increment();
+        }
+        return f;
+      }
+      int nf = m.mem.allocate();
+      if (nf < 0) {
+        return NO_MEMORY;
+      }
+      busyFresh(m.mem, nf);
+      if (o.kind == VmObject.Kind.VNODE) {
+        readDisk(m, o, i, nf);
+      } else if (o.kind == VmObject.Kind.SHARED_PAGE) {
+        fillSharedPage(m.mem, nf);
+      }
+      m.mem.setOwner(nf, o, i);
+      if (o.pages.putIfAbsent(i, (long) nf) == null) {
+        if (o.kind == VmObject.Kind.VNODE) {
+          m.counters.fileFaults.increment();
+        } else {
+          m.counters.zeroFillFaults.increment();
+        }
+        return nf;
+      }
+      m.mem.unbusy(nf);
+      m.mem.free(nf); // lost the race: take the winner's page
+    }
+  }
+
+  /**
+   * The frame of page {@code i} of {@code o}, busy, swapping it in if needed; ABSENT when {@code o}
+   * has no such page; NO_MEMORY when a swap-in found no frame. The caller holds the map lock.
+   */
+  public static int acquire(Machine m, VmObject o, long i) {
+    PhysMem mem = m.mem;
+    while (true) {
+      Long slot = o.pages.get(i);
+      if (slot == null) {
+        return ABSENT;
+      }
+      if (!VmObject.isFrame(slot)) {
+        int nf = mem.allocate();
+        if (nf < 0) {
+          return NO_MEMORY;
+        }
+        busyFresh(mem, nf);
+        long swapSlot = VmObject.swapSlot(slot);
+        long[] data = m.swap.get(swapSlot);
+        if (data == null) {
+          mem.unbusy(nf);
+          mem.free(nf);
+          continue; // another fault swapped it in first
+        }
+        for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
+          mem.store(nf, w, data[w]);
+        }
+        mem.setOwner(nf, o, i);
+        if (o.pages.replace(i, slot, (long) nf)) {
+          m.swap.free(swapSlot);
+          m.counters.swapIns.increment();
+          return nf;
+        }
+        mem.unbusy(nf);
+        mem.free(nf);
+        continue;
+      }
+      int f = (int) (long) slot;
+      if (!mem.tryBusy(f)) {
+        Thread.onSpinWait();
+        continue;
+      }
+      Long again = o.pages.get(i);
+      if (again != null && again == f) {
+        return f;
+      }
+      mem.unbusy(f); // the page moved meanwhile: look again
+    }
+  }
+
+  /**
+   * Takes busy on a frame just allocated (a stale tryBusy of its last owner may hold it briefly).
+   */
+  private static void busyFresh(PhysMem mem, int f) {
+    while (!mem.tryBusy(f)) {
+      Thread.onSpinWait();
+    }
+  }
+
+  private static void readDisk(Machine m, VmObject file, long i, int nf) {
+    for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
+      long v = file.disk.word(i, w);
+      if (v != 0) {
+        m.mem.store(nf, w, v);
+      }
+    }
+  }
+
+  private static void fillSharedPage(PhysMem mem, int nf) {
+    for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
+      mem.store(nf, w, Boot.sharedPageWord(w));
+    }
+  }
+}

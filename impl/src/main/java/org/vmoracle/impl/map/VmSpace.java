@@ -1,0 +1,121 @@
+package org.vmoracle.impl.map;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.vmoracle.impl.pmap.Pmap;
+import org.vmoracle.spec.Boot;
+
+/**
+ * An address space (vmspace): the map, sorted entries by start address, and the pmap that holds its
+ * page tables.
+ *
+ * <h2>Concurrency</h2>
+ *
+ * The map changes only under the exclusive map lock (legend (x)); faults and accesses look entries
+ * up under the shared lock, which is safe for a {@link TreeMap} that no one modifies meanwhile. The
+ * pmap is lock-free (see {@link Pmap}).
+ *
+ * <h2>Invariants</h2>
+ *
+ * Entries do not overlap, and each is keyed by its start; {@code users} counts the processes that
+ * run in this space (clones share one, PROC-4).
+ */
+public final class VmSpace {
+  public final int id; // (c)
+  public final Pmap pmap; // (c)
+  public final TreeMap<Long, MapEntry> entries = new TreeMap<>(); // (x)
+  public int users; // (x)
+
+  public VmSpace(int id, Pmap pmap) {
+    this.id = id;
+    this.pmap = pmap;
+  }
+
+  /** The entry holding {@code va}, or null. The caller holds the map lock in either mode. */
+  public MapEntry entryAt(long va) {
+    Map.Entry<Long, MapEntry> e = entries.floorEntry(va);
+    return e != null && va < e.getValue().end ? e.getValue() : null;
+  }
+
+  /** The entries overlapping [start, end), in address order. Either mode. */
+  public List<MapEntry> overlapping(long start, long end) {
+    List<MapEntry> out = new ArrayList<>();
+    MapEntry first = entryAt(start);
+    if (first != null) {
+      out.add(first);
+    }
+    for (MapEntry e : entries.subMap(start, end).values()) {
+      if (e != first) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  /** Whether every page of [start, end) is mapped. Either mode. */
+  public boolean covers(long start, long end) {
+    long at = start;
+    for (MapEntry e : overlapping(start, end)) {
+      if (e.start > at) {
+        return false;
+      }
+      at = e.end;
+    }
+    return at >= end;
+  }
+
+  /**
+   * Splits the entry straddling {@code at} so that an entry starts there (UNMAP-2): the new upper
+   * piece joins the same object or copy-on-write group. The caller holds the lock exclusive.
+   */
+  public void clip(long at) {
+    MapEntry e = entryAt(at);
+    if (e == null || e.start == at) {
+      return;
+    }
+    MapEntry upper =
+        new MapEntry(this, at, e.end, e.index(at), e.prot, e.sharing, e.inherit, e.object, e.cow);
+    upper.wired = e.wired;
+    e.end = at;
+    entries.put(at, upper);
+    if (upper.cow != null) {
+      upper.cow.members.add(upper);
+    } else {
+      upper.object.users.add(upper);
+    }
+  }
+
+  /** Clips at both ends and answers the entries inside [start, end). Exclusive. */
+  public List<MapEntry> clipRange(long start, long end) {
+    clip(start);
+    clip(end);
+    return new ArrayList<>(entries.subMap(start, end).values());
+  }
+
+  /**
+   * The lowest free start at or above MMAP_BASE for {@code bytes}, 2 MiB-aligned when {@code bytes}
+   * is a multiple of 2 MiB, ending at or below PLACE_MAX; -1 if there is none (PLACE-1..3). Either
+   * mode.
+   */
+  public long findSpace(long bytes) {
+    long align = bytes % Boot.SEGMENT_SIZE == 0 ? Boot.SEGMENT_SIZE : Boot.PAGE_SIZE;
+    long at = roundUp(Boot.MMAP_BASE, align);
+    MapEntry below = entryAt(at);
+    if (below != null) {
+      at = roundUp(below.end, align);
+    }
+    for (MapEntry e : entries.tailMap(at, true).values()) {
+      if (at + bytes <= e.start) {
+        break;
+      }
+      at = Math.max(at, roundUp(e.end, align));
+    }
+    return at + bytes <= Boot.PLACE_MAX ? at : -1;
+  }
+
+  private static long roundUp(long a, long align) {
+    return (a + align - 1) / align * align;
+  }
+}

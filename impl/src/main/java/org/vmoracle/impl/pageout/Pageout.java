@@ -1,0 +1,78 @@
+package org.vmoracle.impl.pageout;
+
+import org.vmoracle.impl.core.Machine;
+import org.vmoracle.impl.object.VmObject;
+import org.vmoracle.impl.phys.PhysMem;
+import org.vmoracle.impl.rmap.Rmap;
+import org.vmoracle.spec.Boot;
+
+/**
+ * Pageout: a clock over the frames that evicts pages no one has wired.
+ *
+ * <h2>Overview</h2>
+ *
+ * The hand sweeps frame numbers in order. A frame that is free, a page-table page, busy or wired is
+ * skipped (wired pages are never evicted, SYS-3). Otherwise the page is unmapped everywhere through
+ * the reverse map ({@link Rmap}), its contents go to the file it belongs to or to swap, and the
+ * frame is freed; the next fault brings the page back (SYS-1).
+ *
+ * <h2>Concurrency</h2>
+ *
+ * Runs under the exclusive map lock: no fault or access is in progress, so no thread can still be
+ * using a PTE the reverse map removed (the lock stands for a TLB shootdown).
+ */
+public final class Pageout {
+  private int hand; // (x)
+
+  /**
+   * Evicts up to {@code n} pages; answers how many it evicted. The caller holds the map lock
+   * exclusive.
+   */
+  public int run(Machine m, long n) {
+    PhysMem mem = m.mem;
+    int frames = m.config.frames();
+    int evicted = 0;
+    long[] page = new long[Boot.WORDS_PER_PAGE];
+    for (int seen = 0; seen < frames && evicted < n; seen++) {
+      int f = hand;
+      hand = (hand + 1) % frames;
+      if (mem.testFlag(f, PhysMem.FREE)
+          || mem.testFlag(f, PhysMem.PTPAGE)
+          || mem.wireCount(f) > 0
+          || !(mem.owner(f) instanceof VmObject)) {
+        continue;
+      }
+      VmObject o = (VmObject) mem.owner(f);
+      long i = mem.ownerIndex(f);
+      Long slot = o.pages.get(i);
+      if (o.kind == VmObject.Kind.SHARED_PAGE || slot == null || slot != f) {
+        continue;
+      }
+      if (!mem.tryBusy(f)) {
+        continue;
+      }
+      for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
+        page[w] = mem.load(f, w);
+      }
+      if (o.kind == VmObject.Kind.VNODE) {
+        Rmap.removeAll(m, o, i, f);
+        o.disk.write(i, page);
+        o.pages.remove(i);
+        m.counters.fileWritebacks.increment();
+      } else {
+        long s = m.swap.put(page);
+        if (s < 0) {
+          mem.unbusy(f); // swap is full: keep the page
+          continue;
+        }
+        Rmap.removeAll(m, o, i, f);
+        o.pages.put(i, VmObject.swapMarker(s));
+        m.counters.swapOuts.increment();
+      }
+      mem.unbusy(f);
+      mem.free(f);
+      evicted++;
+    }
+    return evicted;
+  }
+}
