@@ -8,6 +8,7 @@ import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.pageout.Pageout;
 import org.vmoracle.spec.Boot;
@@ -119,8 +120,8 @@ final class Forks {
     VmObject front = m.newAnon();
     VmObject src = chain[0];
     for (long i = e.pgoff; i < e.pgoff + e.pages(); i++) {
-      Long slot = src.pages.get(i);
-      if (slot == null) {
+      long slot = src.pages.get(i);
+      if (slot == PageMap.NONE) {
         continue;
       }
       int nf = m.mem.allocate();
@@ -132,7 +133,7 @@ final class Forks {
         return null;
       }
       if (VmObject.isFrame(slot)) {
-        m.mem.copyFrame((int) (long) slot, nf);
+        m.mem.copyFrame((int) slot, nf);
       } else {
         long[] data = m.swap.get(VmObject.swapSlot(slot));
         for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
@@ -140,7 +141,7 @@ final class Forks {
         }
       }
       m.own(nf, front, i);
-      front.pages.put(i, (long) nf);
+      front.pages.put(i, nf);
     }
     VmObject[] copy = chain.clone();
     copy[0] = front;

@@ -13,6 +13,7 @@ import org.vmoracle.impl.fault.Fault;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.pageout.Pageout;
 import org.vmoracle.impl.pmap.Pmap;
@@ -70,7 +71,7 @@ public final class ImplVm implements VmSystem {
     }
     m.own(f, m.sharedPage, 0);
     m.mem.wire(f); // pinned: the shared page is never evicted
-    m.sharedPage.pages.put(0L, (long) f);
+    m.sharedPage.pages.put(0, f);
     for (Boot.BootFile b : Boot.BOOT_FILES) {
       files.put(b.name(), m.newFile(b.name(), b.pages(), b.number()));
     }
@@ -116,7 +117,7 @@ public final class ImplVm implements VmSystem {
    * path under the exclusive lock. No requirements.
    */
   private Result access(int pid, long va, boolean write, long value) {
-    m.lock.readLock();
+    int token = m.lock.readLock();
     m.counters.sharedLocks.increment();
     Fault.Outcome need;
     try {
@@ -124,12 +125,17 @@ public final class ImplVm implements VmSystem {
       if (sp == null) {
         return Result.of(Errno.ESRCH);
       }
+      MapEntry e = va < Boot.USER_MAX ? sp.entryAt(va) : null;
+      if (e == null || (write ? !e.prot.canWrite() : !e.prot.canRead())) {
+        return Result.of(Errno.SEGV); // ACC-1, ACC-2
+      }
+      long page = va & -Boot.PAGE_SIZE;
       while (true) {
-        Result r = tryAccess(sp, va, write, value);
-        if (r != null) {
-          return r;
+        long pte = sp.pmap.lookup(page);
+        if (Pte.isPresent(pte) && (!write || Pte.isWritable(pte))) {
+          return touch(pte, va, write, value);
         }
-        Fault.Outcome o = Fault.fault(m, sp, va, write);
+        Fault.Outcome o = Fault.fault(m, e, page, write, pte);
         if (o == Fault.Outcome.SEGV) {
           return Result.of(Errno.SEGV);
         }
@@ -142,7 +148,7 @@ public final class ImplVm implements VmSystem {
         }
       }
     } finally {
-      m.lock.readUnlock();
+      m.lock.readUnlock(token);
     }
     m.lock.writeLock();
     m.counters.exclusiveLocks.increment();
@@ -196,6 +202,11 @@ public final class ImplVm implements VmSystem {
     if (!Pte.isPresent(pte) || (write && !Pte.isWritable(pte))) {
       return null;
     }
+    return touch(pte, va, write, value);
+  }
+
+  /** The load or store itself, through PTE {@code pte}, which allows it. */
+  private Result touch(long pte, long va, boolean write, long value) {
     int word = (int) ((va & (Boot.PAGE_SIZE - 1)) >>> 3);
     if (write) {
       m.mem.store(Pte.frame(pte), word, value);
@@ -503,9 +514,9 @@ public final class ImplVm implements VmSystem {
       if (f.pastEnd(i)) {
         teardown.resize(f, i + 1); // FILE-3
       }
-      Long slot = f.pages.get(i);
-      if (slot != null) {
-        m.mem.store((int) (long) slot, w, op.value()); // the page every mapping sees (FILE-6)
+      long slot = f.pages.get(i);
+      if (slot != PageMap.NONE) {
+        m.mem.store((int) slot, w, op.value()); // the page every mapping sees (FILE-6)
       } else {
         long[] page = new long[Boot.WORDS_PER_PAGE];
         f.disk.read(i, page);
@@ -526,8 +537,8 @@ public final class ImplVm implements VmSystem {
         return Result.of(Errno.EINVAL); // FILE-4
       }
       int w = (int) ((op.offset() & (Boot.PAGE_SIZE - 1)) >>> 3);
-      Long slot = f.pages.get(i);
-      return Result.value(slot != null ? m.mem.load((int) (long) slot, w) : f.disk.word(i, w));
+      long slot = f.pages.get(i);
+      return Result.value(slot != PageMap.NONE ? m.mem.load((int) slot, w) : f.disk.word(i, w));
     }
 
     @Override

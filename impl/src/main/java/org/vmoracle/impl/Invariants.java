@@ -8,6 +8,7 @@ import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pte;
@@ -86,9 +87,8 @@ final class Invariants {
       if (!o.users.equals(e.getValue())) {
         fail("%s lists users %s, but %s use it", o, o.users, e.getValue());
       }
-      for (Map.Entry<Long, Long> p : o.pages.entrySet()) {
-        long i = p.getKey();
-        long slot = p.getValue();
+      for (long i : o.pages.keys()) {
+        long slot = o.pages.get(i);
         if (o.pastEnd(i)) {
           fail("%s holds page %d past its end %d", o, i, o.size());
         }
@@ -204,8 +204,8 @@ final class Invariants {
     VmObject[] levels = e.object != null ? new VmObject[] {e.object} : e.cow.chain();
     int level = -1;
     for (int l = 0; l < levels.length; l++) {
-      Long slot = levels[l].pages.get(i);
-      if (slot != null) {
+      long slot = levels[l].pages.get(i);
+      if (slot != PageMap.NONE) {
         if (!VmObject.isFrame(slot) || slot != f) {
           fail(
               "PTE at %x in %s maps frame %d, but the chain shows %s at level %d",

@@ -45,7 +45,7 @@ final class Teardown implements Collapse.Releaser {
   /** Removes entry {@code e} from its map, with its PTEs and wiring (UNMAP-1, UNMAP-6). */
   void removeEntry(MapEntry e) {
     unmapPtes(e, e.start, e.end);
-    e.space.entries.remove(e.start);
+    e.space.remove(e);
     if (e.cow != null) {
       Cow c = e.cow;
       c.members.remove(e);
@@ -95,18 +95,15 @@ final class Teardown implements Collapse.Releaser {
 
   /** Frees every page of {@code o} at or past index {@code from}; they must be unmapped. */
   void dropPages(VmObject o, long from) {
-    for (Map.Entry<Long, Long> p : new ArrayList<>(o.pages.entrySet())) {
-      if (p.getKey() < from) {
-        continue;
-      }
-      long slot = p.getValue();
-      o.pages.remove(p.getKey());
-      if (VmObject.isFrame(slot)) {
-        m.mem.free((int) slot);
-      } else {
-        m.swap.free(VmObject.swapSlot(slot));
-      }
-    }
+    o.pages.drain(
+        from,
+        (i, slot) -> {
+          if (VmObject.isFrame(slot)) {
+            m.mem.free((int) slot);
+          } else {
+            m.swap.free(VmObject.swapSlot(slot));
+          }
+        });
   }
 
   /**

@@ -9,6 +9,7 @@ import java.util.TreeSet;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Mapping;
@@ -72,11 +73,7 @@ final class Views {
     long to = e.pgoff + e.pages();
     TreeSet<Long> candidates = new TreeSet<>();
     for (VmObject o : levels) {
-      for (long i : o.pages.keySet()) {
-        if (i >= from && i < to) {
-          candidates.add(i);
-        }
-      }
+      o.pages.forEachIn(from, to, (i, slot) -> candidates.add(i));
       if (o.disk != null) {
         for (long i = from; i < Math.min(to, o.disk.pristine()); i++) {
           candidates.add(i);
@@ -109,11 +106,11 @@ final class Views {
   /** Page {@code i} as the chain shows it, into {@code page}. */
   static void contents(Machine m, VmObject[] levels, long i, long[] page) {
     for (VmObject o : levels) {
-      Long slot = o.pages.get(i);
-      if (slot != null) {
+      long slot = o.pages.get(i);
+      if (slot != PageMap.NONE) {
         if (VmObject.isFrame(slot)) {
           for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
-            page[w] = m.mem.load((int) (long) slot, w);
+            page[w] = m.mem.load((int) slot, w);
           }
         } else {
           System.arraycopy(m.swap.get(VmObject.swapSlot(slot)), 0, page, 0, Boot.WORDS_PER_PAGE);

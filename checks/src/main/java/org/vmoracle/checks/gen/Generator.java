@@ -39,11 +39,20 @@ public final class Generator {
   private final Map<Integer, List<long[]>> mapped = new HashMap<>();
 
   private List<long[]> mappings = new ArrayList<>();
-  private int nextPid = 1;
+  private int nextPid;
   private Op last;
 
   public Generator(long seed) {
+    this(seed, 1);
+  }
+
+  /**
+   * A generator whose pids start at {@code firstPid}: generators with disjoint pid ranges can drive
+   * one system from several threads without touching each other's processes.
+   */
+  public Generator(long seed, int firstPid) {
     this.random = new SplittableRandom(seed);
+    this.nextPid = firstPid;
   }
 
   /** The next operation to run. Call {@link #observe} with its result before asking again. */

@@ -6,6 +6,7 @@ import java.util.TreeSet;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.pageout.Pageout;
 import org.vmoracle.impl.pmap.Pmap;
@@ -89,7 +90,7 @@ public final class Collapse {
         }
       }
       m.own(nf, front, i);
-      front.pages.put(i, (long) nf);
+      front.pages.put(i, nf);
       pulled.add(i);
     }
     // Every PTE that shows a pulled page from below the front now shows the front's copy: the
@@ -131,7 +132,7 @@ public final class Collapse {
         continue;
       }
       long pte = p.lookup(va);
-      Long slot = front.pages.get(i);
+      long slot = front.pages.get(i);
       if (!Pte.isPresent(pte) || (VmObject.isFrame(slot) && Pte.frame(pte) == slot)) {
         continue;
       }
@@ -158,7 +159,7 @@ public final class Collapse {
   private static TreeSet<Long> toPull(Cow c, VmObject[] chain, int cut) {
     TreeSet<Long> out = new TreeSet<>();
     for (int level = 1; level < cut; level++) {
-      for (long i : chain[level].pages.keySet()) {
+      for (long i : chain[level].pages.keys()) {
         if (chain[0].pages.containsKey(i)) {
           continue;
         }
@@ -175,8 +176,8 @@ public final class Collapse {
 
   private static Long firstBelow(VmObject[] chain, int cut, long i) {
     for (int level = 1; level < cut; level++) {
-      Long slot = chain[level].pages.get(i);
-      if (slot != null) {
+      long slot = chain[level].pages.get(i);
+      if (slot != PageMap.NONE) {
         return slot;
       }
     }

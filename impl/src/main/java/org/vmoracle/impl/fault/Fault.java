@@ -4,6 +4,7 @@ import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pmap;
@@ -73,11 +74,19 @@ public final class Fault {
     if (e == null) {
       return Outcome.SEGV; // ACC-1
     }
+    long page = va & -Boot.PAGE_SIZE;
+    return fault(m, e, page, write, sp.pmap.lookup(page));
+  }
+
+  /**
+   * Handles a fault at page {@code page} of entry {@code e}, whose PTE was {@code seen} when the
+   * access looked. The caller holds the map lock (shared or exclusive) and found {@code e} under
+   * it.
+   */
+  public static Outcome fault(Machine m, MapEntry e, long page, boolean write, long seen) {
     if (write ? !e.prot.canWrite() : !e.prot.canRead()) {
       return Outcome.SEGV; // ACC-2
     }
-    long page = va & -Boot.PAGE_SIZE;
-    long seen = sp.pmap.lookup(page);
     long i = e.index(page);
     if (e.object != null) {
       return faultShared(m, e, page, i, seen);
@@ -187,8 +196,7 @@ public final class Fault {
     busyFresh(m.mem, nf);
     boolean copied = fill(m, chain, i, nf);
     m.mem.setOwner(nf, front, i);
-    Long prior = front.pages.putIfAbsent(i, (long) nf);
-    if (prior != null) {
+    if (!front.pages.putIfAbsent(i, nf)) {
       m.mem.unbusy(nf);
       m.mem.free(nf); // another fault put the page there first: use theirs
       return Outcome.DONE;
@@ -214,14 +222,14 @@ public final class Fault {
     for (int level = 1; level < chain.length; level++) {
       VmObject o = chain[level];
       while (true) {
-        Long slot = o.pages.get(i);
-        if (slot == null) {
+        long slot = o.pages.get(i);
+        if (slot == PageMap.NONE) {
           break;
         }
         if (VmObject.isFrame(slot)) {
           // Implementation note: a deeper page may be written meanwhile through a shared mapping
           // of the terminal object; the copy takes each word as it is at that moment.
-          m.mem.copyFrame((int) (long) slot, nf);
+          m.mem.copyFrame((int) slot, nf);
           return true;
         }
         long[] data = m.swap.get(VmObject.swapSlot(slot));
@@ -352,7 +360,7 @@ public final class Fault {
         fillSharedPage(m.mem, nf);
       }
       m.mem.setOwner(nf, o, i);
-      if (o.pages.putIfAbsent(i, (long) nf) == null) {
+      if (o.pages.putIfAbsent(i, nf)) {
         if (o.kind == VmObject.Kind.VNODE) {
           m.counters.fileFaults.increment();
         } else {
@@ -372,8 +380,8 @@ public final class Fault {
   public static int acquire(Machine m, VmObject o, long i) {
     PhysMem mem = m.mem;
     while (true) {
-      Long slot = o.pages.get(i);
-      if (slot == null) {
+      long slot = o.pages.get(i);
+      if (slot == PageMap.NONE) {
         return ABSENT;
       }
       if (!VmObject.isFrame(slot)) {
@@ -393,7 +401,7 @@ public final class Fault {
           mem.store(nf, w, data[w]);
         }
         mem.setOwner(nf, o, i);
-        if (o.pages.replace(i, slot, (long) nf)) {
+        if (o.pages.replace(i, slot, nf)) {
           m.swap.free(swapSlot);
           m.counters.swapIns.increment();
           return nf;
@@ -402,13 +410,12 @@ public final class Fault {
         mem.free(nf);
         continue;
       }
-      int f = (int) (long) slot;
+      int f = (int) slot;
       if (!mem.tryBusy(f)) {
         Thread.onSpinWait();
         continue;
       }
-      Long again = o.pages.get(i);
-      if (again != null && again == f) {
+      if (o.pages.get(i) == f) {
         return f;
       }
       mem.unbusy(f); // the page moved meanwhile: look again

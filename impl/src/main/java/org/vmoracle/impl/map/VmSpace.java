@@ -28,6 +28,13 @@ public final class VmSpace {
   public final TreeMap<Long, MapEntry> entries = new TreeMap<>(); // (x)
   public int users; // (x)
 
+  /**
+   * The entry the last lookup found (vm_map's hint): tried first, since accesses cluster. Any
+   * thread may set it to an entry it found; {@link #remove} clears it, so it never names an entry
+   * that has left the map. A clipped entry only shrinks, and the range check below sees that.
+   */
+  private volatile MapEntry hint; // (a)
+
   public VmSpace(int id, Pmap pmap) {
     this.id = id;
     this.pmap = pmap;
@@ -35,8 +42,22 @@ public final class VmSpace {
 
   /** The entry holding {@code va}, or null. The caller holds the map lock in either mode. */
   public MapEntry entryAt(long va) {
+    MapEntry h = hint;
+    if (h != null && h.start <= va && va < h.end) {
+      return h;
+    }
     Map.Entry<Long, MapEntry> e = entries.floorEntry(va);
-    return e != null && va < e.getValue().end ? e.getValue() : null;
+    if (e != null && va < e.getValue().end) {
+      hint = e.getValue();
+      return e.getValue();
+    }
+    return null;
+  }
+
+  /** Takes entry {@code e} out of the map. The caller holds the lock exclusive. */
+  public void remove(MapEntry e) {
+    entries.remove(e.start);
+    hint = null;
   }
 
   /** The entries overlapping [start, end), in address order. Either mode. */

@@ -52,7 +52,7 @@ public final class VmObject {
   public final String name; // (c) file name, for VNODE
   public final long key; // (c) segment key, for SHM
   private volatile long size; // (x) pages, or UNBOUNDED
-  public final ConcurrentHashMap<Long, Long> pages = new ConcurrentHashMap<>(); // slots
+  public final PageMap pages = new PageMap(); // slots by page index
   public final Set<Object> users = ConcurrentHashMap.newKeySet(); // (x) Cow or MapEntry
   public final FileStore disk; // (c) VNODE only, else null
 

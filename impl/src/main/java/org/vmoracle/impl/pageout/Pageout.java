@@ -44,8 +44,7 @@ public final class Pageout {
       }
       VmObject o = (VmObject) mem.owner(f);
       long i = mem.ownerIndex(f);
-      Long slot = o.pages.get(i);
-      if (o.kind == VmObject.Kind.SHARED_PAGE || slot == null || slot != f) {
+      if (o.kind == VmObject.Kind.SHARED_PAGE || o.pages.get(i) != f) {
         continue;
       }
       if (!mem.tryBusy(f)) {

@@ -1,6 +1,5 @@
 package org.vmoracle.impl.sync;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -38,10 +37,6 @@ public final class ScalableRwLock {
   /** Longs between two stripes' counters: 128 bytes, two cache lines, against false sharing. */
   private static final int PAD = 16;
 
-  private static final AtomicInteger NEXT_STRIPE = new AtomicInteger();
-  private static final ThreadLocal<Integer> HOME =
-      ThreadLocal.withInitial(() -> NEXT_STRIPE.getAndIncrement() & (STRIPES - 1));
-
   private final boolean scalable;
   private final AtomicLongArray readers = new AtomicLongArray(STRIPES * PAD); // (a)
   private volatile boolean writer; // (a) set only by the holder of writers
@@ -52,17 +47,25 @@ public final class ScalableRwLock {
     this.scalable = scalable;
   }
 
-  /** Takes the lock shared. No requirements. */
-  public void readLock() {
+  /**
+   * The calling thread's stripe: its id spreads consecutive threads over different stripes without
+   * a thread-local lookup (two threads can share one; that costs a bounce, never correctness).
+   */
+  private static int home() {
+    return ((int) Thread.currentThread().getId() & (STRIPES - 1)) * PAD;
+  }
+
+  /** Takes the lock shared and answers a token for {@link #readUnlock(int)}. No requirements. */
+  public int readLock() {
     if (!scalable) {
       plain.readLock().lock();
-      return;
+      return 0;
     }
-    int slot = HOME.get() * PAD;
+    int slot = home();
     while (true) {
       readers.incrementAndGet(slot); // linearization point when writer is then seen false
       if (!writer) {
-        return;
+        return slot;
       }
       readers.decrementAndGet(slot); // a writer is in or coming: back out and wait
       while (writer) {
@@ -74,13 +77,13 @@ public final class ScalableRwLock {
     }
   }
 
-  /** Releases the shared lock. The caller holds it shared. */
-  public void readUnlock() {
+  /** Releases the shared lock; {@code token} is what {@link #readLock()} answered. */
+  public void readUnlock(int token) {
     if (!scalable) {
       plain.readLock().unlock();
       return;
     }
-    readers.decrementAndGet(HOME.get() * PAD);
+    readers.decrementAndGet(token);
   }
 
   /** Takes the lock exclusive. The caller holds it in neither mode. */
