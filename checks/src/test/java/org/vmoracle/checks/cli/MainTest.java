@@ -167,7 +167,7 @@ class MainTest {
   void bench_smallWorkload_reportsModelThroughputLast() {
     Run r = vmoracle("bench", "--quick", "--ops", "2000");
     assertEquals(0, r.code(), r.toString());
-    assertTrue(r.last().matches("bench: model [\\d,]+ ops/s, .*"), r.toString());
+    assertTrue(r.last().matches("bench: model [\\d,]+ ops/s .*zfod 1 thread .*"), r.toString());
   }
 
   @Test
