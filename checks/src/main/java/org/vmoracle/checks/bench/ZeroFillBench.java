@@ -56,7 +56,7 @@ public final class ZeroFillBench {
    */
   public static Figures measure(Config config, int regionPages, int rounds, long millis)
       throws InterruptedException {
-    double fill = median(rounds, () -> fillRate(regionPages * 2L, millis));
+    double fill = median(rounds, () -> fillRate(regionPages, millis));
     faultRate(config, 1, regionPages, millis); // warm-up
     double one = median(rounds, () -> faultRate(config, 1, regionPages, millis));
     faultRate(config, 2, regionPages, millis);

@@ -2,7 +2,6 @@ package org.vmoracle.impl.object;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * An object's pages by index: a concurrent radix tree (like FreeBSD's {@code vm_radix}) from a page
@@ -41,7 +40,6 @@ public final class PageMap {
   private static final int MASK = FANOUT - 1;
 
   private final AtomicReferenceArray<Object> root = new AtomicReferenceArray<>(FANOUT);
-  private final LongAdder size = new LongAdder(); // (a) exact when quiescent
 
   private static long encode(long slot) {
     return slot >= 0 ? slot + 1 : slot;
@@ -94,11 +92,7 @@ public final class PageMap {
 
   /** Puts {@code slot} at {@code i} if there is no page there; answers whether it did. */
   public boolean putIfAbsent(long i, long slot) {
-    if (leaf(i, true).compareAndSet((int) i & MASK, 0, encode(slot))) {
-      size.increment();
-      return true;
-    }
-    return false;
+    return leaf(i, true).compareAndSet((int) i & MASK, 0, encode(slot));
   }
 
   /** Replaces the slot at {@code i} if it is {@code expect}; answers whether it did. */
@@ -109,10 +103,7 @@ public final class PageMap {
 
   /** Sets the slot at {@code i}, whatever was there. */
   public void put(long i, long slot) {
-    long old = leaf(i, true).getAndSet((int) i & MASK, encode(slot));
-    if (old == 0) {
-      size.increment();
-    }
+    leaf(i, true).set((int) i & MASK, encode(slot));
   }
 
   /** Removes page {@code i}; answers its slot, or {@link #NONE}. */
@@ -121,20 +112,14 @@ public final class PageMap {
     if (l == null) {
       return NONE;
     }
-    long old = l.getAndSet((int) i & MASK, 0);
-    if (old != 0) {
-      size.decrement();
-    }
-    return decode(old);
+    return decode(l.getAndSet((int) i & MASK, 0));
   }
 
-  /** Pages held; exact when no change is in flight. */
+  /** Pages held: a walk of the tree, for checks and reports; exact when nothing changes. */
   public long size() {
-    return size.sum();
-  }
-
-  public boolean isEmpty() {
-    return size() == 0;
+    long[] n = {0};
+    forEach((i, s) -> n[0]++);
+    return n[0];
   }
 
   /** Receives a page index and its slot. */
@@ -200,14 +185,15 @@ public final class PageMap {
 
   /** The indexes of every page, in order. */
   public long[] keys() {
-    long[] out = new long[(int) size()];
+    long[][] out = {new long[16]};
     int[] n = {0};
     forEach(
         (i, s) -> {
-          if (n[0] < out.length) {
-            out[n[0]++] = i;
+          if (n[0] == out[0].length) {
+            out[0] = java.util.Arrays.copyOf(out[0], 2 * n[0]);
           }
+          out[0][n[0]++] = i;
         });
-    return n[0] == out.length ? out : java.util.Arrays.copyOf(out, n[0]);
+    return java.util.Arrays.copyOf(out[0], n[0]);
   }
 }

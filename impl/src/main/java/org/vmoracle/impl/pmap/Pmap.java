@@ -1,7 +1,6 @@
 package org.vmoracle.impl.pmap;
 
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 import org.vmoracle.impl.phys.PhysMem;
@@ -57,14 +56,14 @@ public final class Pmap {
    *     absent leaf: the acquire load that saw 0; lookup: its acquire load of the leaf).
    *     protect and removeRange are linearizable per leaf, not as a whole, like their kernel
    *     counterparts under a pmap lock that faults on other pages do not take.
-   *   - Counters are AtomicLongs kept as UPPER BOUNDS of the truth at every instant: a change that
-   *     adds (new table, new leaf, WIRED turned on) increments BEFORE its CAS and undoes the
-   *     increment if the CAS fails; a change that removes decrements AFTER its CAS. So at any
-   *     instant resident >= actual, and when no call is in flight resident == actual. This is
-   *     what makes the fast path sound: a volatile read of resident == 1 proves that at that
-   *     instant no table but the PML4 existed, hence no leaf; removeRange linearizes there as
-   *     removing nothing. (A LongAdder would save a shared cache line per new leaf, but its
-   *     sum() is no snapshot and could read 1 while a leaf exists throughout.)
+   *   - Counters are LongAdders, so that two threads faulting in one address space do not bounce
+   *     a shared counter line on every new leaf (seed 000). A change that adds (new table, new
+   *     leaf, WIRED turned on) adds BEFORE its CAS and undoes it if the CAS fails; a change that
+   *     removes subtracts AFTER its CAS. When no call is in flight the counts are exact. A sum()
+   *     taken while enters run is no snapshot, so removeRange's fast path (resident == 1 means
+   *     nothing to remove) is sound only when no enter, install or compareAndSet that fills a
+   *     leaf runs concurrently: its caller must exclude them (the implementation calls
+   *     removeRange only with its map lock exclusive, when no fault runs).
    *   - release() and checkInvariants() need the pmap quiescent: no other call in flight.
    *
    * Out of memory: enter() first counts the tables it lacks and allocates them all; if one
@@ -169,9 +168,9 @@ public final class Pmap {
   private final PhysMem mem; // (c)
   private final Config config; // (c)
   private final int root; // (c) the PML4's frame
-  private final AtomicLong resident = new AtomicLong(); // (a) upper bound, see essay
-  private final AtomicLong wired = new AtomicLong(); // (a) upper bound
-  private final AtomicLong tables = new AtomicLong(); // (a) upper bound
+  private final LongAdder resident = new LongAdder(); // (a) exact when quiescent, see essay
+  private final LongAdder wired = new LongAdder(); // (a) exact when quiescent
+  private final LongAdder tables = new LongAdder(); // (a) exact when quiescent
   private final LongAdder earlyReturns = new LongAdder(); // (a)
   private final LongAdder tableRaceLosses = new LongAdder(); // (a)
   private boolean released; // (q)
@@ -208,8 +207,8 @@ public final class Pmap {
     mem.setFlag(pml4, PhysMem.PTPAGE);
     Pmap pmap = new Pmap(mem, config, pml4);
     pmap.label(pml4, 0);
-    pmap.tables.set(1); // volatile; the pmap is not shared yet
-    pmap.resident.set(1);
+    pmap.tables.add(1); // the pmap is not shared yet
+    pmap.resident.add(1);
     return pmap;
   }
 
@@ -237,7 +236,7 @@ public final class Pmap {
    * <p>No requirements.
    */
   public long residentCount() {
-    return resident.get();
+    return resident.sum();
   }
 
   /**
@@ -247,7 +246,7 @@ public final class Pmap {
    * <p>No requirements.
    */
   public long wiredCount() {
-    return wired.get();
+    return wired.sum();
   }
 
   /**
@@ -257,7 +256,7 @@ public final class Pmap {
    * <p>No requirements.
    */
   public long tablePages() {
-    return tables.get();
+    return tables.sum();
   }
 
   /** How often {@link #removeRange} took the D32569 early return. No requirements. */
@@ -428,7 +427,8 @@ public final class Pmap {
    *
    * <p>The D32569 fast path: when {@link Config#earlyReturn} is on and the resident count equals
    * {@link #TOP_LEVEL_PAGES}, returns at once without walking and counts it in {@link
-   * #earlyReturns}. Sound because the count is an upper bound (see the class essay).
+   * #earlyReturns}. The caller must keep every call that fills a leaf out meanwhile (see the class
+   * essay): then the count is exact and the fast path sound.
    *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
    * {@code removed} must not call back into this pmap's removeRange for the same range.
@@ -437,7 +437,7 @@ public final class Pmap {
     checkRange(sva, eva);
     Objects.requireNonNull(removed, "removed");
     checkAlive();
-    if (config.earlyReturn() && resident.get() == TOP_LEVEL_PAGES) {
+    if (config.earlyReturn() && resident.sum() == TOP_LEVEL_PAGES) {
       earlyReturns.increment(); // nothing but the PML4 is resident: no leaf to remove
       return;
     }
@@ -508,8 +508,8 @@ public final class Pmap {
               + "): remove every leaf first");
     }
     long freed = freeTree(root, LEVELS);
-    tables.addAndGet(-freed); // volatile; 0 if the counts were right (checkInvariants tells)
-    resident.addAndGet(-freed);
+    tables.add(-freed); // volatile; 0 if the counts were right (checkInvariants tells)
+    resident.add(-freed);
     released = true;
   }
 
@@ -526,14 +526,14 @@ public final class Pmap {
    */
   public void checkInvariants() {
     if (released) {
-      if (resident.get() != 0 || tables.get() != 0 || wired.get() != 0) {
+      if (resident.sum() != 0 || tables.sum() != 0 || wired.sum() != 0) {
         throw new IllegalStateException(
             "released pmap counts resident "
-                + resident.get()
+                + resident.sum()
                 + ", tables "
-                + tables.get()
+                + tables.sum()
                 + ", wired "
-                + wired.get()
+                + wired.sum()
                 + "; all should be 0");
       }
       return;
@@ -544,14 +544,14 @@ public final class Pmap {
     long[] tally = new long[3]; // tables, leaves, wired leaves
     tally[0] = 1;
     checkTable(root, LEVELS, 0, seen, tally);
-    if (tables.get() != tally[0]) {
+    if (tables.sum() != tally[0]) {
       throw new IllegalStateException(
-          "pmap counts " + tables.get() + " table pages but the tree holds " + tally[0]);
+          "pmap counts " + tables.sum() + " table pages but the tree holds " + tally[0]);
     }
-    if (resident.get() != tally[0] + tally[1]) {
+    if (resident.sum() != tally[0] + tally[1]) {
       throw new IllegalStateException(
           "pmap counts resident "
-              + resident.get()
+              + resident.sum()
               + " but the tree holds "
               + tally[0]
               + " table pages and "
@@ -560,9 +560,9 @@ public final class Pmap {
               + (tally[0] + tally[1])
               + ")");
     }
-    if (wired.get() != tally[2]) {
+    if (wired.sum() != tally[2]) {
       throw new IllegalStateException(
-          "pmap counts " + wired.get() + " wired leaves but the tree holds " + tally[2]);
+          "pmap counts " + wired.sum() + " wired leaves but the tree holds " + tally[2]);
     }
   }
 
@@ -714,16 +714,16 @@ public final class Pmap {
         int nt = spare[used];
         label(nt, (va & -(1L << shift)) >>> PAGE_SHIFT);
         long ne = Pte.table(nt);
-        tables.incrementAndGet(); // before the CAS: counters stay upper bounds
-        resident.incrementAndGet();
+        tables.increment(); // before the CAS: counters stay upper bounds
+        resident.increment();
         if (mem.cas(t, idx, 0, ne)) { // release: publishes the zeroed, labelled table
           e = ne;
           used++;
         } else {
           // Lost: another thread installed a table here first. Use the winner's; ours stays
           // spare for the next level down or is freed below.
-          tables.decrementAndGet();
-          resident.decrementAndGet();
+          tables.decrement();
+          resident.decrement();
           tableRaceLosses.increment();
           e = mem.loadAcquire(t, idx);
         }
@@ -753,25 +753,25 @@ public final class Pmap {
     boolean fills = expect == 0 && update != 0;
     boolean wires = !Pte.isWired(expect) && Pte.isWired(update);
     if (fills) {
-      resident.incrementAndGet();
+      resident.increment();
     }
     if (wires) {
-      wired.incrementAndGet();
+      wired.increment();
     }
     if (mem.cas(pt, idx, expect, update)) { // linearization point of the leaf change
       if (expect != 0 && update == 0) {
-        resident.decrementAndGet();
+        resident.decrement();
       }
       if (Pte.isWired(expect) && !Pte.isWired(update)) {
-        wired.decrementAndGet();
+        wired.decrement();
       }
       return true;
     }
     if (fills) {
-      resident.decrementAndGet();
+      resident.decrement();
     }
     if (wires) {
-      wired.decrementAndGet();
+      wired.decrement();
     }
     return false;
   }
