@@ -378,23 +378,30 @@ public final class ImplVm implements VmSystem {
       long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
       // PROT-3: front to back; stop at a hole or at the shared page (PROT-6), keeping what was
       // done before it.
-      long at = op.addr();
+      Result r = protect(sp, op.addr(), end, op.prot());
+      sp.simplify(op.addr(), end);
+      return r;
+    }
+
+    /** The walk of mprotect (PROT-3): front to back, stopping at a hole or the shared page. */
+    private Result protect(VmSpace sp, long start, long end, Prot prot) {
+      long at = start;
       while (at < end) {
         MapEntry e = sp.entryAt(at);
         if (e == null) {
           return Result.of(Errno.ENOMEM);
         }
-        if (op.prot().canWrite() && showsSharedPage(e)) {
+        if (prot.canWrite() && showsSharedPage(e)) {
           return Result.of(Errno.EACCES);
         }
         sp.clip(at);
         e = sp.entryAt(at);
         sp.clip(Math.min(end, e.end));
         Prot before = e.prot;
-        e.prot = op.prot();
-        if (!op.prot().canRead()) {
+        e.prot = prot;
+        if (!prot.canRead()) {
           teardown.unmapPtes(e, e.start, e.end); // nothing may be reached through PTEs now
-        } else if (before.canWrite() && !op.prot().canWrite()) {
+        } else if (before.canWrite() && !prot.canWrite()) {
           sp.pmap.protect(e.start, e.end); // PROT-2: at once
         }
         if (e.wired && e.prot != Prot.NONE && !Wiring.wirePages(m, pageout, e)) {
@@ -433,6 +440,7 @@ public final class ImplVm implements VmSystem {
       for (MapEntry e : sp.clipRange(op.addr(), end)) {
         e.inherit = op.inherit(); // INH-8
       }
+      sp.simplify(op.addr(), end);
       return Result.OK;
     }
 
@@ -457,7 +465,11 @@ public final class ImplVm implements VmSystem {
           return Result.of(Errno.ENOMEM); // WIRE-5
         }
       }
-      return Wiring.wire(m, pageout, sp, op.addr(), end) ? Result.OK : Result.of(Errno.EAGAIN);
+      if (!Wiring.wire(m, pageout, sp, op.addr(), end)) {
+        return Result.of(Errno.EAGAIN); // WIRE-7
+      }
+      sp.simplify(op.addr(), end);
+      return Result.OK;
     }
 
     @Override
@@ -479,6 +491,7 @@ public final class ImplVm implements VmSystem {
       for (MapEntry e : sp.clipRange(op.addr(), end)) {
         Wiring.unwire(m, e);
       }
+      sp.simplify(op.addr(), end);
       return Result.OK;
     }
 

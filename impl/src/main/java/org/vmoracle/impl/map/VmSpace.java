@@ -116,6 +116,49 @@ public final class VmSpace {
   }
 
   /**
+   * Merges entries that touch inside [start, end] (its ends included) and could be one: same
+   * protection, sharing, inheritance and wiring, the same object or copy-on-write group, and
+   * continuous page offsets (vm_map_simplify_entry; Linux's VMA merge). The map then holds as few
+   * entries as the clipping operations allow. The caller holds the lock exclusive.
+   */
+  public void simplify(long start, long end) {
+    MapEntry e = entryAt(Math.max(0, start - 1));
+    if (e == null) {
+      Map.Entry<Long, MapEntry> first = entries.ceilingEntry(start);
+      e = first == null ? null : first.getValue();
+    }
+    while (e != null && e.start <= end) {
+      Map.Entry<Long, MapEntry> next = entries.higherEntry(e.start);
+      if (next == null) {
+        return;
+      }
+      MapEntry n = next.getValue();
+      if (mergeable(e, n)) {
+        remove(n);
+        e.end = n.end;
+        if (n.cow != null) {
+          n.cow.members.remove(n);
+        } else {
+          n.object.users.remove(n);
+        }
+      } else {
+        e = n;
+      }
+    }
+  }
+
+  private static boolean mergeable(MapEntry a, MapEntry b) {
+    return a.end == b.start
+        && a.prot == b.prot
+        && a.sharing == b.sharing
+        && a.inherit == b.inherit
+        && a.wired == b.wired
+        && a.object == b.object
+        && a.cow == b.cow
+        && a.pgoff + a.pages() == b.pgoff;
+  }
+
+  /**
    * The lowest free start at or above MMAP_BASE for {@code bytes}, 2 MiB-aligned when {@code bytes}
    * is a multiple of 2 MiB, ending at or below PLACE_MAX; -1 if there is none (PLACE-1..3). Either
    * mode.
