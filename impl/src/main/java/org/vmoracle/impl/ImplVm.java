@@ -708,6 +708,37 @@ public final class ImplVm implements VmSystem {
     }
   }
 
+  /**
+   * Every counter and gauge, by name: the counters of {@link Counters}, and the frames free, swap
+   * slots used, and the resident, wired and page-table pages of all live address spaces (each space
+   * counted once however many processes use it). No requirements (takes the map lock exclusive).
+   */
+  public Map<String, Long> stats() {
+    m.lock.writeLock();
+    try {
+      Map<String, Long> s = new java.util.LinkedHashMap<>(m.counters.snapshot());
+      long resident = 0;
+      long wired = 0;
+      long tables = 0;
+      long early = 0;
+      for (VmSpace sp : new java.util.HashSet<>(processes.values())) {
+        resident += sp.pmap.residentCount();
+        wired += sp.pmap.wiredCount();
+        tables += sp.pmap.tablePages();
+        early += sp.pmap.earlyReturns();
+      }
+      s.put("residentPages", resident);
+      s.put("wiredPages", wired);
+      s.put("pageTablePages", tables);
+      s.put("pmapEarlyReturnsLive", early);
+      s.put("framesFree", (long) m.mem.freeFrames());
+      s.put("swapUsed", (long) m.swap.used());
+      return s;
+    } finally {
+      m.lock.writeUnlock();
+    }
+  }
+
   /** Live pids, for tests. */
   public List<Integer> pids() {
     return new ArrayList<>(processes.keySet());

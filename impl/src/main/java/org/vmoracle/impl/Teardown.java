@@ -3,6 +3,7 @@ package org.vmoracle.impl;
 import java.util.ArrayList;
 import java.util.Map;
 import org.vmoracle.impl.collapse.Collapse;
+import org.vmoracle.impl.collapse.Shadowed;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
@@ -53,6 +54,7 @@ final class Teardown implements Collapse.Releaser {
         for (VmObject o : c.chain()) {
           o.users.remove(c);
           releaseIfUnused(o);
+          Shadowed.free(m, o); // pages only this group could still read are dead now
         }
       }
     } else {

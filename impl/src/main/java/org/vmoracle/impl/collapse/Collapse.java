@@ -112,6 +112,7 @@ public final class Collapse {
     for (int level = 1; level < cut; level++) {
       chain[level].users.remove(c);
       releaser.releaseIfUnused(chain[level]);
+      Shadowed.free(m, chain[level]); // what only this group read through to is dead now
     }
     m.counters.collapses.increment();
     m.counters.collapsedPages.add(pulled.size());
