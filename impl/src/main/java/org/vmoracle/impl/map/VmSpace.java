@@ -166,15 +166,18 @@ public final class VmSpace {
   public long findSpace(long bytes) {
     long align = bytes % Boot.SEGMENT_SIZE == 0 ? Boot.SEGMENT_SIZE : Boot.PAGE_SIZE;
     long at = roundUp(Boot.MMAP_BASE, align);
-    MapEntry below = entryAt(at);
-    if (below != null) {
-      at = roundUp(below.end, align);
-    }
-    for (MapEntry e : entries.tailMap(at, true).values()) {
+    // Start from the entry at or below the first candidate: an entry that starts lower may reach
+    // past it. (Found by the concurrent hunt: starting from the first candidate skipped such an
+    // entry and placed a segment-aligned mapping over it.)
+    Long from = entries.floorKey(at);
+    for (MapEntry e : entries.tailMap(from == null ? at : from, true).values()) {
+      if (e.end <= at) {
+        continue;
+      }
       if (at + bytes <= e.start) {
         break;
       }
-      at = Math.max(at, roundUp(e.end, align));
+      at = roundUp(e.end, align);
     }
     return at + bytes <= Boot.PLACE_MAX ? at : -1;
   }
