@@ -1,0 +1,250 @@
+package org.vmoracle.checks.lin;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import org.vmoracle.checks.gen.Generator;
+import org.vmoracle.impl.ImplVm;
+import org.vmoracle.impl.core.Config;
+import org.vmoracle.model.Model;
+import org.vmoracle.model.Outcome;
+import org.vmoracle.model.State;
+import org.vmoracle.spec.Op;
+import org.vmoracle.spec.Prot;
+import org.vmoracle.spec.Result;
+import org.vmoracle.spec.Sharing;
+import org.vmoracle.spec.Source;
+import org.vmoracle.spec.View;
+
+/**
+ * Concurrency hunting: {@code threads} threads run bursts of operations on one implementation at
+ * once; each burst's history is then checked for linearizability against the model ({@link
+ * Linearizability}), with the implementation's view after the burst as the end state to reach, and
+ * its invariants checked. The next burst starts from the state the check found.
+ *
+ * <p>The threads interact: they share one address space (a process and its clones, PROC-4) whose
+ * shared memory they all read and write, a file they all write and read, and the files and segments
+ * their own generators create, map and truncate; each also forks, execs and maps in processes of
+ * its own.
+ */
+public final class ConcurrentHunt {
+
+  /** What a hunt found. */
+  public record Finding(State start, List<Call> history, String why) {
+    /** The history, one call a line, for reports. */
+    public String describe() {
+      StringBuilder sb = new StringBuilder(why).append('\n');
+      for (Call c : history) {
+        sb.append("  ").append(c).append('\n');
+      }
+      return sb.toString();
+    }
+  }
+
+  /** What a hunt did. */
+  public record Report(
+      long histories, long calls, long explored, double seconds, Optional<Finding> finding) {
+    public double callsPerHistory() {
+      return histories == 0 ? 0 : (double) calls / histories;
+    }
+  }
+
+  private static final int SHARED_PID = 1;
+  private static final String SHARED_FILE = "g";
+
+  private ConcurrentHunt() {}
+
+  /**
+   * Hunts for {@code seconds} (or until a finding) with {@code threads} threads, each running
+   * {@code perThread} operations a burst. {@code progress} gets a line every ~2 seconds.
+   */
+  public static Report run(
+      Config config,
+      int threads,
+      long seed,
+      double seconds,
+      int perThread,
+      Consumer<String> progress) {
+    ImplVm impl = new ImplVm(config);
+    State model = Model.boot();
+    // A shared address space with shared memory, and a file: sequential, checked as we go.
+    List<Op> setup = new ArrayList<>();
+    setup.add(new Op.Spawn(SHARED_PID));
+    setup.add(new Op.Mmap(SHARED_PID, 0, 4, Prot.RW, Sharing.SHARED, new Source.Anon(), false));
+    setup.add(new Op.File(SHARED_FILE, 2));
+    for (int t = 0; t < threads; t++) {
+      setup.add(new Op.Clone(SHARED_PID, SHARED_PID + 1 + t));
+    }
+    for (Op op : setup) {
+      Outcome o = Model.step(model, op);
+      Result r = impl.apply(op);
+      if (!r.equals(o.result())) {
+        return new Report(
+            0, 0, 0, 0, Optional.of(new Finding(model, List.of(), "setup " + op + ": " + r)));
+      }
+      model = o.state();
+    }
+    List<Worker> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      workers.add(new Worker(t, seed * 1_000_003 + t, perThread, impl));
+    }
+    long t0 = System.nanoTime();
+    long deadline = t0 + (long) (seconds * 1e9);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      return hunt(impl, model, workers, pool, t0, deadline, progress);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Report hunt(
+      ImplVm impl,
+      State start,
+      List<Worker> workers,
+      ExecutorService pool,
+      long t0,
+      long deadline,
+      Consumer<String> progress) {
+    State model = start;
+    long histories = 0;
+    long calls = 0;
+    long explored = 0;
+    long nextProgress = t0 + 2_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      List<Call> history = burst(workers, pool);
+      View implView = impl.view();
+      Linearizability.Verdict v =
+          Linearizability.check(model, history, s -> Model.view(s).equals(implView));
+      histories++;
+      calls += history.size();
+      explored += v.explored();
+      if (!v.linearizable()) {
+        return new Report(
+            histories,
+            calls,
+            explored,
+            (System.nanoTime() - t0) / 1e9,
+            Optional.of(
+                new Finding(
+                    model,
+                    history,
+                    "no order of this history gives the model's answers and the implementation's"
+                        + " view")));
+      }
+      try {
+        impl.checkInvariants();
+      } catch (IllegalStateException e) {
+        return new Report(
+            histories,
+            calls,
+            explored,
+            (System.nanoTime() - t0) / 1e9,
+            Optional.of(new Finding(model, history, e.getMessage())));
+      }
+      model = v.end().orElseThrow();
+      long now = System.nanoTime();
+      if (now >= nextProgress) {
+        double s = (now - t0) / 1e9;
+        progress.accept(
+            String.format(
+                "hunt: %,d histories, %,d operations, %,.0f ops/s, %.0f s",
+                histories, calls, calls / s, s));
+        nextProgress = now + 2_000_000_000L;
+      }
+    }
+    return new Report(histories, calls, explored, (System.nanoTime() - t0) / 1e9, Optional.empty());
+  }
+
+  /** Runs one burst on every worker at once and answers the calls, in no particular order. */
+  private static List<Call> burst(List<Worker> workers, ExecutorService pool) {
+    CyclicBarrier start = new CyclicBarrier(workers.size());
+    List<Future<List<Call>>> futures = new ArrayList<>();
+    for (Worker w : workers) {
+      futures.add(pool.submit(() -> w.burst(start)));
+    }
+    List<Call> all = new ArrayList<>();
+    for (Future<List<Call>> f : futures) {
+      try {
+        all.addAll(f.get());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("a hunt thread failed: " + e.getCause(), e.getCause());
+      }
+    }
+    return all;
+  }
+
+  /** One thread's operations: its own generator, plus calls on what the threads share. */
+  private static final class Worker {
+    final int id;
+    final int perThread;
+    final ImplVm impl;
+    final Generator gen;
+    final SplittableRandom random;
+
+    Worker(int id, long seed, int perThread, ImplVm impl) {
+      this.id = id;
+      this.perThread = perThread;
+      this.impl = impl;
+      this.gen = new Generator(seed, 1_000 * (id + 1));
+      this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
+    }
+
+    List<Call> burst(CyclicBarrier start) {
+      try {
+        start.await();
+      } catch (InterruptedException | BrokenBarrierException e) {
+        throw new IllegalStateException(e);
+      }
+      List<Call> out = new ArrayList<>();
+      for (int i = 0; i < perThread; i++) {
+        boolean shared = random.nextInt(10) < 4;
+        Op op = shared ? sharedOp() : gen.next();
+        if (op instanceof Op.Exec) {
+          // Implementation note: exec is left to the sequential hunt. An exec'd image shows tens
+          // of thousands of words, and every history's check builds views; without it the
+          // concurrent hunt checks several times more histories.
+          op = new Op.Pageout(1);
+          shared = true; // not the generator's operation: nothing to tell it
+        }
+        long invoked = System.nanoTime();
+        Result r = impl.apply(op);
+        long answered = System.nanoTime();
+        if (!shared) {
+          gen.observe(op, r);
+        }
+        out.add(new Call(id, i, op, r, invoked, answered));
+      }
+      return out;
+    }
+
+    /** An operation on what every thread shares: the shared memory, the shared file. */
+    private Op sharedOp() {
+      int pid = SHARED_PID + 1 + id;
+      long addr = 0x10000000L + 8L * random.nextInt(4 * 512);
+      switch (random.nextInt(6)) {
+        case 0:
+        case 1:
+          return new Op.Write(pid, addr, ((long) (id + 1) << 32) | random.nextInt(1000));
+        case 2:
+        case 3:
+          return new Op.Read(pid, addr);
+        case 4:
+          return new Op.Fwrite(SHARED_FILE, 8L * random.nextInt(2 * 512), random.nextInt(1000));
+        default:
+          return new Op.Fread(SHARED_FILE, 8L * random.nextInt(2 * 512));
+      }
+    }
+  }
+}
