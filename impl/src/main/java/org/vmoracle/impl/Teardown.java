@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Map;
 import org.vmoracle.impl.collapse.Collapse;
 import org.vmoracle.impl.collapse.Shadowed;
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
@@ -45,7 +46,9 @@ final class Teardown implements Collapse.Releaser {
 
   /** Removes entry {@code e} from its map, with its PTEs and wiring (UNMAP-1, UNMAP-6). */
   void removeEntry(MapEntry e) {
-    unmapPtes(e, e.start, e.end);
+    if (!m.config.has(Bug.STALE_PTE_AFTER_MUNMAP)) {
+      unmapPtes(e, e.start, e.end);
+    }
     e.space.remove(e);
     if (e.cow != null) {
       Cow c = e.cow;
@@ -65,6 +68,12 @@ final class Teardown implements Collapse.Releaser {
 
   /** One process leaves address space {@code sp}; the last one tears it down (PROC-5, EXEC-4). */
   void leave(VmSpace sp) {
+    if (m.config.has(Bug.SHARED_PAGE_REMOVED_WHILE_SHARED)) {
+      MapEntry early = sp.entryAt(Boot.SHARED_PAGE);
+      if (early != null && early.object == m.sharedPage) {
+        removeEntry(early); // injected: before looking whether others still use the space
+      }
+    }
     if (--sp.users > 0) {
       return;
     }

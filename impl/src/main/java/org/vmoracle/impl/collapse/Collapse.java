@@ -3,6 +3,7 @@ package org.vmoracle.impl.collapse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
@@ -49,7 +50,8 @@ public final class Collapse {
   public static boolean collapse(Machine m, Pageout pageout, Cow c, Releaser releaser) {
     VmObject[] chain = c.chain();
     VmObject terminal = chain[chain.length - 1];
-    boolean keepTerminal = terminal.kind != VmObject.Kind.ANON;
+    boolean keepTerminal =
+        terminal.kind != VmObject.Kind.ANON && !m.config.has(Bug.COLLAPSE_DROPS_FILE);
     int cut = keepTerminal ? chain.length - 1 : chain.length; // levels [1, cut) go
     if (cut <= 1) {
       return true; // nothing below the front to collapse

@@ -1,5 +1,8 @@
 package org.vmoracle.impl.core;
 
+import java.util.EnumSet;
+import java.util.Set;
+
 /**
  * The implementation's settings and kill switches. Every optimization has a switch that turns it
  * off, so a hunt can bisect between fast and slow paths (DragonFly's sysctls).
@@ -13,9 +16,15 @@ package org.vmoracle.impl.core;
  *     returns at once (seed 002, FreeBSD D32569)
  * @param scalableReads faults take the map lock through per-thread stripes instead of one shared
  *     counter, so concurrent faults bounce no common cache line
+ * @param bugs injected bugs switched on ({@link Bug}): empty except in the checks' zoo
  */
 public record Config(
-    int frames, int swapSlots, int collapseDepth, boolean pmapEarlyReturn, boolean scalableReads) {
+    int frames,
+    int swapSlots,
+    int collapseDepth,
+    boolean pmapEarlyReturn,
+    boolean scalableReads,
+    Set<Bug> bugs) {
 
   /** Frames by default: 256 MiB. */
   public static final int DEFAULT_FRAMES = 65_536;
@@ -30,30 +39,43 @@ public record Config(
     if (swapSlots < 0 || collapseDepth < 1) {
       throw new IllegalArgumentException("bad swap slots or collapse depth");
     }
+    bugs = Set.copyOf(bugs);
   }
 
-  /** Every optimization on, default sizes. */
+  /** Every optimization on, default sizes, no injected bug. */
   public static Config defaults() {
-    return new Config(DEFAULT_FRAMES, DEFAULT_FRAMES, DEFAULT_COLLAPSE_DEPTH, true, true);
+    return new Config(DEFAULT_FRAMES, DEFAULT_FRAMES, DEFAULT_COLLAPSE_DEPTH, true, true, Set.of());
   }
 
   public Config withFrames(int n) {
-    return new Config(n, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads);
+    return new Config(n, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads, bugs);
   }
 
   public Config withSwapSlots(int n) {
-    return new Config(frames, n, collapseDepth, pmapEarlyReturn, scalableReads);
+    return new Config(frames, n, collapseDepth, pmapEarlyReturn, scalableReads, bugs);
   }
 
   public Config withCollapseDepth(int n) {
-    return new Config(frames, swapSlots, n, pmapEarlyReturn, scalableReads);
+    return new Config(frames, swapSlots, n, pmapEarlyReturn, scalableReads, bugs);
   }
 
   public Config withPmapEarlyReturn(boolean on) {
-    return new Config(frames, swapSlots, collapseDepth, on, scalableReads);
+    return new Config(frames, swapSlots, collapseDepth, on, scalableReads, bugs);
   }
 
   public Config withScalableReads(boolean on) {
-    return new Config(frames, swapSlots, collapseDepth, pmapEarlyReturn, on);
+    return new Config(frames, swapSlots, collapseDepth, pmapEarlyReturn, on, bugs);
+  }
+
+  /** These settings with injected bug {@code b} switched on (for the checks' zoo only). */
+  public Config withBug(Bug b) {
+    Set<Bug> more = EnumSet.of(b);
+    more.addAll(bugs);
+    return new Config(frames, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads, more);
+  }
+
+  /** Whether injected bug {@code b} is on. No requirements. */
+  public boolean has(Bug b) {
+    return bugs.contains(b);
   }
 }

@@ -31,7 +31,7 @@ public final class Machine {
     this.config = config;
     this.mem = new PhysMem(config.frames());
     this.swap = new Swap(config.swapSlots());
-    this.lock = new ScalableRwLock(config.scalableReads());
+    this.lock = new ScalableRwLock(config.scalableReads(), config.has(Bug.UNLOCKED_FAULTS));
     this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null);
   }
 

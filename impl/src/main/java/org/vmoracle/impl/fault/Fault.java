@@ -1,5 +1,6 @@
 package org.vmoracle.impl.fault;
 
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
@@ -196,7 +197,9 @@ public final class Fault {
     busyFresh(m.mem, nf);
     boolean copied = fill(m, chain, i, nf);
     m.mem.setOwner(nf, front, i);
-    if (!front.pages.putIfAbsent(i, nf)) {
+    if (m.config.has(Bug.LOST_ZERO_FILL_RACE)) {
+      front.pages.put(i, nf); // injected: overwrites a page a concurrent fault put there
+    } else if (!front.pages.putIfAbsent(i, nf)) {
       m.mem.unbusy(nf);
       m.mem.free(nf); // another fault put the page there first: use theirs
       return Outcome.DONE;
@@ -360,7 +363,14 @@ public final class Fault {
         fillSharedPage(m.mem, nf);
       }
       m.mem.setOwner(nf, o, i);
-      if (o.pages.putIfAbsent(i, nf)) {
+      boolean inserted;
+      if (m.config.has(Bug.LOST_ZERO_FILL_RACE)) {
+        o.pages.put(i, nf); // injected: overwrites a page a concurrent fault put there
+        inserted = true;
+      } else {
+        inserted = o.pages.putIfAbsent(i, nf);
+      }
+      if (inserted) {
         if (o.kind == VmObject.Kind.VNODE) {
           m.counters.fileFaults.increment();
         } else {

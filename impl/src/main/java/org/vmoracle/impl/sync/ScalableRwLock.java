@@ -38,13 +38,20 @@ public final class ScalableRwLock {
   private static final int PAD = 16;
 
   private final boolean scalable;
+  private final boolean broken; // (c) injected bug UNLOCKED_FAULTS: readers ignore the writer
   private final AtomicLongArray readers = new AtomicLongArray(STRIPES * PAD); // (a)
   private volatile boolean writer; // (a) set only by the holder of writers
   private final ReentrantLock writers = new ReentrantLock();
   private final ReentrantReadWriteLock plain = new ReentrantReadWriteLock();
 
   public ScalableRwLock(boolean scalable) {
+    this(scalable, false);
+  }
+
+  /** With {@code broken}, readers do not wait for a writer: the injected bug UNLOCKED_FAULTS. */
+  public ScalableRwLock(boolean scalable, boolean broken) {
     this.scalable = scalable;
+    this.broken = broken;
   }
 
   /**
@@ -58,13 +65,15 @@ public final class ScalableRwLock {
   /** Takes the lock shared and answers a token for {@link #readUnlock(int)}. No requirements. */
   public int readLock() {
     if (!scalable) {
-      plain.readLock().lock();
+      if (!broken) {
+        plain.readLock().lock();
+      }
       return 0;
     }
     int slot = home();
     while (true) {
       readers.incrementAndGet(slot); // linearization point when writer is then seen false
-      if (!writer) {
+      if (!writer || broken) {
         return slot;
       }
       readers.decrementAndGet(slot); // a writer is in or coming: back out and wait
@@ -80,7 +89,9 @@ public final class ScalableRwLock {
   /** Releases the shared lock; {@code token} is what {@link #readLock()} answered. */
   public void readUnlock(int token) {
     if (!scalable) {
-      plain.readLock().unlock();
+      if (!broken) {
+        plain.readLock().unlock();
+      }
       return;
     }
     readers.decrementAndGet(token);

@@ -1,0 +1,94 @@
+package org.vmoracle.checks.lincheck;
+
+import java.util.List;
+import org.jetbrains.lincheck.datastructures.ManagedStrategyGuaranteeKt;
+import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.vmoracle.impl.ImplVm;
+import org.vmoracle.impl.core.Bug;
+import org.vmoracle.impl.core.Config;
+import org.vmoracle.impl.fault.Fault;
+import org.vmoracle.impl.object.FileStore;
+import org.vmoracle.impl.pageout.Pageout;
+import org.vmoracle.model.ModelVm;
+import org.vmoracle.spec.Op;
+import org.vmoracle.spec.Prot;
+import org.vmoracle.spec.Result;
+import org.vmoracle.spec.Sharing;
+import org.vmoracle.spec.Source;
+import org.vmoracle.spec.VmSystem;
+
+/**
+ * The small world every Lincheck class starts from, built the same way in the implementation and in
+ * the model (the sequential specification): process 1 maps two private anonymous pages at {@link
+ * #PRIVATE}, two shared anonymous pages at {@link #SHARED} and the two pages of file {@code f}
+ * privately at {@link #FILE}, then forks process 2: two address spaces (two pmaps) that share the
+ * shared pages and see the private ones copy-on-write.
+ */
+final class Fixture {
+  private Fixture() {}
+
+  static final long PRIVATE = 0x10000000L;
+  static final long SHARED = 0x10002000L;
+  static final long FILE = 0x10004000L;
+  static final long PAGE = 4096;
+
+  /** A machine small enough that every Lincheck invocation boots quickly (128 KiB of frames). */
+  static final Config SMALL = Config.defaults().withFrames(32).withSwapSlots(64);
+
+  static final List<Op> SETUP =
+      List.of(
+          new Op.Spawn(1),
+          new Op.Mmap(1, 0, 2, Prot.RW, Sharing.PRIVATE, new Source.Anon(), false),
+          new Op.Mmap(1, 0, 2, Prot.RW, Sharing.SHARED, new Source.Anon(), false),
+          new Op.File("f", 2),
+          new Op.Mmap(1, 0, 2, Prot.RW, Sharing.PRIVATE, new Source.FileRange("f", 0), false),
+          new Op.Fork(1, 2));
+
+  static ImplVm impl() {
+    return set(new ImplVm(SMALL));
+  }
+
+  static ImplVm impl(Bug bug) {
+    return set(new ImplVm(SMALL.withBug(bug)));
+  }
+
+  static ModelVm model() {
+    return set(new ModelVm());
+  }
+
+  /**
+   * What model checking treats as one step: word-by-word loops over a page that no other thread can
+   * reach meanwhile (a busy frame being filled, a file's disk copy). Without this, Lincheck takes
+   * the 512-word loops for a livelock and explores needless interleavings inside them. Also the
+   * bound above which a loop counts as a livelock.
+   */
+  static ModelCheckingOptions guarded(ModelCheckingOptions o) {
+    // The map lock's writer sweeps its 64 reader stripes in one loop: above Lincheck's default
+    // bound of 50 iterations for a loop it would call a livelock.
+    return o.loopBound(1024)
+        .addGuarantee(
+            ManagedStrategyGuaranteeKt.forClasses(Fault.class.getName())
+                .methods("readDisk", "fillSharedPage")
+                .treatAsAtomic())
+        .addGuarantee(
+            ManagedStrategyGuaranteeKt.forClasses(FileStore.class.getName())
+                .allMethods()
+                .treatAsAtomic())
+        // Pageout runs under the exclusive map lock: nothing interleaves inside it but through
+        // a broken lock, which the lock's own accesses still show.
+        .addGuarantee(
+            ManagedStrategyGuaranteeKt.forClasses(Pageout.class.getName())
+                .allMethods()
+                .treatAsAtomic());
+  }
+
+  private static <S extends VmSystem> S set(S vm) {
+    for (Op op : SETUP) {
+      Result r = vm.apply(op);
+      if (!r.succeeded()) {
+        throw new IllegalStateException("fixture: " + op + " -> " + r);
+      }
+    }
+    return vm;
+  }
+}

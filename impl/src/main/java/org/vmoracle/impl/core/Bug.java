@@ -1,0 +1,38 @@
+package org.vmoracle.impl.core;
+
+/**
+ * Injected bugs: named faults that can be switched on in the implementation ({@link
+ * Config#withBug}), each after a real class of VM bug, so that the checks can show they catch them
+ * (the "zoo"). None is on by default; every one must make some check fail.
+ */
+public enum Bug {
+  /**
+   * Two threads zero-filling the same page both install their page: the later insert overwrites the
+   * earlier, losing whatever was stored through it (the classic lost zero-fill race; what the busy
+   * protocol and {@code putIfAbsent} prevent).
+   */
+  LOST_ZERO_FILL_RACE,
+
+  /**
+   * Faults do not wait for a change of the map to finish: the shared side of the map lock lets
+   * readers in while a writer holds it (a missing lock around a structure the fault path reads).
+   */
+  UNLOCKED_FAULTS,
+
+  /**
+   * A collapse cuts the terminal file object from the chain too (seed 000: what DragonFly's
+   * vm_fault_collapse did before the "retain backing vnodes" work), so uncopied pages of a private
+   * file mapping read as zeros.
+   */
+  COLLAPSE_DROPS_FILE,
+
+  /**
+   * exec and exit remove the shared page from an address space before checking that no other
+   * process still uses it (seed 002: D32569's review asks to remove it only after the last
+   * reference).
+   */
+  SHARED_PAGE_REMOVED_WHILE_SHARED,
+
+  /** munmap removes the entries but leaves their PTEs (a stale TLB/PTE after unmap). */
+  STALE_PTE_AFTER_MUNMAP,
+}
