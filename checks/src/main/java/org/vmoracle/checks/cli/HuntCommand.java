@@ -1,0 +1,352 @@
+package org.vmoracle.checks.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.concurrent.Callable;
+import org.vmoracle.checks.gen.Profile;
+import org.vmoracle.checks.hunt.FindingFile;
+import org.vmoracle.checks.hunt.Hunt;
+import org.vmoracle.checks.lin.ConcurrentHunt;
+import org.vmoracle.checks.shrink.DivergenceShrinker;
+import org.vmoracle.checks.shrink.Subject;
+import org.vmoracle.impl.core.Config;
+import org.vmoracle.spec.trace.TracePrinter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code vmoracle hunt}: random operation sequences through model and implementation side by side
+ * until the budget is spent or they disagree; a disagreement is shrunk into a short trace, written
+ * to {@code target/vmoracle/findings/<profile>-<kind>-<seed>.trace}, and the hunt ends with exit
+ * code 1.
+ *
+ * <p>Output: a first line saying what is hunted; on standard error a progress line about every two
+ * seconds; on a finding, the divergence, the shrunk trace and its path; the last line of standard
+ * output is the summary, {@code hunt: 1,234,567 operations in 10.0 s, 123,456 ops/s, 617 runs, 0
+ * findings}.
+ */
+@Command(
+    name = "hunt",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = {
+      "Hunts for disagreements between the model and the implementation: runs of random,"
+          + " state-aware operations (5,000 each, from seeds S, S+1, S+2, ...), every result"
+          + " compared, the implementation's invariants and both views compared at the end of"
+          + " every run (and every --check-every operations if given).",
+      "A disagreement is shrunk to a short trace whose expectations are the model's results,"
+          + " written to target/vmoracle/findings/PROFILE-KIND-SEED.trace (under the current"
+          + " directory); replaying it with 'vmoracle replay --system both' fails until the"
+          + " implementation is fixed. The last line is a one-line summary."
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:the budget was spent and nothing was found",
+      "1:model and implementation disagreed (the shrunk trace was written)",
+      "2:bad usage (unknown profile, negative number)"
+    })
+final class HuntCommand implements Callable<Integer> {
+
+  /** Seconds hunted when neither --seconds nor --ops is given. */
+  static final double DEFAULT_SECONDS = 10;
+
+  /**
+   * Invariants and views between the ends of runs by default: never. Results are compared at every
+   * operation; a comparison of views costs a few milliseconds on a run's typical state (both sides
+   * list every non-zero word of every process, some 24,000 words), as much as a thousand
+   * operations, so comparing every 50 operations would spend 95% of the hunt comparing views. At
+   * the end of every 5,000-operation run it costs about a fifth.
+   */
+  static final int DEFAULT_CHECK_EVERY = 0;
+
+  /** Seconds between progress lines on standard error. */
+  static final double PROGRESS_SECONDS = 2;
+
+  /** Longest time spent shrinking one finding. */
+  static final Duration SHRINK_BUDGET = Duration.ofMinutes(2);
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--seconds",
+      paramLabel = "N",
+      description = "Hunt for N seconds (default: 10 when --ops is not given either).")
+  Double seconds;
+
+  @Option(
+      names = "--ops",
+      paramLabel = "N",
+      description = "Hunt for N operations at most (default: no limit; with --seconds, the first).")
+  Long ops;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description =
+          "Seed of the first run; run i uses S+i (default: from the clock, printed first).")
+  Long seed;
+
+  @Option(
+      names = "--profile",
+      paramLabel = "P",
+      defaultValue = "mixed",
+      converter = ProfileConverter.class,
+      completionCandidates = ProfileWords.class,
+      description = "The operation mix: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  Profile profile;
+
+  @Option(
+      names = "--list-profiles",
+      description = "List the profiles, one a line with what each hunts, and exit.")
+  boolean listProfiles;
+
+  @Option(
+      names = "--frames",
+      paramLabel = "N",
+      description = "Physical frames of the implementation (default: the profile's; at least 16).")
+  Integer frames;
+
+  @Option(
+      names = "--check-every",
+      paramLabel = "N",
+      description =
+          "Also check invariants and compare views every N operations of a run (default: 0,"
+              + " only at the end of each run; 50 finds a broken view sooner, at a tenth of"
+              + " the speed).")
+  Integer checkEvery;
+
+  @Option(
+      names = "--run-length",
+      paramLabel = "N",
+      description = "Operations in one run, each run on freshly booted systems (default: 5000).")
+  Integer runLength;
+
+  @Option(
+      names = "--threads",
+      paramLabel = "T",
+      defaultValue = "1",
+      description =
+          "Threads on one implementation at once (default: ${DEFAULT-VALUE}). With 2 or more, the"
+              + " hunt runs bursts of operations concurrently and checks each burst's history for"
+              + " linearizability against the model; the summary counts the histories.")
+  int threads;
+
+  @Option(
+      names = "--findings",
+      paramLabel = "DIR",
+      defaultValue = "target/vmoracle/findings",
+      description = "Where the shrunk trace of a finding goes (default: ${DEFAULT-VALUE}).")
+  Path findings;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (listProfiles) {
+      for (Profile p : Profile.values()) {
+        out.printf("%-9s %s%n", p.word(), p.description());
+      }
+      return Main.OK;
+    }
+    if (threads < 1 || threads > 8) {
+      err.println("vmoracle hunt: --threads must lie in [1, 8], not " + threads);
+      return Main.USAGE;
+    }
+    if (threads > 1) {
+      return concurrent(out, err);
+    }
+    Hunt.Settings settings = settings();
+    out.printf(
+        "hunt: profile %s, seed %d, %s, %,d frames, runs of %,d operations, invariants and views"
+            + " %s%n",
+        settings.profile().word(),
+        settings.seed(),
+        budget(settings),
+        settings.config().frames(),
+        settings.runLength(),
+        settings.checkEvery() == 0
+            ? "at each run's end"
+            : String.format("every %,d operations and at each run's end", settings.checkEvery()));
+    out.flush();
+
+    Hunt.Report report =
+        Hunt.run(
+            settings,
+            p ->
+                err.printf(
+                    "hunt: %,d ops, %,.0f ops/s, %.1f s, %,d runs%n",
+                    p.operations(), p.opsPerSecond(), p.seconds(), p.runs()),
+            PROGRESS_SECONDS);
+    Hunt.Progress p = report.progress();
+    if (report.finding().isEmpty()) {
+      out.println(summary(p, 0, ""));
+      return Main.OK;
+    }
+
+    Hunt.Finding f = report.finding().get();
+    out.println("FOUND " + f.divergence().getMessage());
+    out.printf(
+        "  run seed %d (run %d), after %,d operations, %.1f s into the hunt%n",
+        f.runSeed(), f.run(), f.operationsBefore(), f.seconds());
+    out.printf("hunt: shrinking %,d operations...%n", f.divergence().step() + 1);
+    out.flush();
+    DivergenceShrinker.Shrunk shrunk;
+    try {
+      shrunk =
+          DivergenceShrinker.shrink(
+              f.ops(), f.divergence(), Subject.lockstep(settings.config()), SHRINK_BUDGET);
+    } catch (IllegalStateException e) {
+      // The run agreed when run again on fresh systems: the implementation is not deterministic
+      // for one thread, which is a finding too, though not one a trace can hold.
+      out.println("hunt: cannot shrink: " + e.getMessage());
+      out.printf(
+          "  rerun: vmoracle hunt --profile %s --seed %d --ops %d%n",
+          settings.profile().word(), f.runSeed(), f.ops().size());
+      out.println(summary(p, 1, " (not reproducible on fresh systems)"));
+      return Main.FOUND;
+    }
+    Path file;
+    try {
+      file = FindingFile.write(findings, settings, f, shrunk);
+    } catch (IOException e) {
+      err.println("vmoracle hunt: cannot write the finding to " + findings + ": " + e);
+      out.print(TracePrinter.print(shrunk.trace()));
+      out.println(summary(p, 1, " (not written)"));
+      return Main.FOUND;
+    }
+    out.printf(
+        "shrunk from %,d to %d operations (%d runs, %.1f s); step by step: %s%n",
+        shrunk.originalLength(),
+        shrunk.ops().size(),
+        shrunk.tests(),
+        shrunk.seconds(),
+        shrunk.divergence().getMessage().split("\n", 2)[0]);
+    for (String line : TracePrinter.print(shrunk.trace()).split("\n")) {
+      out.println("  " + line);
+    }
+    out.println("written to " + file);
+    out.println(summary(p, 1, " (" + file + ")"));
+    return Main.FOUND;
+  }
+
+  /** The settings the options give; a usage error when they make no sense. */
+  /**
+   * {@code --threads T}: bursts of {@code T} threads at once on one implementation, each burst's
+   * history checked for linearizability against the model ({@link ConcurrentHunt}).
+   */
+  private int concurrent(PrintWriter out, PrintWriter err) {
+    long s = seed != null ? seed : System.nanoTime() % 1_000_000;
+    double secs = seconds != null ? seconds : 10;
+    Config config = Config.defaults().withFrames(frames != null ? frames : 2048);
+    out.printf(
+        "hunt: %d threads, seed %d, %.0f s, %,d frames, bursts of %d operations a thread%n",
+        threads, s, secs, config.frames(), BURST);
+    out.flush();
+    ConcurrentHunt.Report r = ConcurrentHunt.run(config, threads, s, secs, BURST, err::println);
+    String tally =
+        String.format(
+            "%,d histories checked, %.1f operations a history, %,d operations, %,.0f ops/s",
+            r.histories(), r.callsPerHistory(), r.calls(), r.calls() / Math.max(r.seconds(), 1e-9));
+    if (r.finding().isEmpty()) {
+      out.println("hunt: clean: " + tally);
+      return Main.OK;
+    }
+    out.println("FOUND " + r.finding().get().describe());
+    out.println("hunt: 1 finding: " + tally);
+    return Main.FOUND;
+  }
+
+  /** Operations each thread runs in one burst: histories of 2 x 4 = 8 calls check quickly. */
+  private static final int BURST = 4;
+
+  private Hunt.Settings settings() {
+    if (seconds != null && (seconds < 0 || seconds.isNaN() || seconds.isInfinite())) {
+      throw usage("--seconds must be a number of seconds, at least 0, not " + seconds);
+    }
+    if (ops != null && ops < 0) {
+      throw usage("--ops must be at least 0, not " + ops);
+    }
+    if (checkEvery != null && checkEvery < 0) {
+      throw usage("--check-every must be at least 0, not " + checkEvery);
+    }
+    if (runLength != null && runLength < 1) {
+      throw usage("--run-length must be at least 1, not " + runLength);
+    }
+    if (frames != null && frames < 16) {
+      throw usage("--frames must be at least 16, not " + frames);
+    }
+    double s = seconds != null ? seconds : ops == null ? DEFAULT_SECONDS : 0;
+    long n = ops != null ? ops : 0;
+    if (s == 0 && n == 0) {
+      throw usage("nothing to do: --seconds and --ops are both 0");
+    }
+    Config config = profile.config();
+    if (frames != null) {
+      config = config.withFrames(frames);
+    }
+    long first = seed != null ? seed : Math.floorMod(System.nanoTime(), 1_000_000L);
+    int every = checkEvery != null ? checkEvery : DEFAULT_CHECK_EVERY;
+    int length = runLength != null ? runLength : Hunt.RUN_LENGTH;
+    return new Hunt.Settings(profile, config, first, n, s, length, every);
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+
+  private static String budget(Hunt.Settings s) {
+    if (s.maxOps() > 0 && s.maxSeconds() > 0) {
+      return String.format("%,d operations or %.0f s", s.maxOps(), s.maxSeconds());
+    }
+    return s.maxOps() > 0
+        ? String.format("%,d operations", s.maxOps())
+        : String.format("%.0f s", s.maxSeconds());
+  }
+
+  /** {@code hunt: 1,234 operations in 1.0 s, 1,234 ops/s, 1 runs, 0 findings}. */
+  private static String summary(Hunt.Progress p, int findings, String where) {
+    return String.format(
+        "hunt: %,d operations in %.1f s, %,.0f ops/s, %,d %s, %d %s%s",
+        p.operations(),
+        p.seconds(),
+        p.opsPerSecond(),
+        p.runs(),
+        p.runs() == 1 ? "run" : "runs",
+        findings,
+        findings == 1 ? "finding" : "findings",
+        where);
+  }
+
+  /** Parses --profile; an unknown name is a usage error naming the profiles. */
+  static final class ProfileConverter implements ITypeConverter<Profile> {
+    @Override
+    public Profile convert(String value) {
+      return Profile.byWord(value)
+          .orElseThrow(
+              () ->
+                  new TypeConversionException(
+                      "unknown profile '"
+                          + value
+                          + "': expected one of "
+                          + Profile.words()
+                          + " (see --list-profiles)"));
+    }
+  }
+
+  /** The profile names, for the help ({@code ${COMPLETION-CANDIDATES}}). */
+  static final class ProfileWords implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return Arrays.stream(Profile.values()).map(Profile::word).iterator();
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package org.vmoracle.checks.hunt;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.vmoracle.checks.diff.Divergence;
+import org.vmoracle.checks.gen.OpKind;
+import org.vmoracle.checks.shrink.DivergenceShrinker;
+import org.vmoracle.impl.core.Config;
+import org.vmoracle.spec.Op;
+import org.vmoracle.spec.trace.TracePrinter;
+
+/**
+ * A finding as a trace file: a header of comments saying where it came from (profile, seed, the
+ * divergence, how far it shrank, which rule areas to read), then the shrunk operations, each
+ * expecting the model's result. It is what goes into the regression corpus ({@code
+ * checks/src/test/resources/regressions/}).
+ */
+public final class FindingFile {
+  private FindingFile() {}
+
+  /** {@code <profile>-<kind>-<seed>.trace}: kind of the divergence found, seed of its run. */
+  public static String name(Hunt.Settings s, Hunt.Finding f) {
+    return s.profile().word()
+        + "-"
+        + f.divergence().kind().name().toLowerCase(Locale.ROOT)
+        + "-"
+        + f.runSeed()
+        + ".trace";
+  }
+
+  /** Writes the file into {@code dir} (made if missing) and answers its path. */
+  public static Path write(
+      Path dir, Hunt.Settings s, Hunt.Finding f, DivergenceShrinker.Shrunk shrunk)
+      throws IOException {
+    Files.createDirectories(dir);
+    Path p = dir.resolve(name(s, f));
+    Files.writeString(p, render(s, f, shrunk), StandardCharsets.UTF_8);
+    return p;
+  }
+
+  /** The file's text. */
+  public static String render(Hunt.Settings s, Hunt.Finding f, DivergenceShrinker.Shrunk shrunk) {
+    List<String> h = new ArrayList<>();
+    Config c = s.config();
+    h.add(
+        String.format(
+            "vmoracle hunt finding: profile %s, run seed %d (run %d of a hunt from seed %d)",
+            s.profile().word(), f.runSeed(), f.run(), s.seed()));
+    h.add(
+        String.format(
+            "implementation: %,d frames, %,d swap slots, collapse depth %d%s",
+            c.frames(), c.swapSlots(), c.collapseDepth(), pressureNote(c)));
+    h.add(String.format("found: %s", f.divergence().getMessage()));
+    h.add(
+        String.format(
+            "  after %,d operations, %.1f s into the hunt", f.operationsBefore(), f.seconds()));
+    h.add(
+        String.format(
+            "shrunk: from %,d to %d operations (%d runs, %.1f s%s)",
+            shrunk.originalLength(),
+            shrunk.ops().size(),
+            shrunk.tests(),
+            shrunk.seconds(),
+            shrunk.complete() ? "" : ", stopped by the time budget"));
+    Divergence d = shrunk.divergence();
+    String where =
+        d.step() == shrunk.ops().size() - 1 ? "the last line" : "operation " + (d.step() + 1);
+    h.add(
+        String.format(
+            "step by step (everything compared after every operation, as replay --system both"
+                + " does) it fails at %s:",
+            where));
+    h.add("  " + d.getMessage());
+    h.add("rule areas (spec/SEMANTICS.md): " + areas(d.op(), shrunk.ops()));
+    h.add(
+        String.format(
+            "reproduce the run: vmoracle hunt --profile %s --seed %d --ops %d%s",
+            s.profile().word(),
+            f.runSeed(),
+            f.ops().size(),
+            c.frames() == s.profile().config().frames() ? "" : " --frames " + c.frames()));
+    h.add("every expectation is the model's: replay --system model passes; model and");
+    h.add("implementation side by side disagree at the last line until one is fixed.");
+    StringBuilder sb = new StringBuilder();
+    for (String line : h) {
+      for (String part : line.split("\n", -1)) {
+        sb.append(part.isEmpty() ? "#" : "# " + part).append('\n');
+      }
+    }
+    sb.append('\n');
+    sb.append(TracePrinter.print(shrunk.trace()));
+    return sb.toString();
+  }
+
+  /**
+   * A warning for findings on small memories: {@code vmoracle replay} runs on 16,384 frames, where
+   * paging and out-of-memory paths may not run; the corpus test reads this header line and replays
+   * on these frames.
+   */
+  private static String pressureNote(Config c) {
+    return c.frames() < 1024
+        ? "\n  (vmoracle replay runs on 16,384 frames and may not page at all; the regression"
+            + " corpus test uses the frames named here)"
+        : "";
+  }
+
+  /**
+   * The rule areas of the diverging operation's kind first ({@code FORK, INH, COW (fork)}), then
+   * those of the other operations in the trace.
+   */
+  static String areas(Op diverging, List<Op> ops) {
+    Set<String> seen = new LinkedHashSet<>();
+    StringBuilder sb = new StringBuilder();
+    if (diverging != null) {
+      OpKind k = OpKind.of(diverging);
+      seen.addAll(k.areas());
+      sb.append(String.join(", ", k.areas())).append(" (").append(k.word()).append(")");
+    }
+    Set<String> rest = new LinkedHashSet<>();
+    for (Op op : ops) {
+      for (String a : OpKind.of(op).areas()) {
+        if (!seen.contains(a)) {
+          rest.add(a);
+        }
+      }
+    }
+    if (!rest.isEmpty()) {
+      sb.append(sb.length() > 0 ? "; also " : "").append(String.join(", ", rest));
+    }
+    return sb.toString();
+  }
+}
