@@ -429,7 +429,8 @@ public final class ImplVm implements VmSystem {
       long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
       if (op.inherit() == Inherit.ZERO) {
         for (MapEntry e : sp.overlapping(op.addr(), end)) {
-          if (e.cow == null || e.cow.terminal().kind != VmObject.Kind.ANON) {
+          VmObject t = e.cow == null ? null : e.cow.terminal();
+          if (t == null || t.kind != VmObject.Kind.ANON || t.sharedAnon) {
             return Result.of(Errno.EINVAL); // INH-6: private anonymous memory only
           }
         }
@@ -461,8 +462,8 @@ public final class ImplVm implements VmSystem {
         return Result.of(Errno.ENOMEM); // WIRE-4, DEV-4
       }
       for (MapEntry e : sp.overlapping(op.addr(), end)) {
-        if (e.prot != Prot.NONE && e.shown().pastEnd(e.index(Math.min(end, e.end) - 1))) {
-          return Result.of(Errno.ENOMEM); // WIRE-5
+        if (e.prot == Prot.NONE || e.shown().pastEnd(e.index(Math.min(end, e.end) - 1))) {
+          return Result.of(Errno.ENOMEM); // WIRE-12, WIRE-5: cannot be faulted in; DEV-4
         }
       }
       if (!Wiring.wire(m, pageout, sp, op.addr(), end)) {
@@ -638,8 +639,10 @@ public final class ImplVm implements VmSystem {
       pgoff = ((Source.FileRange) src).pgoff();
     } else if (src instanceof Source.Shm) {
       target = segments.get(((Source.Shm) src).key());
+    } else if (sharing == Sharing.SHARED) {
+      target = m.newSharedAnon(); // MMAP-5
     } else {
-      target = m.newAnon(); // MMAP-5, or the start of a private anonymous chain
+      target = m.newAnon(); // the start of a private anonymous chain
     }
     long end = start + pages * Boot.PAGE_SIZE;
     MapEntry e;

@@ -327,9 +327,9 @@ public final class Model {
       }
       regions = clip(clip(regions, op.addr()), end);
       for (Region r : regions.subMap(op.addr(), end).values()) {
-        // WIRE-5: pages past the end of their file cannot be faulted in. Implementation note:
-        // inaccessible ranges are not faulted at all (WIRE-12), so they cannot fail.
-        if (r.prot() != Prot.NONE && anyPastEnd(s, r)) {
+        // Pages that cannot be faulted in: inaccessible ones (WIRE-12), and those past the end
+        // of their file or segment (WIRE-5). Nothing is wired then (DEV-4).
+        if (r.prot() == Prot.NONE || anyPastEnd(s, r)) {
           return Outcome.fail(s, Errno.ENOMEM);
         }
       }

@@ -173,4 +173,35 @@ class DevRulesTest {
             .unchanged("munlock 1 0x10001ff8 1 -> EINVAL");
     assertEquals(2, run.wiredLines(1).get(0).pages());
   }
+
+  // DEV-10
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(SYSTEMS)
+  void rangeOperations_zeroLength_einvalAndNothingChanged(NamedSystem sys) {
+    replay(sys, "spawn 1\nmmap 1 0 2 rw private anon -> 0x10000000\n")
+        .unchanged("mprotect 1 0x10000000 0 r -> EINVAL")
+        .unchanged("minherit 1 0x10000000 0 none -> EINVAL")
+        .unchanged("mlock 1 0x10000000 0 -> EINVAL")
+        .unchanged("munlock 1 0x10000000 0 -> EINVAL")
+        .unchanged("munmap 1 0x10000000 0 -> EINVAL");
+  }
+
+  // DEV-11
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(SYSTEMS)
+  void mmap_unalignedHintOnFreeOrTakenRange_einval(NamedSystem sys) {
+    replay(sys, "spawn 1\nmmap 1 0 1 rw private anon -> 0x10000000\n")
+        .unchanged("mmap 1 0x20000008 1 rw private anon -> EINVAL")
+        .unchanged("mmap 1 0x10000008 1 rw shared anon -> EINVAL");
+  }
+
+  // DEV-12, ERR-2
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(SYSTEMS)
+  void mmap_missingNameAndBadArgument_einvalBeforeEnoent(NamedSystem sys) {
+    replay(sys, "spawn 1\n")
+        .unchanged("mmap 1 0x10000008 1 r shared file nosuch 0 -> EINVAL")
+        .unchanged("mmap 1 0 0 r shared shm 42 -> EINVAL")
+        .unchanged("mmap 1 0 1 r shared shm 42 -> ENOENT");
+  }
 }

@@ -139,13 +139,12 @@ class WireRulesTest {
             spawn 1
             mmap 1 0 1 r private file f 0
             mmap 1 0 1 rx private file f 1
-            mmap 1 0 1 none private file f 0
+            mmap 1 0 1 r private file f 0
             mlock 1 0x10000000 3 -> ok
             fwrite f 0 5
             fwrite f 0x1000 6
             read 1 0x10000000 -> 5
             read 1 0x10001000 -> 6
-            mprotect 1 0x10002000 1 r
             read 1 0x10002000 -> 5
             munlock 1 0x10000000 3
             fwrite f 0 7
@@ -365,10 +364,10 @@ class WireRulesTest {
         """);
   }
 
-  // WIRE-12
+  // WIRE-12, DEV-4
   @ParameterizedTest(name = "{0}")
   @MethodSource(SYSTEMS)
-  void mlock_protNone_wiredAndContentsKept(NamedSystem sys) {
+  void mlock_protNone_enomemNothingWiredContentsKept(NamedSystem sys) {
     Run run =
         replay(
             sys,
@@ -377,26 +376,29 @@ class WireRulesTest {
             mmap 1 0 2 rw private anon
             write 1 0x10000000 5
             mprotect 1 0x10000000 2 none
-            mlock 1 0x10000000 2 -> ok
+            mlock 1 0x10000000 2 -> ENOMEM
             """);
     assertEquals(
-        mapping(BASE, 2, Prot.NONE, Sharing.PRIVATE, Backing.ANON, Inherit.COPY, true),
+        mapping(BASE, 2, Prot.NONE, Sharing.PRIVATE, Backing.ANON, Inherit.COPY, false),
         run.maps(1).get(0));
-    run.then("mprotect 1 0x10000000 2 r -> ok\nread 1 0x10000000 -> 5\n");
+    run.then(
+        "mprotect 1 0x10000000 2 r -> ok\nmlock 1 0x10000000 2 -> ok\nread 1 0x10000000 -> 5\n");
     assertTrue(run.wired(1, BASE, 2));
   }
 
   // WIRE-12, WIRE-10
   @ParameterizedTest(name = "{0}")
   @MethodSource(SYSTEMS)
-  void mlock_protNonePrivateFile_copiedOnlyWhenMadeWritable(NamedSystem sys) {
+  void mlock_readOnlyPrivateFile_copiedOnlyWhenMadeWritable(NamedSystem sys) {
     replay(
         sys,
         """
         file f 2
         spawn 1
-        mmap 1 0 2 none private file f 0
+        mmap 1 0 2 r private file f 0
         mlock 1 0x10000000 2 -> ok
+        mprotect 1 0x10000000 2 none -> ok
+        mlock 1 0x10000000 2 -> ENOMEM
         fwrite f 0 1
         mprotect 1 0x10000000 1 r -> ok
         read 1 0x10000000 -> 1

@@ -50,8 +50,11 @@ public final class Collapse {
   public static boolean collapse(Machine m, Pageout pageout, Cow c, Releaser releaser) {
     VmObject[] chain = c.chain();
     VmObject terminal = chain[chain.length - 1];
+    // What the chain maps stays: a file (the seed's "retain backing vnodes"), a segment, the
+    // shared page, or shared anonymous memory (a child's copy of a shared range, INH-4).
     boolean keepTerminal =
-        terminal.kind != VmObject.Kind.ANON && !m.config.has(Bug.COLLAPSE_DROPS_FILE);
+        (terminal.kind != VmObject.Kind.ANON || terminal.sharedAnon)
+            && !m.config.has(Bug.COLLAPSE_DROPS_FILE);
     int cut = keepTerminal ? chain.length - 1 : chain.length; // levels [1, cut) go
     if (cut <= 1) {
       return true; // nothing below the front to collapse

@@ -58,6 +58,13 @@ public final class Machine {
     return new VmObject(newId(), VmObject.Kind.ANON, "", -1, VmObject.UNBOUNDED, null);
   }
 
+  /** A new shared anonymous object (MMAP-5). No requirements. */
+  public VmObject newSharedAnon() {
+    VmObject o = newAnon();
+    o.sharedAnon = true;
+    return o;
+  }
+
   /** A new file object of {@code pages} pages. No requirements. */
   public VmObject newFile(String name, long pages, int bootNumber) {
     return new VmObject(

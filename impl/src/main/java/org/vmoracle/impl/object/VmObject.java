@@ -56,6 +56,14 @@ public final class VmObject {
   public final Set<Object> users = ConcurrentHashMap.newKeySet(); // (x) Cow or MapEntry
   public final FileStore disk; // (c) VNODE only, else null
 
+  /**
+   * For {@link Kind#ANON}: whether this is shared anonymous memory (MMAP-5), an object mappings
+   * share rather than the private memory of a copy-on-write chain. A chain may end in one (a
+   * child's private copy of a shared range, INH-4); then it is what the chain maps, as a file is,
+   * and collapse must keep it.
+   */
+  public volatile boolean sharedAnon; // (x) set once, before the object is mapped
+
   public VmObject(int id, Kind kind, String name, long key, long size, FileStore disk) {
     this.id = id;
     this.kind = kind;

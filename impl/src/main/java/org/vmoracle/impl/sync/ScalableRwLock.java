@@ -34,6 +34,9 @@ public final class ScalableRwLock {
   /** Stripes: a power of two, enough that threads rarely share one. */
   private static final int STRIPES = 64;
 
+  /** Spins before a waiting writer yields: about a microsecond, longer than most faults. */
+  private static final int SPINS = 256;
+
   /** Longs between two stripes' counters: 128 bytes, two cache lines, against false sharing. */
   private static final int PAD = 16;
 
@@ -106,8 +109,14 @@ public final class ScalableRwLock {
     writers.lock();
     writer = true;
     for (int i = 0; i < STRIPES; i++) {
-      while (readers.get(i * PAD) != 0) {
-        Thread.onSpinWait();
+      for (int spins = 0; readers.get(i * PAD) != 0; spins++) {
+        // A reader holds the lock for one fault or access: spin briefly, then give the CPU
+        // away, so that a reader that was descheduled can finish (2 cores, more threads).
+        if (spins < SPINS) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield();
+        }
       }
     }
   }
