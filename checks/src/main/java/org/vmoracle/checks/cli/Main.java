@@ -36,7 +36,13 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "",
       "Run 'vmoracle COMMAND --help' for the options of a command."
     },
-    subcommands = {ReplayCommand.class, BenchCommand.class, HelpCommand.class},
+    subcommands = {
+      ReplayCommand.class,
+      HuntCommand.class,
+      BenchCommand.class,
+      NativeCommand.class,
+      HelpCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:everything held",

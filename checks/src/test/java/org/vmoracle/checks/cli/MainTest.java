@@ -139,8 +139,59 @@ class MainTest {
 
   @Test
   void unknownCommand_usageError() {
-    Run r = vmoracle("hunt");
+    Run r = vmoracle("frobnicate");
     assertEquals(2, r.code(), r.toString());
+  }
+
+  @Test
+  void hunt_shortCleanRun_exitZeroWithSummaryLast() {
+    Run r = vmoracle("hunt", "--ops", "3000", "--seed", "1", "--findings", dir.toString());
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(
+        r.out().get(0).startsWith("hunt: profile mixed, seed 1, 3,000 operations"), r.out().get(0));
+    assertTrue(
+        r.last().matches("hunt: 3,000 operations in [\\d.]+ s, [\\d,]+ ops/s, 1 run, 0 findings"),
+        r.last());
+  }
+
+  @Test
+  void hunt_everyProfile_listedOneALine() {
+    Run r = vmoracle("hunt", "--list-profiles");
+    assertEquals(0, r.code(), r.toString());
+    assertEquals(7, r.out().size(), r.toString());
+    for (String p : List.of("mixed", "fork", "collapse", "wire", "file", "shm", "pressure")) {
+      assertTrue(r.out().stream().anyMatch(l -> l.startsWith(p + " ")), p + ": " + r);
+    }
+  }
+
+  @Test
+  void hunt_otherProfile_runsIt() {
+    Run r = vmoracle("hunt", "--profile", "fork", "--ops", "500", "--seed", "2");
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.out().get(0).startsWith("hunt: profile fork, seed 2"), r.toString());
+  }
+
+  @Test
+  void hunt_unknownProfile_usageErrorNamingTheProfiles() {
+    Run r = vmoracle("hunt", "--profile", "forks", "--ops", "10");
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains("unknown profile 'forks'"), r.err());
+    assertTrue(r.err().contains("mixed, fork, collapse, wire, file, shm, pressure"), r.err());
+  }
+
+  @Test
+  void hunt_negativeNumbers_usageError() {
+    for (String[] args :
+        List.of(
+            new String[] {"hunt", "--seconds", "-1"},
+            new String[] {"hunt", "--ops", "-5"},
+            new String[] {"hunt", "--ops", "10", "--check-every", "-1"},
+            new String[] {"hunt", "--ops", "10", "--frames", "8"},
+            new String[] {"hunt", "--seconds", "0", "--ops", "0"})) {
+      Run r = vmoracle(args);
+      assertEquals(2, r.code(), String.join(" ", args) + ": " + r);
+      assertTrue(r.out().isEmpty(), r.toString());
+    }
   }
 
   @Test
@@ -149,6 +200,7 @@ class MainTest {
         List.of(
             new String[] {"--help"},
             new String[] {"replay", "--help"},
+            new String[] {"hunt", "--help"},
             new String[] {"help", "replay"})) {
       Run r = vmoracle(args);
       assertEquals(0, r.code(), String.join(" ", args));
@@ -173,6 +225,19 @@ class MainTest {
   @Test
   void bench_zeroOperations_usageError() {
     Run r = vmoracle("bench", "--ops", "0");
+    assertEquals(2, r.code(), r.toString());
+  }
+
+  @Test
+  void hunt_twoThreads_checksHistoriesAndReportsThemLast() {
+    Run r = vmoracle("hunt", "--threads", "2", "--seconds", "2", "--seed", "1");
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.last().matches("hunt: clean: [\\d,]+ histories checked, .*"), r.toString());
+  }
+
+  @Test
+  void hunt_zeroThreads_usageError() {
+    Run r = vmoracle("hunt", "--threads", "0");
     assertEquals(2, r.code(), r.toString());
   }
 }
