@@ -11,6 +11,7 @@ import org.vmoracle.checks.gen.Profile;
 import org.vmoracle.checks.hunt.FindingFile;
 import org.vmoracle.checks.hunt.Hunt;
 import org.vmoracle.checks.lin.ConcurrentHunt;
+import org.vmoracle.checks.nativ.NativeHunt;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
 import org.vmoracle.checks.shrink.Subject;
 import org.vmoracle.impl.core.Config;
@@ -131,6 +132,14 @@ final class HuntCommand implements Callable<Integer> {
   Integer runLength;
 
   @Option(
+      names = "--native",
+      description =
+          "Hunt the model against the host Linux kernel instead of the implementation: random"
+              + " traces of what the native runner supports, compared line by line; a"
+              + " disagreement is shrunk like any finding.")
+  boolean nativ;
+
+  @Option(
       names = "--threads",
       paramLabel = "T",
       defaultValue = "1",
@@ -156,6 +165,14 @@ final class HuntCommand implements Callable<Integer> {
         out.printf("%-9s %s%n", p.word(), p.description());
       }
       return Main.OK;
+    }
+    if (nativ) {
+      return NativeHunt.run(
+          seconds != null ? seconds : DEFAULT_SECONDS,
+          seed != null ? seed : System.nanoTime() % 1_000_000,
+          profile,
+          out,
+          err);
     }
     if (threads < 1 || threads > 8) {
       err.println("vmoracle hunt: --threads must lie in [1, 8], not " + threads);
