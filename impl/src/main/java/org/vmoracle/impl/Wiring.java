@@ -38,9 +38,9 @@ final class Wiring {
       return false;
     }
     for (MapEntry e : sp.clipRange(start, end)) {
-      if (e.wired) {
-        continue; // WIRE-9: a flag, not a count
-      }
+      // WIRE-9: a flag, not a count. An entry wired already is still faulted in again: pages a
+      // truncation took away and a regrowth brought back must be copied now (WIRE-2), as
+      // Linux populates a VM_LOCKED range on every mlock.
       e.wired = true;
       if (!wirePages(m, pageout, e)) {
         throw new IllegalStateException("wiring ran out of reserved frames at " + e);
@@ -111,7 +111,7 @@ final class Wiring {
    * suitable PTE yet, plus page-table pages.
    */
   private static long framesNeeded(MapEntry e, long from, long to) {
-    if (e.wired || e.prot == Prot.NONE) {
+    if (e.prot == Prot.NONE) {
       return 0;
     }
     boolean store = e.sharing == Sharing.PRIVATE && e.prot.canWrite();
