@@ -3,6 +3,7 @@ package org.vmoracle.checks.lincheck;
 import java.util.List;
 import org.jetbrains.lincheck.datastructures.ManagedStrategyGuaranteeKt;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
@@ -57,12 +58,57 @@ final class Fixture {
   }
 
   /**
+   * The CI budget of model checking (about 10-20 s a class on 2 cores): few, short scenarios,
+   * explored thoroughly, with {@code spec} as the sequential specification.
+   */
+  static ModelCheckingOptions modelChecking(Class<?> spec) {
+    return guarded(new ModelCheckingOptions())
+        .iterations(6)
+        .invocationsPerIteration(60)
+        .threads(2)
+        .actorsPerThread(2)
+        .actorsBefore(0)
+        .actorsAfter(1)
+        .sequentialSpecification(spec);
+  }
+
+  /** The CI budget of stress mode, with {@code spec} as the sequential specification. */
+  static StressOptions stress(Class<?> spec) {
+    return new StressOptions()
+        .iterations(10)
+        .invocationsPerIteration(300)
+        .threads(2)
+        .actorsPerThread(3)
+        .actorsBefore(0)
+        .actorsAfter(1)
+        .sequentialSpecification(spec);
+  }
+
+  /**
+   * Runs the checks a buggy twin must fail: model checking, or else stress. Answers whether one of
+   * them failed.
+   */
+  static boolean caught(Class<?> buggy, Class<?> spec) {
+    try {
+      modelChecking(spec).check(buggy);
+    } catch (AssertionError expected) {
+      return true;
+    }
+    try {
+      stress(spec).check(buggy);
+    } catch (AssertionError expected) {
+      return true;
+    }
+    return false;
+  }
+
+  /**
    * What model checking treats as one step: word-by-word loops over a page that no other thread can
    * reach meanwhile (a busy frame being filled, a file's disk copy). Without this, Lincheck takes
    * the 512-word loops for a livelock and explores needless interleavings inside them. Also the
    * bound above which a loop counts as a livelock.
    */
-  static ModelCheckingOptions guarded(ModelCheckingOptions o) {
+  private static ModelCheckingOptions guarded(ModelCheckingOptions o) {
     // The map lock's writer sweeps its 64 reader stripes in one loop: above Lincheck's default
     // bound of 50 iterations for a loop it would call a livelock.
     return o.loopBound(1024)
