@@ -113,39 +113,16 @@ public final class ImplVm implements VmSystem {
   }
 
   /**
-   * One load or store: the fast path under the shared lock, then, if a fault needs it, the slow
-   * path under the exclusive lock. No requirements.
+   * One load or store: first under the shared lock; if a fault needs more (a new copy-on-write
+   * front, or pageout for a frame), again under the exclusive lock. No requirements.
    */
   private Result access(int pid, long va, boolean write, long value) {
     int token = m.lock.readLock();
     m.counters.sharedLocks.increment();
-    Fault.Outcome need;
     try {
-      VmSpace sp = processes.get(pid);
-      if (sp == null) {
-        return Result.of(Errno.ESRCH);
-      }
-      MapEntry e = va < Boot.USER_MAX ? sp.entryAt(va) : null;
-      if (e == null || (write ? !e.prot.canWrite() : !e.prot.canRead())) {
-        return Result.of(Errno.SEGV); // ACC-1, ACC-2
-      }
-      long page = va & -Boot.PAGE_SIZE;
-      while (true) {
-        long pte = sp.pmap.lookup(page);
-        if (Pte.isPresent(pte) && (!write || Pte.isWritable(pte))) {
-          return touch(pte, va, write, value);
-        }
-        Fault.Outcome o = Fault.fault(m, e, page, write, pte);
-        if (o == Fault.Outcome.SEGV) {
-          return Result.of(Errno.SEGV);
-        }
-        if (o == Fault.Outcome.BUS) {
-          return Result.of(Errno.BUS);
-        }
-        if (o != Fault.Outcome.DONE) {
-          need = o;
-          break;
-        }
+      Result r = attempt(pid, va, write, value, false);
+      if (r != null) {
+        return r;
       }
     } finally {
       m.lock.readUnlock(token);
@@ -153,56 +130,59 @@ public final class ImplVm implements VmSystem {
     m.lock.writeLock();
     m.counters.exclusiveLocks.increment();
     try {
-      VmSpace sp = processes.get(pid);
-      if (sp == null) {
-        return Result.of(Errno.ESRCH);
-      }
-      boolean pagedOut = false;
-      while (true) {
-        Result r = tryAccess(sp, va, write, value);
-        if (r != null) {
-          return r;
-        }
-        Fault.Outcome o = Fault.fault(m, sp, va, write);
-        switch (o) {
-          case SEGV:
-            return Result.of(Errno.SEGV);
-          case BUS:
-            return Result.of(Errno.BUS);
-          case DONE:
-          case NEED_SHADOW:
-            continue;
-          case NEED_MEMORY:
-            if (pagedOut || !reclaim(sp, va)) {
-              m.counters.outOfMemory.increment();
-              return Result.of(Errno.OOM); // MEM-2: the fault stored nothing
-            }
-            pagedOut = true;
-            continue;
-        }
-      }
+      return attempt(pid, va, write, value, true);
     } finally {
       m.lock.writeUnlock();
     }
   }
 
   /**
-   * The access through the PTE, if there is one that allows it; null when a fault is needed.
-   * Protection is checked against the entry first (ACC-2). The caller holds the map lock.
+   * The access, faulting the page in as often as needed. Protection is checked against the entry
+   * first (ACC-1, ACC-2); the entry cannot change while the caller holds the lock. Answers null
+   * when the fault needs the exclusive lock and the caller holds the shared one. With the lock
+   * exclusive, a fault short of frames runs pageout once before the answer is OOM (MEM-2: the fault
+   * stored nothing).
    */
-  private Result tryAccess(VmSpace sp, long va, boolean write, long value) {
-    if (va >= Boot.USER_MAX) {
-      return Result.of(Errno.SEGV); // ACC-1
+  private Result attempt(int pid, long va, boolean write, long value, boolean exclusive) {
+    VmSpace sp = processes.get(pid);
+    if (sp == null) {
+      return Result.of(Errno.ESRCH);
     }
-    MapEntry e = sp.entryAt(va);
+    MapEntry e = va < Boot.USER_MAX ? sp.entryAt(va) : null;
     if (e == null || (write ? !e.prot.canWrite() : !e.prot.canRead())) {
       return Result.of(Errno.SEGV); // ACC-1, ACC-2
     }
-    long pte = sp.pmap.lookup(va & -Boot.PAGE_SIZE);
-    if (!Pte.isPresent(pte) || (write && !Pte.isWritable(pte))) {
-      return null;
+    long page = va & -Boot.PAGE_SIZE;
+    boolean pagedOut = false;
+    while (true) {
+      long pte = sp.pmap.lookup(page);
+      if (Pte.isPresent(pte) && (!write || Pte.isWritable(pte))) {
+        return touch(pte, va, write, value);
+      }
+      switch (Fault.fault(m, e, page, write, pte)) {
+        case SEGV:
+          return Result.of(Errno.SEGV);
+        case BUS:
+          return Result.of(Errno.BUS);
+        case DONE:
+          continue;
+        case NEED_SHADOW:
+          if (!exclusive) {
+            return null;
+          }
+          continue; // under the exclusive lock the fault made the shadow itself
+        case NEED_MEMORY:
+          if (!exclusive) {
+            return null;
+          }
+          if (pagedOut || pageout.run(m, 64) == 0) {
+            m.counters.outOfMemory.increment();
+            return Result.of(Errno.OOM);
+          }
+          pagedOut = true;
+          continue;
+      }
     }
-    return touch(pte, va, write, value);
   }
 
   /** The load or store itself, through PTE {@code pte}, which allows it. */
@@ -213,14 +193,6 @@ public final class ImplVm implements VmSystem {
       return Result.OK;
     }
     return Result.value(m.mem.load(Pte.frame(pte), word));
-  }
-
-  /**
-   * Frees frames by pageout for a fault at {@code va}; answers whether any were freed. The caller
-   * holds the map lock exclusive.
-   */
-  private boolean reclaim(VmSpace sp, long va) {
-    return pageout.run(m, 64) > 0;
   }
 
   // ---------------------------------------------------------------- everything else

@@ -1,13 +1,7 @@
 package org.vmoracle.checks.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -88,21 +82,8 @@ final class NativeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
 
-    Map<String, String> texts = new LinkedHashMap<>();
-    boolean unreadable = false;
-    for (String file : files) {
-      try {
-        Path p = Paths.get(file);
-        if (Files.isDirectory(p)) {
-          throw new IOException("is a directory");
-        }
-        texts.put(file, Files.readString(p, StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        err.println("vmoracle: cannot read " + file + ": " + ReplayCommand.reason(e));
-        unreadable = true;
-      }
-    }
-    if (unreadable) {
+    Map<String, String> texts = ReplayCommand.readAll(files, err);
+    if (texts == null) {
       return Main.USAGE;
     }
 

@@ -90,17 +90,8 @@ final class ReplayCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
 
-    Map<String, String> texts = new LinkedHashMap<>();
-    boolean unreadable = false;
-    for (String file : files) {
-      try {
-        texts.put(file, read(Paths.get(file)));
-      } catch (IOException e) {
-        err.println("vmoracle: cannot read " + file + ": " + reason(e));
-        unreadable = true;
-      }
-    }
-    if (unreadable) {
+    Map<String, String> texts = readAll(files, err);
+    if (texts == null) {
       return Main.USAGE;
     }
 
@@ -160,6 +151,24 @@ final class ReplayCommand implements Callable<Integer> {
       out.println("FAIL " + why);
       tally.fail(report.operations());
     }
+  }
+
+  /**
+   * Every file's text, in the order given, read before anything runs; null, after saying why on
+   * {@code err}, when any of them cannot be read (a usage error: nothing is run).
+   */
+  static Map<String, String> readAll(List<String> files, PrintWriter err) {
+    Map<String, String> texts = new LinkedHashMap<>();
+    boolean unreadable = false;
+    for (String file : files) {
+      try {
+        texts.put(file, read(Paths.get(file)));
+      } catch (IOException e) {
+        err.println("vmoracle: cannot read " + file + ": " + reason(e));
+        unreadable = true;
+      }
+    }
+    return unreadable ? null : texts;
   }
 
   /** The whole file as UTF-8 text; bad UTF-8 is an error, not replacement characters. */
