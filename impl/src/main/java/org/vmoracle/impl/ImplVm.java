@@ -95,10 +95,24 @@ public final class ImplVm implements VmSystem {
     }
     m.lock.writeLock();
     m.counters.exclusiveLocks.increment();
+    Teardown.Zap later = null;
     try {
+      if (op instanceof Op.Munmap && m.config.unmapUnderSharedLock()) {
+        later = new Teardown.Zap();
+        return new Exclusive().munmap((Op.Munmap) op, later);
+      }
       return op.accept(new Exclusive());
     } finally {
-      m.lock.writeUnlock();
+      if (later == null || later.isEmpty()) {
+        m.lock.writeUnlock();
+      } else {
+        int token = m.lock.downgrade(); // the second half of munmap: see Teardown
+        try {
+          teardown.finish(later);
+        } finally {
+          m.lock.readUnlock(token);
+        }
+      }
     }
   }
 
@@ -319,6 +333,11 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result munmap(Op.Munmap op) {
+      return munmap(op, null);
+    }
+
+    /** munmap, leaving to {@code later} what may be done under the shared lock (or null). */
+    Result munmap(Op.Munmap op, Teardown.Zap later) {
       VmSpace sp = processes.get(op.pid());
       if (sp == null) {
         return Result.of(Errno.ESRCH);
@@ -330,7 +349,7 @@ public final class ImplVm implements VmSystem {
         return Result.of(Errno.EINVAL); // UNMAP-4
       }
       for (MapEntry e : sp.clipRange(op.addr(), op.addr() + op.pages() * Boot.PAGE_SIZE)) {
-        teardown.removeEntry(e); // UNMAP-1, UNMAP-6
+        teardown.removeEntry(e, later); // UNMAP-1, UNMAP-6
       }
       return Result.OK;
     }

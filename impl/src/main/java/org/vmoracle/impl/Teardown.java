@@ -1,6 +1,7 @@
 package org.vmoracle.impl;
 
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.vmoracle.impl.collapse.Collapse;
 import org.vmoracle.impl.collapse.Shadowed;
@@ -10,16 +11,39 @@ import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.object.VmObject;
+import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.pmap.Pte;
 import org.vmoracle.spec.Boot;
 
 /**
  * Taking mappings, address spaces and objects apart, and truncating files: everything that frees
- * frames and swap slots. Every method requires the map lock exclusive.
+ * frames and swap slots. Every method requires the map lock exclusive, except {@link #finish},
+ * which requires it shared.
  *
  * <p>Invariant kept: an object lives while it has a user or a name (a file, a keyed segment, the
- * shared page); when the last goes, its frames and swap slots are freed at once, and no PTE can
- * still map them, because only its users' entries ever did.
+ * shared page); when the last goes, its frames and swap slots are freed, and no PTE can still map
+ * them, because only its users' entries ever did.
+ *
+ * <h2>Unmapping in two halves</h2>
+ *
+ * With {@link org.vmoracle.impl.core.Config#unmapUnderSharedLock}, munmap does only the part that
+ * changes what others can see under the exclusive lock: the entries leave the map, their groups
+ * leave their objects' user lists. Clearing the PTEs and freeing the pages, the bulk of the work
+ * (one PTE and one frame a page), it records in a {@link Zap} and does in {@link #finish}, after
+ * the caller has downgraded the map lock to shared, so that faults in other mappings go on
+ * meanwhile. This is Linux's munmap since 4.20, which detaches the VMAs under mmap_lock for write
+ * and zaps their pages with it downgraded to read.
+ *
+ * <p>It is sound only for a mapping that nothing else reaches once it is out, and {@link
+ * #removeEntry(MapEntry, Zap)} defers nothing else: a private, unwired mapping alone in its
+ * copy-on-write group, whose chain objects have that group as their only user. Then, under the
+ * shared lock, (1) no access uses the stale PTEs, because every access looks its entry up first and
+ * finds none (ACC-1); (2) no fault reaches the pages, because faults reach objects only through
+ * entries, and no other group's chain holds these objects; (3) no one maps the range anew before
+ * the PTEs are gone, because mmap needs the lock exclusive; (4) the frames are not wired, so
+ * freeing them after the group has left breaks no wire count. Everything that walks objects or
+ * frames from the other side (pageout, the reverse map, collapse, truncation, views, invariants)
+ * runs under the exclusive lock and so waits for {@link #finish}.
  */
 final class Teardown implements Collapse.Releaser {
   private final Machine m;
@@ -34,7 +58,11 @@ final class Teardown implements Collapse.Releaser {
 
   /** Removes the PTEs of [from, to) of entry {@code e}, unwiring their frames. */
   void unmapPtes(MapEntry e, long from, long to) {
-    e.space.pmap.removeRange(
+    unmapPtes(e.space.pmap, from, to);
+  }
+
+  private void unmapPtes(Pmap pmap, long from, long to) {
+    pmap.removeRange(
         from,
         to,
         pte -> {
@@ -42,6 +70,75 @@ final class Teardown implements Collapse.Releaser {
             m.mem.unwire(Pte.frame(pte));
           }
         });
+  }
+
+  /**
+   * The work an munmap leaves for after its exclusive half: the PTE ranges of the entries it took
+   * out and the objects that lost their last user (see the class comment).
+   */
+  static final class Zap {
+    private record Range(Pmap pmap, long from, long to) {}
+
+    private final List<Range> ranges = new ArrayList<>();
+    private final List<VmObject> unused = new ArrayList<>();
+
+    boolean isEmpty() {
+      return ranges.isEmpty();
+    }
+  }
+
+  /**
+   * Removes entry {@code e} from its map like {@link #removeEntry(MapEntry)}; but when nothing else
+   * reaches what it maps (see the class comment), leaves its PTEs and pages to {@code later}, for
+   * {@link #finish} under the shared lock. {@code later} may be null: then everything happens now.
+   */
+  void removeEntry(MapEntry e, Zap later) {
+    if (later == null || !alone(e)) {
+      removeEntry(e);
+      return;
+    }
+    e.space.remove(e);
+    Cow c = e.cow;
+    c.members.remove(e);
+    later.ranges.add(new Zap.Range(e.space.pmap, e.start, e.end));
+    for (VmObject o : c.chain()) {
+      o.users.remove(c);
+      if (unused(o)) {
+        later.unused.add(o);
+      }
+    }
+  }
+
+  /**
+   * Clears the PTEs and frees the pages that {@code later} holds. The caller holds the map lock
+   * shared, downgraded from the exclusive hold under which it filled {@code later}.
+   */
+  void finish(Zap later) {
+    for (Zap.Range r : later.ranges) {
+      unmapPtes(r.pmap(), r.from(), r.to());
+    }
+    for (VmObject o : later.unused) {
+      dropPages(o, 0);
+    }
+  }
+
+  /**
+   * Whether entry {@code e} is private, unwired and alone in its group, and its group the only user
+   * of every object of its chain: what {@link #finish} may take apart under the shared lock.
+   */
+  private boolean alone(MapEntry e) {
+    if (e.cow == null || e.wired || e.cow.members.size() != 1) {
+      return false;
+    }
+    if (m.config.has(Bug.STALE_PTE_AFTER_MUNMAP)) {
+      return false; // the injected bug lives in removeEntry(MapEntry)
+    }
+    for (VmObject o : e.cow.chain()) {
+      if (o.users.size() != 1) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Removes entry {@code e} from its map, with its PTEs and wiring (UNMAP-1, UNMAP-6). */
@@ -92,16 +189,20 @@ final class Teardown implements Collapse.Releaser {
   /** Frees an object's pages if nothing maps or names it any more. */
   @Override
   public void releaseIfUnused(VmObject o) {
+    if (unused(o)) {
+      dropPages(o, 0);
+    }
+  }
+
+  /** Whether nothing maps or names {@code o}, so that its pages can go. */
+  private boolean unused(VmObject o) {
     if (!o.users.isEmpty() || o.kind == VmObject.Kind.SHARED_PAGE) {
-      return;
+      return false;
     }
     if (o.kind == VmObject.Kind.VNODE && files.get(o.name) == o) {
-      return; // files outlive their mappings (FILE-10); their pages stay cached
+      return false; // files outlive their mappings (FILE-10); their pages stay cached
     }
-    if (o.kind == VmObject.Kind.SHM && segments.get(o.key) == o) {
-      return; // SHM-5
-    }
-    dropPages(o, 0);
+    return !(o.kind == VmObject.Kind.SHM && segments.get(o.key) == o); // SHM-5
   }
 
   /** Frees every page of {@code o} at or past index {@code from}; they must be unmapped. */

@@ -14,7 +14,9 @@
  *
  * <pre>
  *   map lock (core.Machine.lock, a ScalableRwLock)
- *     shared:    read, write (ImplVm.access), and the faults they take (Fault.fault)
+ *     shared:    read, write (ImplVm.access), and the faults they take (Fault.fault); the
+ *                second half of munmap (Teardown.finish), entered by downgrading the exclusive
+ *                hold of its first half (ScalableRwLock.downgrade), so no writer comes between
  *     exclusive: every other operation (ImplVm.apply), faults that need a new copy-on-write
  *                front or pageout (ImplVm.access slow path), pageout, collapse, truncation,
  *                teardown, views and checkInvariants
@@ -33,6 +35,6 @@
  *
  * Every optimization can be turned off through {@link org.vmoracle.impl.core.Config}: the early
  * return of {@code pmap_remove} on an empty pmap (seed 002), the striped map lock, the collapse
- * depth (seed 000).
+ * depth (seed 000), munmap's second half under the shared lock (Linux 4.20).
  */
 package org.vmoracle.impl;

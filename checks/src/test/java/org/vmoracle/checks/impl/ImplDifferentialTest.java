@@ -64,6 +64,14 @@ class ImplDifferentialTest {
     return runs(PRESSURE, 12, 2000, 25, 5);
   }
 
+  /** Every optimization switched off: the slow paths must agree with the model too. */
+  @TestFactory
+  Stream<DynamicTest> random_everyOptimizationOff_implAgreesWithModel() {
+    Config off =
+        ROOMY.withPmapEarlyReturn(false).withScalableReads(false).withUnmapUnderSharedLock(false);
+    return runs(off, 6, 3000, 50, 10);
+  }
+
   private static Stream<DynamicTest> runs(
       Config config, int seeds, int ops, int viewEvery, int invariantsEvery) {
     return LongStream.rangeClosed(1, seeds)

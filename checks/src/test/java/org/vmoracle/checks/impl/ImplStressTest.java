@@ -103,7 +103,7 @@ class ImplStressTest {
     long[] expect = new long[32];
     long counter = 0;
     for (int i = 0; i < OPS; i++) {
-      int kind = random.nextInt(10);
+      int kind = random.nextInt(11);
       if (kind < 5) {
         Op op = g.next();
         Result r = vm.apply(op);
@@ -139,7 +139,7 @@ class ImplStressTest {
             assertTrue(tag <= THREADS, "garbage in shared memory: " + r);
           }
         }
-      } else {
+      } else if (kind < 10) {
         // Fork the shared address space while the others write into it, then let the child go;
         // or ask for some pageout.
         if (random.nextBoolean()) {
@@ -152,9 +152,39 @@ class ImplStressTest {
         } else {
           ok(vm.apply(new Op.Pageout(random.nextInt(16))));
         }
+      } else {
+        scratch(vm, pid, random);
       }
       done.incrementAndGet();
     }
+  }
+
+  /**
+   * A private region of the shared address space, mapped, written, read back and unmapped while the
+   * others fault next to it: munmap's second half (clearing PTEs, freeing frames) runs under the
+   * shared lock beside their faults in the same page tables (Config.unmapUnderSharedLock).
+   */
+  private static void scratch(ImplVm vm, int pid, SplittableRandom random) {
+    int pages = 1 + random.nextInt(8);
+    Result m = vm.apply(mmap(pid, pages, Sharing.PRIVATE, new Source.Anon()));
+    if (!m.succeeded()) {
+      assertEquals(Result.of(Errno.ENOMEM), m, "scratch mmap");
+      return;
+    }
+    long base = value(m);
+    boolean[] written = new boolean[pages];
+    for (int p = 0; p < pages; p++) {
+      Result w = vm.apply(new Op.Write(pid, base + p * Boot.PAGE_SIZE, base + p));
+      written[p] = w.succeeded();
+      assertTrue(written[p] || w.equals(Result.of(Errno.OOM)), "scratch write: " + w);
+    }
+    for (int p = 0; p < pages; p++) {
+      Result r = vm.apply(new Op.Read(pid, base + p * Boot.PAGE_SIZE));
+      if (!r.equals(Result.of(Errno.OOM))) {
+        assertEquals(Result.value(written[p] ? base + p : 0), r, "scratch page " + p);
+      }
+    }
+    ok(vm.apply(new Op.Munmap(pid, base, pages))); // another thread may map the range next
   }
 
   private static Op.Mmap mmap(int pid, long pages, Sharing sharing, Source source) {

@@ -16,6 +16,10 @@ import java.util.Set;
  *     returns at once (seed 002, FreeBSD D32569)
  * @param scalableReads faults take the map lock through per-thread stripes instead of one shared
  *     counter, so concurrent faults bounce no common cache line
+ * @param unmapUnderSharedLock munmap takes the mapping out under the exclusive map lock, then
+ *     downgrades it to shared to clear the PTEs and free the pages that nothing else can reach, so
+ *     faults elsewhere go on meanwhile (Linux 4.20's munmap, which zaps pages with mmap_sem
+ *     downgraded to read)
  * @param bugs injected bugs switched on ({@link Bug}): empty except in the checks' zoo
  */
 public record Config(
@@ -24,6 +28,7 @@ public record Config(
     int collapseDepth,
     boolean pmapEarlyReturn,
     boolean scalableReads,
+    boolean unmapUnderSharedLock,
     Set<Bug> bugs) {
 
   /** Frames by default: 256 MiB. */
@@ -44,34 +49,51 @@ public record Config(
 
   /** Every optimization on, default sizes, no injected bug. */
   public static Config defaults() {
-    return new Config(DEFAULT_FRAMES, DEFAULT_FRAMES, DEFAULT_COLLAPSE_DEPTH, true, true, Set.of());
+    return new Config(
+        DEFAULT_FRAMES, DEFAULT_FRAMES, DEFAULT_COLLAPSE_DEPTH, true, true, true, Set.of());
   }
 
   public Config withFrames(int n) {
-    return new Config(n, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads, bugs);
+    return new Config(
+        n, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads, unmapUnderSharedLock, bugs);
   }
 
   public Config withSwapSlots(int n) {
-    return new Config(frames, n, collapseDepth, pmapEarlyReturn, scalableReads, bugs);
+    return new Config(
+        frames, n, collapseDepth, pmapEarlyReturn, scalableReads, unmapUnderSharedLock, bugs);
   }
 
   public Config withCollapseDepth(int n) {
-    return new Config(frames, swapSlots, n, pmapEarlyReturn, scalableReads, bugs);
+    return new Config(
+        frames, swapSlots, n, pmapEarlyReturn, scalableReads, unmapUnderSharedLock, bugs);
   }
 
   public Config withPmapEarlyReturn(boolean on) {
-    return new Config(frames, swapSlots, collapseDepth, on, scalableReads, bugs);
+    return new Config(
+        frames, swapSlots, collapseDepth, on, scalableReads, unmapUnderSharedLock, bugs);
   }
 
   public Config withScalableReads(boolean on) {
-    return new Config(frames, swapSlots, collapseDepth, pmapEarlyReturn, on, bugs);
+    return new Config(
+        frames, swapSlots, collapseDepth, pmapEarlyReturn, on, unmapUnderSharedLock, bugs);
+  }
+
+  public Config withUnmapUnderSharedLock(boolean on) {
+    return new Config(frames, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads, on, bugs);
   }
 
   /** These settings with injected bug {@code b} switched on (for the checks' zoo only). */
   public Config withBug(Bug b) {
     Set<Bug> more = EnumSet.of(b);
     more.addAll(bugs);
-    return new Config(frames, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads, more);
+    return new Config(
+        frames,
+        swapSlots,
+        collapseDepth,
+        pmapEarlyReturn,
+        scalableReads,
+        unmapUnderSharedLock,
+        more);
   }
 
   /** Whether injected bug {@code b} is on. No requirements. */

@@ -41,7 +41,9 @@ import org.vmoracle.spec.Boot;
  *       never put back a deeper page over a copy a concurrent write fault made.
  * </ul>
  *
- * Frames are freed only under the exclusive lock, so a frame a fault has found stays a frame.
+ * Frames are freed only under the exclusive lock, or under the shared lock by the second half of an
+ * munmap, and then only frames of objects that no entry reaches any more ({@code Teardown}); so a
+ * frame a fault has found through its entry stays a frame.
  *
  * <h2>Invariants</h2>
  *

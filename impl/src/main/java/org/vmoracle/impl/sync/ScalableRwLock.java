@@ -131,6 +131,27 @@ public final class ScalableRwLock {
     writers.unlock();
   }
 
+  /**
+   * Turns the caller's exclusive hold into a shared one, letting readers in, and answers the token
+   * for {@link #readUnlock(int)}. No writer can come between: the caller counts itself as a reader
+   * while it still holds {@code writers} and {@code writer} is still raised, so the next writer
+   * waits for its stripe to drain. The caller holds the lock exclusive.
+   */
+  public int downgrade() {
+    if (!scalable) {
+      if (!broken) {
+        plain.readLock().lock(); // ReentrantReadWriteLock lets its writer take the read lock
+      }
+      plain.writeLock().unlock();
+      return 0;
+    }
+    int slot = home();
+    readers.incrementAndGet(slot);
+    writer = false;
+    writers.unlock();
+    return slot;
+  }
+
   /** Whether the current thread holds the lock exclusive. */
   public boolean heldExclusively() {
     return scalable ? writers.isHeldByCurrentThread() : plain.isWriteLockedByCurrentThread();
