@@ -29,11 +29,25 @@ public final class VmSpace {
   public int users; // (x)
 
   /**
-   * The entry the last lookup found (vm_map's hint): tried first, since accesses cluster. Any
-   * thread may set it to an entry it found; {@link #remove} clears it, so it never names an entry
-   * that has left the map. A clipped entry only shrinks, and the range check below sees that.
+   * Lookup hints (vm_map's hint), one per thread stripe: the entry the last lookup of a thread of
+   * that stripe found, tried first, since one thread's accesses cluster. One hint for the whole
+   * space, as BSD's vm_map has, would be written by every thread whose lookup misses, so two
+   * threads faulting in two mappings of one space would bounce its cache line on every access (why
+   * Linux kept per-thread VMA caches until the maple tree). Stripes are chosen by thread id, like
+   * the map lock's reader stripes; two threads that share one only cost each other hits.
    */
-  private volatile MapEntry hint; // (a)
+  private static final int HINT_STRIPES = 16;
+
+  /** References between two stripes' hints: 64 or 128 bytes, a cache line or more. */
+  private static final int HINT_PAD = 16;
+
+  /**
+   * Hint slots (x) for clearing, else written and read under the shared lock by the threads of the
+   * slot's stripe: a hint is set only to an entry that was in the map when its lookup found it;
+   * {@link #remove}, under the exclusive lock, clears them all, so a hint never names an entry that
+   * has left the map. A clipped entry only shrinks, and the range check sees that.
+   */
+  private final MapEntry[] hints = new MapEntry[HINT_STRIPES * HINT_PAD];
 
   public VmSpace(int id, Pmap pmap) {
     this.id = id;
@@ -42,13 +56,14 @@ public final class VmSpace {
 
   /** The entry holding {@code va}, or null. The caller holds the map lock in either mode. */
   public MapEntry entryAt(long va) {
-    MapEntry h = hint;
+    int slot = ((int) Thread.currentThread().getId() & (HINT_STRIPES - 1)) * HINT_PAD;
+    MapEntry h = hints[slot];
     if (h != null && h.start <= va && va < h.end) {
       return h;
     }
     Map.Entry<Long, MapEntry> e = entries.floorEntry(va);
     if (e != null && va < e.getValue().end) {
-      hint = e.getValue();
+      hints[slot] = e.getValue();
       return e.getValue();
     }
     return null;
@@ -57,7 +72,9 @@ public final class VmSpace {
   /** Takes entry {@code e} out of the map. The caller holds the lock exclusive. */
   public void remove(MapEntry e) {
     entries.remove(e.start);
-    hint = null;
+    for (int i = 0; i < hints.length; i += HINT_PAD) {
+      hints[i] = null;
+    }
   }
 
   /** The entries overlapping [start, end), in address order. Either mode. */
