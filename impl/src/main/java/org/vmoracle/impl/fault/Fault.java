@@ -192,11 +192,10 @@ public final class Fault {
     }
     // Copy-on-write: take the page from the first level that has it, or the terminal's source,
     // or zeros, into a new frame of the front (COW-2: the whole page).
-    int nf = m.mem.allocate();
+    int nf = m.mem.allocateBusy();
     if (nf < 0) {
       return Outcome.NEED_MEMORY;
     }
-    busyFresh(m.mem, nf);
     boolean copied = fill(m, chain, i, nf);
     m.mem.setOwner(nf, front, i);
     if (m.config.has(Bug.LOST_ZERO_FILL_RACE)) {
@@ -354,11 +353,10 @@ public final class Fault {
         }
         return f;
       }
-      int nf = m.mem.allocate();
+      int nf = m.mem.allocateBusy();
       if (nf < 0) {
         return NO_MEMORY;
       }
-      busyFresh(m.mem, nf);
       if (o.kind == VmObject.Kind.VNODE) {
         readDisk(m, o, i, nf);
       } else if (o.kind == VmObject.Kind.SHARED_PAGE) {
@@ -397,11 +395,10 @@ public final class Fault {
         return ABSENT;
       }
       if (!VmObject.isFrame(slot)) {
-        int nf = mem.allocate();
+        int nf = mem.allocateBusy();
         if (nf < 0) {
           return NO_MEMORY;
         }
-        busyFresh(mem, nf);
         long swapSlot = VmObject.swapSlot(slot);
         long[] data = m.swap.get(swapSlot);
         if (data == null) {
@@ -431,15 +428,6 @@ public final class Fault {
         return f;
       }
       mem.unbusy(f); // the page moved meanwhile: look again
-    }
-  }
-
-  /**
-   * Takes busy on a frame just allocated (a stale tryBusy of its last owner may hold it briefly).
-   */
-  private static void busyFresh(PhysMem mem, int f) {
-    while (!mem.tryBusy(f)) {
-      Thread.onSpinWait();
     }
   }
 

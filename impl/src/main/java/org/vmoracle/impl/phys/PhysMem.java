@@ -75,17 +75,20 @@ public final class PhysMem {
    * in the opposite order. Only the busy holder writes the owner; a reader that does not hold the
    * frame busy may see a pair torn between two owners and must revalidate under tryBusy.
    *
-   * The per-stripe free count sits next to the stripe head (same cache line, already bouncing)
-   * and is updated after the head CAS, so freeFrames() is approximate while pushes and pops are
-   * in flight and exact when the pool is quiescent.
+   * Beside each stripe head, in the same cache line (already bouncing), sit its pop and push
+   * counts, each added to after the head CAS, and the number of frames the stripe began with. A
+   * stripe's free count is start + pushes - pops; the pops of all stripes are the allocations, the
+   * pushes the frees, so counting costs no atomic instruction beyond these two. All are
+   * approximate while pushes and pops are in flight and exact when the pool is quiescent.
    *
    * Invariants (quiescent; checkInvariants verifies them):
    * -----------
    *   I1. The free stacks hold exactly the frames flagged FREE, each exactly once.
    *   I2. A free frame is neither wired nor busy, and has no owner.
-   *   I3. Each stripe's count equals the length of its stack; freeFrames() is their sum.
+   *   I3. Each stripe's count (start + pushes - pops) equals the length of its stack;
+   *       freeFrames() is their sum.
    *   I4. A frame returned by allocate() reads zero in every word, and its flags, wire count and
-   *       owner are cleared.
+   *       owner are cleared (allocateBusy() sets BUSY alone).
    *   I5. A frame's wire count is never negative.
    *
    * Lock order: none. Nothing here blocks; BUSY is a try-lock the callers build on (it ranks as
@@ -159,8 +162,14 @@ public final class PhysMem {
    */
   static final int HEAD_STRIDE = 16;
 
-  /** Offset of a stripe's free count from its head, in longs: the same cache line as the head. */
-  private static final int COUNT_OFFSET = 1;
+  /** Offsets from a stripe's head, in longs, all in the head's cache line: frames popped, */
+  private static final int POPS_OFFSET = 1;
+
+  /** frames pushed, */
+  private static final int PUSHES_OFFSET = 2;
+
+  /** and frames the stripe began with (constant). */
+  private static final int START_OFFSET = 3;
 
   /** Low 32 bits of a stripe head: top frame + 1, 0 when the stack is empty. */
   private static final long TOP_MASK = 0xFFFF_FFFFL;
@@ -198,9 +207,7 @@ public final class PhysMem {
   private final long[] ownerIndex; // (b)(a) opaque
   private final int[] next; // (s) next frame down a free stack, -1 at the bottom
   private final long[] heads; // (a) stripe heads and counts, layout above
-  private final LongAdder allocations = new LongAdder(); // (a)
   private final LongAdder allocationFailures = new LongAdder(); // (a)
-  private final LongAdder frees = new LongAdder(); // (a)
   private final LongAdder steals = new LongAdder(); // (a)
 
   // ---------------------------------------------------------------- Construction
@@ -252,7 +259,7 @@ public final class PhysMem {
         below = f;
       }
       heads[headSlot(s)] = pack(0, below);
-      heads[headSlot(s) + COUNT_OFFSET] = hi - lo;
+      heads[headSlot(s) + START_OFFSET] = hi - lo;
     }
     // The constructor's plain writes are published by the final-field freeze (all arrays are
     // reached through final fields), so no fence is needed here.
@@ -294,7 +301,7 @@ public final class PhysMem {
   public int freeFrames() {
     long sum = 0;
     for (int s = 0; s < stripes; s++) {
-      sum += (long) LONGS.getOpaque(heads, headSlot(s) + COUNT_OFFSET);
+      sum += count(s);
     }
     // A count lags its head CAS, so mid-flight the sum can dip below the truth (by at most one
     // per thread between a push CAS and its increment); never report less than nothing.
@@ -303,7 +310,7 @@ public final class PhysMem {
 
   /** Frames handed out by {@link #allocate}, ever. No requirements. */
   public long allocations() {
-    return allocations.sum();
+    return sum(POPS_OFFSET);
   }
 
   /** Calls of {@link #allocate} that found no free frame and answered -1. No requirements. */
@@ -313,7 +320,7 @@ public final class PhysMem {
 
   /** Frames returned by {@link #free}, ever. No requirements. */
   public long frees() {
-    return frees.sum();
+    return sum(PUSHES_OFFSET);
   }
 
   /** Allocations served by a stripe other than the caller's home. No requirements. */
@@ -419,7 +426,18 @@ public final class PhysMem {
    * <p>No requirements. The caller owns the frame until it frees it.
    */
   public int allocate() {
-    return allocate(null);
+    return allocate(null, 0);
+  }
+
+  /**
+   * {@link #allocate()}, but the frame comes already {@link #BUSY}, held by the caller, who
+   * releases it with {@link #unbusy}: one compare-and-set fewer on the fault path than allocating
+   * and then taking busy. No one else can hold it busy: no one else has it.
+   *
+   * <p>No requirements.
+   */
+  public int allocateBusy() {
+    return allocate(null, BUSY);
   }
 
   /**
@@ -431,6 +449,10 @@ public final class PhysMem {
    * <p>No requirements.
    */
   int allocate(Runnable betweenReadAndCas) {
+    return allocate(betweenReadAndCas, 0);
+  }
+
+  private int allocate(Runnable betweenReadAndCas, int initialFlags) {
     int home = homeStripe();
     int f = pop(home, betweenReadAndCas);
     if (f < 0) {
@@ -449,8 +471,7 @@ public final class PhysMem {
     INTS.setOpaque(wireCount, f, 0); // already 0 (free() refuses wired frames); belt and braces
     LONGS.setOpaque(ownerIndex, f, NO_INDEX);
     OBJECTS.setOpaque(owner, f, null);
-    INTS.setRelease(flags, f, 0); // release: clears FREE after the state above is reset
-    allocations.increment();
+    INTS.setRelease(flags, f, initialFlags); // release: clears FREE after the state is reset
     return f;
   }
 
@@ -487,7 +508,6 @@ public final class PhysMem {
     LONGS.setOpaque(ownerIndex, f, NO_INDEX);
     OBJECTS.setOpaque(owner, f, null); // published by the push's release
     push(homeStripe(), f);
-    frees.increment();
   }
 
   private int pop(int s, Runnable betweenReadAndCas) {
@@ -507,7 +527,7 @@ public final class PhysMem {
         betweenReadAndCas.run(); // test seam only, see allocate(Runnable)
       }
       if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, below))) {
-        LONGS.getAndAdd(heads, slot + COUNT_OFFSET, -1L); // volatile; I3 holds when quiescent
+        LONGS.getAndAdd(heads, slot + POPS_OFFSET, 1L); // volatile; I3 holds when quiescent
         return top; // linearization point: the CAS above
       }
       // Failed CAS: another push or pop on this stripe changed the head; retry from a fresh read.
@@ -520,11 +540,28 @@ public final class PhysMem {
       long h = (long) LONGS.getAcquire(heads, slot);
       INTS.setOpaque(next, f, (int) (h & TOP_MASK) - 1); // published by the CAS's release half
       if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, f))) {
-        LONGS.getAndAdd(heads, slot + COUNT_OFFSET, 1L); // volatile; I3 holds when quiescent
+        LONGS.getAndAdd(heads, slot + PUSHES_OFFSET, 1L); // volatile; I3 holds when quiescent
         return; // linearization point: the CAS above
       }
       // Failed CAS: another push or pop on this stripe changed the head; relink and retry.
     }
+  }
+
+  /** Stripe {@code s}'s free count, start + pushes - pops, each read opaque. */
+  private long count(int s) {
+    int slot = headSlot(s);
+    return heads[slot + START_OFFSET]
+        + (long) LONGS.getOpaque(heads, slot + PUSHES_OFFSET)
+        - (long) LONGS.getOpaque(heads, slot + POPS_OFFSET);
+  }
+
+  /** The sum over all stripes of the count at {@code offset} from each head, read opaque. */
+  private long sum(int offset) {
+    long sum = 0;
+    for (int s = 0; s < stripes; s++) {
+      sum += (long) LONGS.getOpaque(heads, headSlot(s) + offset);
+    }
+    return sum;
   }
 
   private static long pack(int stamp, int top) {
@@ -734,7 +771,7 @@ public final class PhysMem {
     int[] stripeOf = new int[frames];
     for (int s = 0; s < stripes; s++) {
       long h = (long) LONGS.getVolatile(heads, headSlot(s));
-      long count = (long) LONGS.getVolatile(heads, headSlot(s) + COUNT_OFFSET);
+      long count = count(s);
       long length = 0;
       int f = (int) (h & TOP_MASK) - 1;
       while (f >= 0) {
