@@ -23,14 +23,25 @@ import org.vmoracle.spec.Source;
  * <p>Each thread loops like will-it-scale's {@code page_fault1}: map a private anonymous region of
  * {@code regionPages} pages, store one word in each page (each store is one zero-fill fault), unmap
  * it. The rate counts the whole loop, mapping and unmapping included. The fill baseline zeroes a
- * {@code long[]} of the same size page by page, so both are bound by the same memory bandwidth: the
- * seed's point is that zero-fill faults should run close to it.
+ * {@code long[]} of the same size page by page, so both are bound by the same memory: the seed's
+ * point is that zero-fill faults should run close to it. It is measured with one thread and, for
+ * context, with two threads each filling a region of its own (how far the memory itself scales).
+ *
+ * <p>The default region is will-it-scale's: 128 MiB (32,768 pages), larger than the last-level
+ * cache, so that fill and faults both stream from memory. With a region near the cache's size the
+ * fill runs from cache while the faults, whose page tables and page maps come on top, do not, and
+ * the ratio measures the cache's size rather than the fault path; {@code vmoracle bench
+ * --zfod-pages N} shows any size.
  */
 public final class ZeroFillBench {
 
   /** One measurement. */
   public record Figures(
-      double fillPagesPerSecond, double oneThread, double twoThreads, long faults) {
+      int regionPages,
+      double fillPagesPerSecond,
+      double fillTwoThreads,
+      double oneThread,
+      double twoThreads) {
     public double oneThreadOfFill() {
       return oneThread / fillPagesPerSecond;
     }
@@ -39,48 +50,85 @@ public final class ZeroFillBench {
       return twoThreads / oneThread;
     }
 
+    /** How the fill itself scales from one thread to two: the memory's limit. */
+    public double fillScaling() {
+      return fillTwoThreads / fillPagesPerSecond;
+    }
+
     @Override
     public String toString() {
       return String.format(
-          "zfod: fill %,.0f pages/s; 1 thread %,.0f faults/s (%.2f of fill); 2 threads %,.0f"
-              + " faults/s (%.2fx one thread)",
-          fillPagesPerSecond, oneThread, oneThreadOfFill(), twoThreads, scaling());
+          "zfod (%,d-page region): fill %,.0f pages/s (2 threads %.2fx); 1 thread %,.0f faults/s"
+              + " (%.2f of fill); 2 threads %,.0f faults/s (%.2fx one thread)",
+          regionPages,
+          fillPagesPerSecond,
+          fillScaling(),
+          oneThread,
+          oneThreadOfFill(),
+          twoThreads,
+          scaling());
     }
   }
 
   private ZeroFillBench() {}
 
+  /** will-it-scale's page_fault1 region: 128 MiB. */
+  public static final int DEFAULT_REGION_PAGES = 32_768;
+
+  /** Frames enough for two threads' regions and their page tables, beyond {@code config}'s. */
+  public static Config sized(Config config, int regionPages) {
+    int need = 2 * regionPages + regionPages / 8 + 1024;
+    return config.frames() >= need ? config : config.withFrames(need);
+  }
+
   /**
    * Runs the experiment: each figure is the median of {@code rounds} timed rounds of {@code millis}
-   * milliseconds, after one warm-up round of each.
+   * milliseconds, after one warm-up round of each. {@code config} gets frames enough (see {@link
+   * #sized}).
    */
   public static Figures measure(Config config, int regionPages, int rounds, long millis)
       throws InterruptedException {
-    double fill = median(rounds, () -> fillRate(regionPages, millis));
-    faultRate(config, 1, regionPages, millis); // warm-up
-    double one = median(rounds, () -> faultRate(config, 1, regionPages, millis));
-    faultRate(config, 2, regionPages, millis);
-    double two = median(rounds, () -> faultRate(config, 2, regionPages, millis));
-    return new Figures(fill, one, two, 0);
+    Config c = sized(config, regionPages);
+    fillRate(1, regionPages, millis); // warm-up
+    double fill = median(rounds, () -> fillRate(1, regionPages, millis));
+    double fillTwo = median(rounds, () -> fillRate(2, regionPages, millis));
+    faultRate(c, 1, regionPages, millis); // warm-up
+    double one = median(rounds, () -> faultRate(c, 1, regionPages, millis));
+    faultRate(c, 2, regionPages, millis);
+    double two = median(rounds, () -> faultRate(c, 2, regionPages, millis));
+    return new Figures(regionPages, fill, fillTwo, one, two);
   }
 
-  /** Pages per second that {@code Arrays.fill} zeroes, over a region of {@code pages} pages. */
-  static double fillRate(long pages, long millis) {
-    long[] mem = new long[(int) (pages * Boot.WORDS_PER_PAGE)];
-    long done = 0;
-    long deadline = System.nanoTime() + millis * 1_000_000;
-    long t0 = System.nanoTime();
-    while (System.nanoTime() < deadline) {
-      for (int p = 0; p < pages; p++) {
-        Arrays.fill(mem, p * Boot.WORDS_PER_PAGE, (p + 1) * Boot.WORDS_PER_PAGE, 0L);
-      }
-      done += pages;
+  /**
+   * Pages per second that {@code Arrays.fill} zeroes, {@code threads} threads each over a region of
+   * its own of {@code pages} pages.
+   */
+  static double fillRate(int threads, int pages, long millis) {
+    LongAdder done = new LongAdder();
+    CyclicBarrier start = new CyclicBarrier(threads + 1);
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      Thread w =
+          new Thread(
+              () -> {
+                long[] mem = new long[pages * Boot.WORDS_PER_PAGE];
+                await(start);
+                while (!stop.get()) {
+                  for (int p = 0; p < pages; p++) {
+                    Arrays.fill(mem, p * Boot.WORDS_PER_PAGE, (p + 1) * Boot.WORDS_PER_PAGE, 0L);
+                  }
+                  done.add(pages);
+                }
+                if (mem[mem.length - 1] != 0) {
+                  throw new AssertionError(); // keeps the fills alive
+                }
+              },
+              "fill-" + t);
+      workers.add(w);
+      w.start();
     }
-    double s = (System.nanoTime() - t0) / 1e9;
-    if (mem[mem.length - 1] != 0) {
-      throw new AssertionError(); // keeps the fills alive
-    }
-    return done / s;
+    return timed(start, stop, workers, done, millis);
   }
 
   /** Zero-fill faults per second of {@code threads} threads in one address space. */
@@ -123,6 +171,16 @@ public final class ZeroFillBench {
       workers.add(w);
       w.start();
     }
+    return timed(start, stop, workers, faults, millis);
+  }
+
+  /**
+   * Releases {@code workers} at {@code start}, stops them after {@code millis} and answers {@code
+   * done} per second. Work a worker had begun when told to stop is counted when it ends, and the
+   * time runs until then too.
+   */
+  private static double timed(
+      CyclicBarrier start, AtomicBoolean stop, List<Thread> workers, LongAdder done, long millis) {
     await(start);
     long t0 = System.nanoTime();
     try {
@@ -139,7 +197,7 @@ public final class ZeroFillBench {
       }
     }
     double s = (System.nanoTime() - t0) / 1e9;
-    return faults.sum() / s;
+    return done.sum() / s;
   }
 
   private static void check(Result r) {
@@ -170,7 +228,7 @@ public final class ZeroFillBench {
   }
 
   public static void main(String[] args) throws InterruptedException {
-    Config c = Config.defaults().withFrames(65_536);
-    System.out.println(measure(c, 8192, 3, 2000));
+    int pages = args.length > 0 ? Integer.parseInt(args[0]) : DEFAULT_REGION_PAGES;
+    System.out.println(measure(Config.defaults(), pages, 3, 2000));
   }
 }

@@ -28,8 +28,9 @@ import picocli.CommandLine.Spec;
       "model: operations per second of the reference model on a mixed random workload"
           + " (generation not counted; median of the timed rounds after warm-up).",
       "zfod: zero-fill faults per second of the implementation, one thread and two threads in"
-          + " one address space (map 8192 pages, store once in each, unmap; the whole loop"
-          + " counted), next to Arrays.fill of as many 4 KiB pages, in the same run."
+          + " one address space (map a region, store once in each page, unmap; the whole loop"
+          + " counted), next to Arrays.fill of as many 4 KiB pages by one thread and by two, in"
+          + " the same run."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:the benchmarks ran", "2:bad usage"})
@@ -58,12 +59,26 @@ final class BenchCommand implements Callable<Integer> {
       description = "Seed of the workload generator (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(
+      names = "--zfod-pages",
+      paramLabel = "N",
+      description =
+          "Pages in each zero-fill region (default: 32768, will-it-scale's 128 MiB, beyond the"
+              + " last-level cache).")
+  int zfodPages = ZeroFillBench.DEFAULT_REGION_PAGES;
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     int n = ops != null ? ops : quick ? 50_000 : 200_000;
     if (n < 1) {
       spec.commandLine().getErr().println("vmoracle bench: --ops must be at least 1");
+      return Main.USAGE;
+    }
+    if (zfodPages < 1 || zfodPages > 1 << 20) {
+      spec.commandLine()
+          .getErr()
+          .println("vmoracle bench: --zfod-pages must be between 1 and 1048576");
       return Main.USAGE;
     }
     out.println("bench: generating " + n + " mixed operations (seed " + seed + ")…");
@@ -73,9 +88,7 @@ final class BenchCommand implements Callable<Integer> {
     out.println("bench: zero-fill faults (E2)…");
     ZeroFillBench.Figures z;
     try {
-      z =
-          ZeroFillBench.measure(
-              Config.defaults().withFrames(65_536), 8192, quick ? 1 : 3, quick ? 500 : 2000);
+      z = ZeroFillBench.measure(Config.defaults(), zfodPages, quick ? 1 : 3, quick ? 500 : 2000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Main.FOUND;

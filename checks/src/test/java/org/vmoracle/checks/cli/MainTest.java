@@ -217,9 +217,16 @@ class MainTest {
 
   @Test
   void bench_smallWorkload_reportsModelThroughputLast() {
-    Run r = vmoracle("bench", "--quick", "--ops", "2000");
+    Run r = vmoracle("bench", "--quick", "--ops", "2000", "--zfod-pages", "256");
     assertEquals(0, r.code(), r.toString());
     assertTrue(r.last().matches("bench: model [\\d,]+ ops/s .*zfod 1 thread .*"), r.toString());
+  }
+
+  @Test
+  void bench_zeroZfodPages_usageError() {
+    Run r = vmoracle("bench", "--zfod-pages", "0");
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains("--zfod-pages"), r.toString());
   }
 
   @Test
