@@ -1,5 +1,6 @@
 package org.vmoracle.impl;
 
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -171,7 +172,11 @@ public final class ImplVm implements VmSystem {
     while (true) {
       long pte = sp.pmap.lookup(page);
       if (Pte.isPresent(pte) && (!write || Pte.isWritable(pte))) {
-        return touch(pte, va, write, value);
+        Result r = touch(sp, page, pte, va, write, value);
+        if (r != null) {
+          return r;
+        }
+        continue; // the read-only PTE was replaced during the load: look again
       }
       switch (Fault.fault(m, e, page, write, pte)) {
         case SEGV:
@@ -199,14 +204,45 @@ public final class ImplVm implements VmSystem {
     }
   }
 
-  /** The load or store itself, through PTE {@code pte}, which allows it. */
-  private Result touch(long pte, long va, boolean write, long value) {
+  /**
+   * The load or store itself, through PTE {@code pte} of page {@code page} of {@code sp}, which
+   * allows it; or null when a load through a read-only PTE must be done again.
+   *
+   * <p>Between the lookup of the PTE and the load there is a window: another thread under the
+   * shared lock may replace a read-only PTE, by a copy-on-write fault of this entry (which copies
+   * the page into the front and maps the copy writable) or of another member of its group ({@link
+   * Fault}'s repointGroup, which maps the copy read-only). The frame stays a frame (the caller
+   * holds the lock, and the frames live entries reach are not freed under the shared lock), but it
+   * is no longer what this address shows: a store into it through a shared mapping of the object
+   * the chain ends in (a file, say), made after the copy, is not in the copy. Loading such a store
+   * would answer a value the address never held in any sequential order (FILE-7: once copied, the
+   * page never shows the file again). So after a load through a read-only PTE the PTE is looked up
+   * again, ordered after the load by a load-load fence: if it is still the same, it was in place
+   * while the load ran, and the load is the answer (the same PTE still means the same page: its
+   * frame cannot have been freed and used again meanwhile); if not, the access starts over with the
+   * new PTE. When the copy, its new PTE included, came before the shared store and the load saw
+   * that store, the fence makes the second lookup see the new PTE. This is what a TLB shootdown
+   * gives a kernel: the copier's new PTE takes effect only once no access in flight can still go
+   * through the old one.
+   *
+   * <p>Stores, and loads through a writable PTE, need no check: a writable PTE maps the entry's own
+   * page (its shared object's, or its group's front), which nobody copies or replaces under the
+   * shared lock.
+   */
+  private Result touch(VmSpace sp, long page, long pte, long va, boolean write, long value) {
     int word = (int) ((va & (Boot.PAGE_SIZE - 1)) >>> 3);
     if (write) {
       m.mem.store(Pte.frame(pte), word, value);
       return Result.OK;
     }
-    return Result.value(m.mem.load(Pte.frame(pte), word));
+    long v = m.mem.load(Pte.frame(pte), word);
+    if (!Pte.isWritable(pte)) {
+      VarHandle.loadLoadFence();
+      if (sp.pmap.lookup(page) != pte) {
+        return null;
+      }
+    }
+    return Result.value(v);
   }
 
   // ---------------------------------------------------------------- everything else

@@ -1,6 +1,7 @@
 package org.vmoracle.checks.lincheck;
 
 import java.util.List;
+import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.ManagedStrategyGuaranteeKt;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.StressOptions;
@@ -23,7 +24,10 @@ import org.vmoracle.spec.VmSystem;
  * the model (the sequential specification): process 1 maps two private anonymous pages at {@link
  * #PRIVATE}, two shared anonymous pages at {@link #SHARED} and the two pages of file {@code f}
  * privately at {@link #FILE}, then forks process 2: two address spaces (two pmaps) that share the
- * shared pages and see the private ones copy-on-write.
+ * shared pages and see the private ones copy-on-write. After the fork, process 1 alone maps the one
+ * page of file {@code g} twice, privately at {@link #G_PRIVATE} and shared at {@link #G_SHARED}: a
+ * private file mapping that was never forked (so its copy-on-write faults run under the shared map
+ * lock) beside a shared mapping of the same file page.
  */
 final class Fixture {
   private Fixture() {}
@@ -31,6 +35,8 @@ final class Fixture {
   static final long PRIVATE = 0x10000000L;
   static final long SHARED = 0x10002000L;
   static final long FILE = 0x10004000L;
+  static final long G_PRIVATE = 0x10006000L;
+  static final long G_SHARED = 0x10007000L;
   static final long PAGE = 4096;
 
   /** A machine small enough that every Lincheck invocation boots quickly (128 KiB of frames). */
@@ -43,7 +49,12 @@ final class Fixture {
           new Op.Mmap(1, 0, 2, Prot.RW, Sharing.SHARED, new Source.Anon(), false),
           new Op.File("f", 2),
           new Op.Mmap(1, 0, 2, Prot.RW, Sharing.PRIVATE, new Source.FileRange("f", 0), false),
-          new Op.Fork(1, 2));
+          new Op.Fork(1, 2),
+          new Op.File("g", 1),
+          new Op.Mmap(
+              1, G_PRIVATE, 1, Prot.RW, Sharing.PRIVATE, new Source.FileRange("g", 0), false),
+          new Op.Mmap(
+              1, G_SHARED, 1, Prot.RW, Sharing.SHARED, new Source.FileRange("g", 0), false));
 
   static ImplVm impl() {
     return set(new ImplVm(SMALL));
@@ -81,6 +92,19 @@ final class Fixture {
         .actorsPerThread(3)
         .actorsBefore(0)
         .actorsAfter(1)
+        .sequentialSpecification(spec);
+  }
+
+  /**
+   * The CI budget of model checking one given scenario (about 10 s on 2 cores): {@code custom}
+   * alone, explored for 1,000 interleavings, no random scenarios. Before the re-check in {@code
+   * ImplVm.touch}, FileCopyRaceLincheckTest's scenario failed within 50.
+   */
+  static ModelCheckingOptions modelChecking(Class<?> spec, ExecutionScenario custom) {
+    return guarded(new ModelCheckingOptions())
+        .addCustomScenario(custom)
+        .iterations(0)
+        .invocationsPerIteration(1000)
         .sequentialSpecification(spec);
   }
 
@@ -131,7 +155,10 @@ final class Fixture {
   private static <S extends VmSystem> S set(S vm) {
     for (Op op : SETUP) {
       Result r = vm.apply(op);
-      if (!r.succeeded()) {
+      if (!r.succeeded()
+          || (op instanceof Op.Mmap
+              && ((Op.Mmap) op).addr() != 0
+              && !r.equals(Result.value(((Op.Mmap) op).addr())))) {
         throw new IllegalStateException("fixture: " + op + " -> " + r);
       }
     }
