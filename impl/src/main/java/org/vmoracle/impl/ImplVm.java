@@ -211,13 +211,13 @@ public final class ImplVm implements VmSystem {
    * <p>Between the lookup of the PTE and the load there is a window: another thread under the
    * shared lock may replace a read-only PTE, by a copy-on-write fault of this entry (which copies
    * the page into the front and maps the copy writable) or of another member of its group ({@link
-   * Fault}'s repointGroup, which maps the copy read-only). The frame stays a frame (the caller
-   * holds the lock, and the frames live entries reach are not freed under the shared lock), but it
-   * is no longer what this address shows: a store into it through a shared mapping of the object
-   * the chain ends in (a file, say), made after the copy, is not in the copy. Loading such a store
-   * would answer a value the address never held in any sequential order (FILE-7: once copied, the
-   * page never shows the file again). So after a load through a read-only PTE the PTE is looked up
-   * again, ordered after the load by a load-load fence: if it is still the same, it was in place
+   * Fault}'s unmapDeeper, which clears the PTE before the copy). The frame stays a frame (the
+   * caller holds the lock, and the frames live entries reach are not freed under the shared lock),
+   * but it is no longer what this address shows: a store into it through a shared mapping of the
+   * object the chain ends in (a file, say), made after the copy, is not in the copy. Loading such a
+   * store would answer a value the address never held in any sequential order (FILE-7: once copied,
+   * the page never shows the file again). So after a load through a read-only PTE the PTE is looked
+   * up again, ordered after the load by a load-load fence: if it is still the same, it was in place
    * while the load ran, and the load is the answer (the same PTE still means the same page: its
    * frame cannot have been freed and used again meanwhile); if not, the access starts over with the
    * new PTE. When the copy, its new PTE included, came before the shared store and the load saw

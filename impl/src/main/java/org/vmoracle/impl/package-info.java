@@ -21,8 +21,11 @@
  *                front or pageout (ImplVm.access slow path), pageout, collapse, truncation,
  *                teardown, views and checkInvariants
  *       frame busy bit (PhysMem.tryBusy; Fault.acquire, Fault.obtain, Pageout.run)
- *         held across installing one PTE; never two at once; spinning, not blocking
- *           PTE compare-and-set (Pmap; Fault.install, Fault.repointGroup, Rmap.removeAll)
+ *         held across installing one PTE; spinning, not blocking; never two at once, except
+ *         that a copy-on-write holds its new front frame while it takes the frame it copies
+ *         (Fault.fill): front before deeper, and no one waits for a front frame holding a deeper
+ *           PTE compare-and-set (Pmap; Fault.install, Fault.unmapDeeper, Fault.remap,
+ *           Rmap.removeAll)
  *       swap free-list lock (Swap.put, Swap.free): a leaf
  *       free-frame stripes (PhysMem.allocate, PhysMem.free): lock-free
  * </pre>

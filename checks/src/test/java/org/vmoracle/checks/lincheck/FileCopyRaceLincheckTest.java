@@ -7,7 +7,6 @@ import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vmoracle.spec.Op;
@@ -37,8 +36,8 @@ import org.vmoracle.spec.VmSystem;
  * saw the 2. No sequential order gives it: the copy came before the store, so after the copy the
  * page shows the copy, which holds no 2 (FILE-7: once copied, never the file again).
  *
- * <p>A concurrent history is no trace, so this class is the regression. Only the given scenarios
- * run, no random ones: see {@link #fillWindow_knownBug_FILE7} for why.
+ * <p>A concurrent history is no trace, so this class is the regression: the two scenarios that
+ * found the two windows, each model checked.
  */
 @Tag("lincheck")
 class FileCopyRaceLincheckTest {
@@ -110,10 +109,11 @@ class FileCopyRaceLincheckTest {
 
   /**
    * A second window, in the copy itself, which the re-check in {@code ImplVm.touch} does not close:
-   * {@code Fault.writePrivate} fills the new front page from the file's page, and only then puts it
-   * into the front and maps it. A store through the shared mapping in between, and a read that
-   * faults in the file's page read-only (the front has no page yet) and loads that store, both come
-   * before the copy is seen; the copy does not hold the store. Model checking finds it in seconds:
+   * {@code Fault.writePrivate} filled the new front page from the file's page, and only then put it
+   * into the front and mapped it. A store through the shared mapping in between, and a read that
+   * faulted in the file's page read-only (the front had no page yet) and loaded that store, both
+   * came before the copy was seen; the copy did not hold the store. Model checking found it in
+   * seconds:
    *
    * <pre>
    * | writeShared(2): ok | writePrivate(1): ok |
@@ -123,12 +123,11 @@ class FileCopyRaceLincheckTest {
    * </pre>
    *
    * The 0 after both puts the copy before the store; the 2 puts the read after the store, so after
-   * the copy, which holds no 2. Stress mode found it too (random scenarios could), which is why
-   * this class runs given scenarios only. Disabled until the copy is fixed.
+   * the copy, which holds no 2. The copy now publishes its frame busy and clears the group's PTEs
+   * to the file's page before it copies (the class comment of {@code Fault}, "Copying").
    */
-  @Disabled("known bug: a copy-on-write copy misses a shared store made before it is mapped")
   @Test
-  void fillWindow_knownBug_FILE7() {
+  void modelChecking_copyMissesStoreARealReadSaw_linearizable_FILE7() {
     Fixture.modelChecking(Spec.class, FILL).check(Target.class);
   }
 

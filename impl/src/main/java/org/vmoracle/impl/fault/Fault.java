@@ -1,5 +1,6 @@
 package org.vmoracle.impl.fault;
 
+import java.lang.invoke.VarHandle;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
@@ -41,9 +42,32 @@ import org.vmoracle.spec.Boot;
  *       never put back a deeper page over a copy a concurrent write fault made.
  * </ul>
  *
- * Frames are freed only under the exclusive lock, or under the shared lock by the second half of an
- * munmap, and then only frames of objects that no entry reaches any more ({@code Teardown}); so a
- * frame a fault has found through its entry stays a frame.
+ * <h2>Copying</h2>
+ *
+ * A copy-on-write copy must not miss a store that some access of the group has already seen: the
+ * page it copies can change under the shared lock (a file or segment page stored into through a
+ * shared mapping), and until the copy is mapped, the group's reads go to that page. So a copy runs
+ * in four steps (model checking found each window that a shorter order leaves open; see
+ * FileCopyRaceLincheckTest):
+ *
+ * <ol>
+ *   <li>the new frame goes into the front while busy, so every fault of the group on that page now
+ *       finds it and waits;
+ *   <li>every PTE of the group that maps the deeper page is cleared ({@link #unmapDeeper}), so no
+ *       access loads from it any more (a load in flight re-checks its PTE: {@code ImplVm.touch});
+ *   <li>the copy, holding the source frame busy: a read fault that mapped the deeper page just
+ *       before step 1 holds it busy until it has either taken its PTE back or been seen by step 2
+ *       ({@link #installDeep});
+ *   <li>the PTEs go in: writable for the faulting entry, read-only where step 2 cleared one of
+ *       another member ({@link #remap}).
+ * </ol>
+ *
+ * A store that a read saw before step 2 is in the copy; a store after it is invisible to the group.
+ * A zero-fill fault (a chain of one level) has nothing below to copy or unmap and skips 2 to 4.
+ *
+ * <p>Frames are freed only under the exclusive lock, or under the shared lock by the second half of
+ * an munmap, and then only frames of objects that no entry reaches any more ({@code Teardown}); so
+ * a frame a fault has found through its entry stays a frame.
  *
  * <h2>Invariants</h2>
  *
@@ -144,26 +168,32 @@ public final class Fault {
    * Maps busy frame {@code f}, found at {@code level} of the chain, read-only, and releases it. A
    * level above may have gained the page meanwhile (a concurrent copy-on-write by another member of
    * the group): then this PTE would show the shadowed page, so it is taken back and the access
-   * retries. Either the copier's {@link #repointGroup} sees this PTE, or this check sees the copy.
+   * retries. Either the copier's {@link #unmapDeeper} sees this PTE, or this check sees the copy.
    */
   private static Outcome installDeep(
       Machine m, MapEntry e, long va, long seen, int f, VmObject[] chain, int level, long i) {
-    Outcome o;
     try {
-      o = install(m, e, va, seen, f, false);
+      Outcome o = install(m, e, va, seen, f, false);
+      if (level == 0 || o != Outcome.DONE) {
+        return o;
+      }
+      // Still holding f busy, so a copy of f waits until this PTE is back out or seen by the
+      // copier's unmapDeeper. The fence orders this PTE's CAS before the reads below, as the
+      // copier's orders its putIfAbsent before its PTE reads (Dekker): one of us sees the other.
+      VarHandle.fullFence();
+      for (int above = 0; above < level; above++) {
+        if (chain[above].pages.containsKey(i)) {
+          long mine = Pte.make(f, false, e.wired);
+          if (e.space.pmap.compareAndSet(va, mine, 0) && e.wired) {
+            m.mem.unwire(f);
+          }
+          break;
+        }
+      }
+      return o;
     } finally {
       m.mem.unbusy(f);
     }
-    for (int above = 0; above < level && o == Outcome.DONE; above++) {
-      if (chain[above].pages.containsKey(i)) {
-        long mine = Pte.make(f, false, e.wired);
-        if (e.space.pmap.compareAndSet(va, mine, 0) && e.wired) {
-          m.mem.unwire(f);
-        }
-        break;
-      }
-    }
-    return o;
   }
 
   private static Outcome writePrivate(Machine m, MapEntry e, long va, long i, long seen) {
@@ -190,29 +220,35 @@ public final class Fault {
         m.mem.unbusy(f);
       }
     }
-    // Copy-on-write: take the page from the first level that has it, or the terminal's source,
-    // or zeros, into a new frame of the front (COW-2: the whole page).
+    // Copy-on-write: a new frame of the front takes the page from the first level below that has
+    // it, or the terminal's source, or zeros (COW-2: the whole page). See "Copying" above for why
+    // in this order.
     int nf = m.mem.allocateBusy();
     if (nf < 0) {
       return Outcome.NEED_MEMORY;
     }
-    boolean copied = fill(m, chain, i, nf);
     m.mem.setOwner(nf, front, i);
     if (m.config.has(Bug.LOST_ZERO_FILL_RACE)) {
       front.pages.put(i, nf); // injected: overwrites a page a concurrent fault put there
-    } else if (!front.pages.putIfAbsent(i, nf)) {
+    } else if (!front.pages.putIfAbsent(i, nf)) { // (1) every fault of the group now waits
       m.mem.unbusy(nf);
       m.mem.free(nf); // another fault put the page there first: use theirs
       return Outcome.DONE;
     }
-    if (copied) {
-      m.counters.cowFaults.increment();
-    } else {
-      m.counters.zeroFillFaults.increment();
-    }
     try {
-      repointGroup(m, c, e, i, nf); // R19
-      return install(m, e, va, seen, nf, true);
+      if (chain.length == 1) {
+        m.counters.zeroFillFaults.increment(); // nothing below: no PTE maps anything here
+        return install(m, e, va, seen, nf, true);
+      }
+      VarHandle.fullFence(); // (1) before (2): see installDeep
+      long[] cleared = unmapDeeper(m, c, i, nf); // (2)
+      if (fill(m, chain, i, nf)) { // (3)
+        m.counters.cowFaults.increment();
+      } else {
+        m.counters.zeroFillFaults.increment();
+      }
+      remap(m, c, e, i, nf, cleared); // (4) R19
+      return install(m, e, va, 0, nf, true); // (2) cleared this entry's PTE, if it had one
     } finally {
       m.mem.unbusy(nf);
     }
@@ -220,7 +256,7 @@ public final class Fault {
 
   /**
    * Fills fresh frame {@code nf} with page {@code i} as the chain below the front shows it; answers
-   * whether anything was copied (false: zero-filled).
+   * whether anything was copied (false: zero-filled). A frame is copied while held busy.
    */
   private static boolean fill(Machine m, VmObject[] chain, long i, int nf) {
     for (int level = 1; level < chain.length; level++) {
@@ -231,10 +267,23 @@ public final class Fault {
           break;
         }
         if (VmObject.isFrame(slot)) {
-          // Implementation note: a deeper page may be written meanwhile through a shared mapping
-          // of the terminal object; the copy takes each word as it is at that moment.
-          m.mem.copyFrame((int) slot, nf);
-          return true;
+          int source = (int) slot;
+          if (!m.mem.tryBusy(source)) {
+            Thread.onSpinWait(); // a read fault is mapping it (installDeep): a moment
+            continue;
+          }
+          try {
+            if (o.pages.get(i) != slot) {
+              continue; // the page moved meanwhile: look again
+            }
+            // A store through a shared mapping of the terminal object may land meanwhile; the
+            // copy takes each word as it is when copied, and no access of this group can see
+            // the source any more (step 2), so the copy is what the group sees next.
+            m.mem.copyFrame(source, nf);
+            return true;
+          } finally {
+            m.mem.unbusy(source);
+          }
         }
         long[] data = m.swap.get(VmObject.swapSlot(slot));
         if (data == null) {
@@ -258,38 +307,54 @@ public final class Fault {
   }
 
   /**
-   * Points every other member of group {@code c} that maps page {@code i} of a deeper level at the
-   * new front page {@code nf}, read-only: after this no PTE of the group shows the shadowed page
-   * (kernels.md R19, FreeBSD's shared_shadow_inval). The caller holds the map lock; {@code nf} is
-   * busy.
+   * Step (2) of a copy: clears every PTE of group {@code c}'s members that maps page {@code i} of a
+   * deeper level (unwiring its frame), so that no access of the group loads from that page any
+   * more. Answers the cleared PTEs, in the order of {@code c.members} (0 where none was cleared),
+   * for {@link #remap}. The caller holds the map lock and {@code nf}, already in the front, busy.
    */
-  private static void repointGroup(Machine m, Cow c, MapEntry self, long i, int nf) {
-    if (c.members.size() == 1) {
-      return;
-    }
-    for (MapEntry other : c.members) {
-      if (other == self) {
-        continue;
-      }
-      long va = other.addressOf(i);
-      if (va < 0) {
-        continue;
-      }
-      Pmap p = other.space.pmap;
-      while (true) {
+  private static long[] unmapDeeper(Machine m, Cow c, long i, int nf) {
+    long[] cleared = new long[c.members.size()];
+    int k = 0;
+    for (MapEntry member : c.members) {
+      long va = member.addressOf(i);
+      Pmap p = member.space.pmap;
+      while (va >= 0) {
         long old = p.lookup(va);
         if (!Pte.isPresent(old) || Pte.frame(old) == nf) {
           break;
         }
-        long now = Pte.make(nf, false, Pte.isWired(old));
-        if (p.compareAndSet(va, old, now)) {
+        if (p.compareAndSet(va, old, 0)) {
           if (Pte.isWired(old)) {
             m.mem.unwire(Pte.frame(old));
-            m.mem.wire(nf);
           }
           m.counters.invalidations.increment();
+          cleared[k] = old;
           break;
         }
+      }
+      k++;
+    }
+    return cleared;
+  }
+
+  /**
+   * Step (4) of a copy: maps the new front page {@code nf} read-only, wired as before, where {@link
+   * #unmapDeeper} cleared a PTE of another member of group {@code c} than {@code self}, unless a
+   * fault has mapped it there meanwhile. After this no PTE of the group shows the shadowed page
+   * (kernels.md R19, FreeBSD's shared_shadow_inval). The caller holds the map lock; {@code nf} is
+   * busy and filled.
+   */
+  private static void remap(Machine m, Cow c, MapEntry self, long i, int nf, long[] cleared) {
+    int k = 0;
+    for (MapEntry member : c.members) {
+      long old = cleared[k++];
+      if (member == self || old == 0) {
+        continue;
+      }
+      boolean wired = Pte.isWired(old);
+      if (member.space.pmap.compareAndSet(member.addressOf(i), 0, Pte.make(nf, false, wired))
+          && wired) {
+        m.mem.wire(nf);
       }
     }
   }
