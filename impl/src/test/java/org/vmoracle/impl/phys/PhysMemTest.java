@@ -207,6 +207,48 @@ class PhysMemTest {
   }
 
   @Test
+  void allocate_homeStripeEmpty_stealsABatchSoTheNextAllocationsStayHome() throws Exception {
+    PhysMem mem = new PhysMem(2 * PhysMem.STEAL_BATCH + 8, 4);
+    List<Integer> all = new ArrayList<>();
+    for (int f = mem.allocate(); f >= 0; f = mem.allocate()) {
+      all.add(f);
+    }
+    int home = mem.homeStripe();
+    AtomicInteger freerHome = new AtomicInteger(home);
+    for (int attempt = 0; attempt < 16 && freerHome.get() == home; attempt++) {
+      Thread t =
+          new Thread(
+              () -> {
+                int h = mem.homeStripe();
+                if (h != home) {
+                  all.forEach(mem::free);
+                }
+                freerHome.set(h);
+              });
+      t.start();
+      t.join();
+    }
+    assertNotEquals(home, freerHome.get(), "no thread with another home stripe");
+    long allocationsBefore = mem.allocations();
+    long freesBefore = mem.frees();
+    long stealsBefore = mem.steals();
+
+    List<Integer> mine = new ArrayList<>();
+    for (int k = 0; k < PhysMem.STEAL_BATCH; k++) {
+      mine.add(mem.allocate());
+    }
+    assertEquals(stealsBefore + 1, mem.steals(), "one steal brought a batch home");
+    mine.add(mem.allocate());
+    assertEquals(stealsBefore + 2, mem.steals(), "the batch used up: the next one steals");
+    assertEquals(PhysMem.STEAL_BATCH + 1, mine.stream().distinct().count());
+    assertTrue(mine.stream().allMatch(f -> f >= 0));
+    assertEquals(allocationsBefore + PhysMem.STEAL_BATCH + 1, mem.allocations(), "moves count not");
+    assertEquals(freesBefore, mem.frees(), "moves are no frees");
+    assertEquals(all.size() - PhysMem.STEAL_BATCH - 1, mem.freeFrames());
+    mem.checkInvariants(mine::contains);
+  }
+
+  @Test
   void allocate_abaBetweenReadAndCas_stampMakesTheStaleCasFail() {
     // One stripe holding 0 -> 1 -> 2. Our pop reads top 0 and the link 0 -> 1; before its CAS,
     // "another thread" pops 0 and 1 and pushes 0 back: the stack is 0 -> 2 with the same top.
