@@ -41,19 +41,10 @@ public final class ZeroFillBench {
       double fillPagesPerSecond,
       double fillTwoThreads,
       double oneThread,
-      double twoThreads) {
-    public double oneThreadOfFill() {
-      return oneThread / fillPagesPerSecond;
-    }
-
-    public double scaling() {
-      return twoThreads / oneThread;
-    }
-
-    /** How the fill itself scales from one thread to two: the memory's limit. */
-    public double fillScaling() {
-      return fillTwoThreads / fillPagesPerSecond;
-    }
+      double twoThreads,
+      double oneThreadOfFill,
+      double scaling,
+      double fillScaling) {
 
     @Override
     public String toString() {
@@ -62,11 +53,11 @@ public final class ZeroFillBench {
               + " (%.2f of fill); 2 threads %,.0f faults/s (%.2fx one thread)",
           regionPages,
           fillPagesPerSecond,
-          fillScaling(),
+          fillScaling,
           oneThread,
-          oneThreadOfFill(),
+          oneThreadOfFill,
           twoThreads,
-          scaling());
+          scaling);
     }
   }
 
@@ -82,37 +73,69 @@ public final class ZeroFillBench {
   }
 
   /**
-   * Runs the experiment: each figure is the median of {@code rounds} timed rounds of {@code millis}
-   * milliseconds, after one warm-up round of each. {@code config} gets frames enough (see {@link
-   * #sized}).
+   * Runs the experiment in {@code rounds} rounds after one warm-up round. A round measures, back to
+   * back for {@code millis} milliseconds each, the fill with one thread and with two, and the
+   * faults with one thread and with two; each ratio is taken within a round, and every figure
+   * reported is the median over the rounds. So a slow drift of the machine's memory speed, which
+   * shared cloud hosts show from second to second, moves numerator and denominator together. {@code
+   * config} gets frames enough (see {@link #sized}).
    */
   public static Figures measure(Config config, int regionPages, int rounds, long millis)
       throws InterruptedException {
     Config c = sized(config, regionPages);
-    fillRate(1, regionPages, millis); // warm-up
-    double fill = median(rounds, () -> fillRate(1, regionPages, millis));
-    double fillTwo = median(rounds, () -> fillRate(2, regionPages, millis));
-    faultRate(c, 1, regionPages, millis); // warm-up
-    double one = median(rounds, () -> faultRate(c, 1, regionPages, millis));
-    faultRate(c, 2, regionPages, millis);
-    double two = median(rounds, () -> faultRate(c, 2, regionPages, millis));
-    return new Figures(regionPages, fill, fillTwo, one, two);
+    long[][] regions = {
+      new long[regionPages * Boot.WORDS_PER_PAGE], new long[regionPages * Boot.WORDS_PER_PAGE]
+    };
+    ImplVm one = boot(c, 1);
+    ImplVm two = boot(c, 2);
+    double[] fill = new double[rounds];
+    double[] fillTwo = new double[rounds];
+    double[] faults = new double[rounds];
+    double[] faultsTwo = new double[rounds];
+    double[] ofFill = new double[rounds];
+    double[] scaling = new double[rounds];
+    double[] fillScaling = new double[rounds];
+    for (int r = -1; r < rounds; r++) { // round -1 warms up
+      double f1 = fillRate(regions, 1, millis);
+      double f2 = fillRate(regions, 2, millis);
+      double z1 = faultRate(one, 1, regionPages, millis);
+      double z2 = faultRate(two, 2, regionPages, millis);
+      if (r >= 0) {
+        fill[r] = f1;
+        fillTwo[r] = f2;
+        faults[r] = z1;
+        faultsTwo[r] = z2;
+        ofFill[r] = z1 / f1;
+        scaling[r] = z2 / z1;
+        fillScaling[r] = f2 / f1;
+      }
+    }
+    return new Figures(
+        regionPages,
+        median(fill),
+        median(fillTwo),
+        median(faults),
+        median(faultsTwo),
+        median(ofFill),
+        median(scaling),
+        median(fillScaling));
   }
 
   /**
    * Pages per second that {@code Arrays.fill} zeroes, {@code threads} threads each over a region of
-   * its own of {@code pages} pages.
+   * its own ({@code regions[t]}).
    */
-  static double fillRate(int threads, int pages, long millis) {
+  static double fillRate(long[][] regions, int threads, long millis) {
     LongAdder done = new LongAdder();
     CyclicBarrier start = new CyclicBarrier(threads + 1);
     AtomicBoolean stop = new AtomicBoolean();
     List<Thread> workers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
+      long[] mem = regions[t];
+      int pages = mem.length / Boot.WORDS_PER_PAGE;
       Thread w =
           new Thread(
               () -> {
-                long[] mem = new long[pages * Boot.WORDS_PER_PAGE];
                 await(start);
                 while (!stop.get()) {
                   for (int p = 0; p < pages; p++) {
@@ -131,13 +154,21 @@ public final class ZeroFillBench {
     return timed(start, stop, workers, done, millis);
   }
 
-  /** Zero-fill faults per second of {@code threads} threads in one address space. */
-  static double faultRate(Config config, int threads, int regionPages, long millis) {
+  /** A system with {@code threads} processes, pids 1.., sharing one address space (PROC-4). */
+  private static ImplVm boot(Config config, int threads) {
     ImplVm vm = new ImplVm(config);
     check(vm.apply(new Op.Spawn(1)));
     for (int t = 1; t < threads; t++) {
-      check(vm.apply(new Op.Clone(1, t + 1))); // threads share the address space (PROC-4)
+      check(vm.apply(new Op.Clone(1, t + 1)));
     }
+    return vm;
+  }
+
+  /**
+   * Zero-fill faults per second of {@code threads} threads, pids 1 to {@code threads} of {@code
+   * vm}, which share one address space. Every thread unmaps what it mapped before it ends.
+   */
+  static double faultRate(ImplVm vm, int threads, int regionPages, long millis) {
     LongAdder faults = new LongAdder();
     AtomicBoolean stop = new AtomicBoolean();
     CyclicBarrier start = new CyclicBarrier(threads + 1);
@@ -214,21 +245,14 @@ public final class ZeroFillBench {
     }
   }
 
-  private interface Rate {
-    double measure() throws InterruptedException;
-  }
-
-  private static double median(int rounds, Rate r) throws InterruptedException {
-    double[] xs = new double[rounds];
-    for (int i = 0; i < rounds; i++) {
-      xs[i] = r.measure();
-    }
-    Arrays.sort(xs);
-    return xs[rounds / 2];
+  private static double median(double[] xs) {
+    double[] sorted = xs.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
   }
 
   public static void main(String[] args) throws InterruptedException {
     int pages = args.length > 0 ? Integer.parseInt(args[0]) : DEFAULT_REGION_PAGES;
-    System.out.println(measure(Config.defaults(), pages, 3, 2000));
+    System.out.println(measure(Config.defaults(), pages, 5, 1000));
   }
 }

@@ -88,7 +88,7 @@ final class BenchCommand implements Callable<Integer> {
     out.println("bench: zero-fill faults (E2)…");
     ZeroFillBench.Figures z;
     try {
-      z = ZeroFillBench.measure(Config.defaults(), zfodPages, quick ? 1 : 3, quick ? 500 : 2000);
+      z = ZeroFillBench.measure(Config.defaults(), zfodPages, quick ? 1 : 5, quick ? 500 : 1000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Main.FOUND;
