@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.vmoracle.impl.collapse.Collapse;
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
@@ -77,7 +78,9 @@ final class Forks {
             if (e.cow.chain().length > m.config.collapseDepth()) {
               Collapse.collapse(m, pageout, e.cow, teardown); // best effort: fork works without
             }
-            protectGroup(e.cow);
+            if (!m.config.has(Bug.FORK_NO_WRITE_PROTECT)) {
+              protectGroup(e.cow);
+            }
             e.cow.needsCopy = true;
             c.cow = join(new Cow(e.cow.chain(), true), c);
           }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.vmoracle.impl.collapse.Collapse;
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.impl.core.Counters;
 import org.vmoracle.impl.core.Machine;
@@ -631,7 +632,8 @@ public final class ImplVm implements VmSystem {
 
   /** A new address space holding the shared page, or null without memory. Exclusive lock. */
   VmSpace newSpace() {
-    Pmap.Config pc = new Pmap.Config(m.config.pmapEarlyReturn());
+    Pmap.Config pc =
+        new Pmap.Config(m.config.pmapEarlyReturn(), m.config.has(Bug.DOUBLE_COUNTED_PT_PAGES));
     Pmap p = Pmap.create(m.mem, pc);
     if (p == null && pageout.run(m, 4) > 0) {
       p = Pmap.create(m.mem, pc);

@@ -35,4 +35,18 @@ public enum Bug {
 
   /** munmap removes the entries but leaves their PTEs (a stale TLB/PTE after unmap). */
   STALE_PTE_AFTER_MUNMAP,
+
+  /**
+   * fork marks the parent's private ranges copy-on-write but leaves their PTEs writable, so the
+   * parent's next stores land in pages the child still reads (the classic fork bug that write
+   * protection on fork exists to prevent; kernels.md R12).
+   */
+  FORK_NO_WRITE_PROTECT,
+
+  /**
+   * The pmap counts every new page-table page twice in its resident count (seed 002: the review of
+   * FreeBSD D32569 turned on exactly which pages the count holds, since the early return of
+   * pmap_remove trusts it).
+   */
+  DOUBLE_COUNTED_PT_PAGES,
 }

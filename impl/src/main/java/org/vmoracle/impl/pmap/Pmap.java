@@ -97,10 +97,17 @@ public final class Pmap {
    * @param earlyReturn the D32569 fast path: {@link #removeRange} returns at once, without walking,
    *     when nothing but the top-level page is resident. The kill switch: false makes every
    *     removeRange walk (seed 002's "early exit off" side of experiment E5).
+   * @param doubleCountTables the injected bug DOUBLE_COUNTED_PT_PAGES of the implementation's
+   *     {@code core.Bug}: every new page-table page counts twice in the resident count
    */
-  public record Config(boolean earlyReturn) {
+  public record Config(boolean earlyReturn, boolean doubleCountTables) {
     /** Every optimization on. */
     public static final Config DEFAULT = new Config(true);
+
+    /** The pmap's switches with no injected bug. */
+    public Config(boolean earlyReturn) {
+      this(earlyReturn, false);
+    }
   }
 
   /** What {@link #forEachLeaf} calls for each valid leaf. */
@@ -719,6 +726,9 @@ public final class Pmap {
         if (mem.cas(t, idx, 0, ne)) { // release: publishes the zeroed, labelled table
           e = ne;
           used++;
+          if (config.doubleCountTables()) {
+            resident.increment(); // injected bug: counted twice
+          }
         } else {
           // Lost: another thread installed a table here first. Use the winner's; ours stays
           // spare for the next level down or is freed below.
