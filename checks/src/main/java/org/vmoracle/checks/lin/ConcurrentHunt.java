@@ -33,7 +33,11 @@ import org.vmoracle.spec.View;
  * <p>The threads interact: they share one address space (a process and its clones, PROC-4) whose
  * shared memory they all read and write, a file they all write and read, and the files and segments
  * their own generators create, map and truncate; each also forks, execs and maps in processes of
- * its own.
+ * its own. The shared address space also maps the file twice, privately and shared, and holds a
+ * private anonymous region: the threads' loads and stores there race copy-on-write copies of the
+ * file's pages against stores into them (FileCopyRaceLincheckTest's two windows), and zero-fill
+ * faults against each other; mapping either private region again over itself (MMAP-7) makes its
+ * pages uncopied and unfilled again, and the unmap half of that runs beside the others' faults.
  */
 public final class ConcurrentHunt {
 
@@ -60,6 +64,18 @@ public final class ConcurrentHunt {
   private static final int SHARED_PID = 1;
   private static final String SHARED_FILE = "g";
 
+  /** Where the shared address space maps: shared anonymous memory (4 pages, placed first), */
+  private static final long SHARED_ANON = 0x10000000L;
+
+  /** the shared file privately (2 pages), */
+  private static final long FILE_PRIVATE = 0x20000000L;
+
+  /** the same file shared (2 pages), */
+  private static final long FILE_SHARED = 0x20002000L;
+
+  /** and private anonymous memory (4 pages). */
+  private static final long ANON_PRIVATE = 0x20004000L;
+
   private ConcurrentHunt() {}
 
   /**
@@ -80,6 +96,17 @@ public final class ConcurrentHunt {
     setup.add(new Op.Spawn(SHARED_PID));
     setup.add(new Op.Mmap(SHARED_PID, 0, 4, Prot.RW, Sharing.SHARED, new Source.Anon(), false));
     setup.add(new Op.File(SHARED_FILE, 2));
+    setup.add(filePrivate(SHARED_PID));
+    setup.add(
+        new Op.Mmap(
+            SHARED_PID,
+            FILE_SHARED,
+            2,
+            Prot.RW,
+            Sharing.SHARED,
+            new Source.FileRange(SHARED_FILE, 0),
+            true));
+    setup.add(anonPrivate(SHARED_PID));
     for (int t = 0; t < threads; t++) {
       setup.add(new Op.Clone(SHARED_PID, SHARED_PID + 1 + t));
     }
@@ -229,22 +256,58 @@ public final class ConcurrentHunt {
       return out;
     }
 
-    /** An operation on what every thread shares: the shared memory, the shared file. */
+    /**
+     * An operation on what every thread shares: the shared memory, the shared file and its two
+     * mappings, the private anonymous region. Words are picked from the first few of each page, so
+     * that threads meet on them.
+     */
     private Op sharedOp() {
       int pid = SHARED_PID + 1 + id;
-      long addr = 0x10000000L + 8L * random.nextInt(4 * 512);
-      switch (random.nextInt(6)) {
+      long value = ((long) (id + 1) << 32) | random.nextInt(1000);
+      switch (random.nextInt(14)) {
         case 0:
         case 1:
-          return new Op.Write(pid, addr, ((long) (id + 1) << 32) | random.nextInt(1000));
+          return new Op.Write(pid, SHARED_ANON + 8L * random.nextInt(4 * 512), value);
         case 2:
         case 3:
-          return new Op.Read(pid, addr);
+          return new Op.Read(pid, SHARED_ANON + 8L * random.nextInt(4 * 512));
         case 4:
-          return new Op.Fwrite(SHARED_FILE, 8L * random.nextInt(2 * 512), random.nextInt(1000));
+          return new Op.Fwrite(SHARED_FILE, word(2), random.nextInt(1000));
+        case 5:
+          return new Op.Fread(SHARED_FILE, word(2));
+        case 6:
+          return new Op.Read(pid, FILE_PRIVATE + word(2));
+        case 7:
+          return new Op.Write(pid, FILE_PRIVATE + word(2), value);
+        case 8:
+          return new Op.Write(pid, FILE_SHARED + word(2), value);
+        case 9:
+          return new Op.Read(pid, FILE_SHARED + word(2));
+        case 10:
+          return new Op.Read(pid, ANON_PRIVATE + word(4));
+        case 11:
+          return new Op.Write(pid, ANON_PRIVATE + word(4), value);
+        case 12:
+          return filePrivate(pid);
         default:
-          return new Op.Fread(SHARED_FILE, 8L * random.nextInt(2 * 512));
+          return anonPrivate(pid);
       }
     }
+
+    /** The offset of one of the first four words of one of {@code pages} pages. */
+    private long word(int pages) {
+      return random.nextInt(pages) * 4096L + 8L * random.nextInt(4);
+    }
+  }
+
+  /** Maps the shared file privately at its place, anew over what is there (MMAP-7). */
+  private static Op filePrivate(int pid) {
+    return new Op.Mmap(
+        pid, FILE_PRIVATE, 2, Prot.RW, Sharing.PRIVATE, new Source.FileRange(SHARED_FILE, 0), true);
+  }
+
+  /** Maps the private anonymous region at its place, anew over what is there (MMAP-7). */
+  private static Op anonPrivate(int pid) {
+    return new Op.Mmap(pid, ANON_PRIVATE, 4, Prot.RW, Sharing.PRIVATE, new Source.Anon(), true);
   }
 }
