@@ -34,6 +34,9 @@ import org.vmoracle.spec.Boot;
  * meanwhile. This is Linux's munmap since 4.20, which detaches the VMAs under mmap_lock for write
  * and zaps their pages with it downgraded to read.
  *
+ * <p>The second half does not prune page-table pages (other threads' faults may be walking them):
+ * those it empties stay until an exclusive unmap or exit there.
+ *
  * <p>It is sound only for a mapping that nothing else reaches once it is out, and {@link
  * #removeEntry(MapEntry, Zap)} defers nothing else: a private, unwired mapping alone in its
  * copy-on-write group, whose chain objects have that group as their only user. Then, under the
@@ -56,9 +59,16 @@ final class Teardown implements Collapse.Releaser {
     this.segments = segments;
   }
 
-  /** Removes the PTEs of [from, to) of entry {@code e}, unwiring their frames. */
+  /**
+   * Removes the PTEs of [from, to) of entry {@code e}, unwiring their frames, and with {@link
+   * org.vmoracle.impl.core.Config#prunePageTables} frees the page-table pages that this empties
+   * (the map lock is exclusive here: no walker can hold one).
+   */
   void unmapPtes(MapEntry e, long from, long to) {
     unmapPtes(e.space.pmap, from, to);
+    if (m.config.prunePageTables()) {
+      m.counters.pageTablesPruned.add(e.space.pmap.prune(from, to));
+    }
   }
 
   private void unmapPtes(Pmap pmap, long from, long to) {
@@ -183,6 +193,7 @@ final class Teardown implements Collapse.Releaser {
     for (MapEntry e : new ArrayList<>(sp.entries.values())) {
       removeEntry(e);
     }
+    m.counters.pmapEarlyReturns.add(sp.pmap.earlyReturns());
     sp.pmap.release();
   }
 

@@ -38,6 +38,7 @@
  *
  * Every optimization can be turned off through {@link org.vmoracle.impl.core.Config}: the early
  * return of {@code pmap_remove} on an empty pmap (seed 002), the striped map lock, the collapse
- * depth (seed 000), munmap's second half under the shared lock (Linux 4.20).
+ * depth (seed 000), munmap's second half under the shared lock (Linux 4.20), the pruning of emptied
+ * page-table pages (FreeBSD).
  */
 package org.vmoracle.impl;

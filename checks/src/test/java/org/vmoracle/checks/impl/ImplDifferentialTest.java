@@ -68,7 +68,11 @@ class ImplDifferentialTest {
   @TestFactory
   Stream<DynamicTest> random_everyOptimizationOff_implAgreesWithModel() {
     Config off =
-        ROOMY.withPmapEarlyReturn(false).withScalableReads(false).withUnmapUnderSharedLock(false);
+        ROOMY
+            .withPmapEarlyReturn(false)
+            .withScalableReads(false)
+            .withUnmapUnderSharedLock(false)
+            .withPrunePageTables(false);
     return runs(off, 6, 3000, 50, 10);
   }
 

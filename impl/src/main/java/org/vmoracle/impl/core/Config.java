@@ -20,6 +20,10 @@ import java.util.Set;
  *     downgrades it to shared to clear the PTEs and free the pages that nothing else can reach, so
  *     faults elsewhere go on meanwhile (Linux 4.20's munmap, which zaps pages with mmap_sem
  *     downgraded to read)
+ * @param prunePageTables a page-table page that an unmap or exit empties under the exclusive map
+ *     lock is freed at once (FreeBSD's pmap_unuse_pt), so that an exiting process's pmap is down to
+ *     its top-level page once the shared page is gone and the early return above fires; off, they
+ *     stay until the address space goes (DragonFly 2019, seed 000)
  * @param bugs injected bugs switched on ({@link Bug}): empty except in the checks' zoo
  */
 public record Config(
@@ -29,6 +33,7 @@ public record Config(
     boolean pmapEarlyReturn,
     boolean scalableReads,
     boolean unmapUnderSharedLock,
+    boolean prunePageTables,
     Set<Bug> bugs) {
 
   /** Frames by default: 256 MiB. */
@@ -50,36 +55,91 @@ public record Config(
   /** Every optimization on, default sizes, no injected bug. */
   public static Config defaults() {
     return new Config(
-        DEFAULT_FRAMES, DEFAULT_FRAMES, DEFAULT_COLLAPSE_DEPTH, true, true, true, Set.of());
+        DEFAULT_FRAMES, DEFAULT_FRAMES, DEFAULT_COLLAPSE_DEPTH, true, true, true, true, Set.of());
   }
 
   public Config withFrames(int n) {
     return new Config(
-        n, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads, unmapUnderSharedLock, bugs);
+        n,
+        swapSlots,
+        collapseDepth,
+        pmapEarlyReturn,
+        scalableReads,
+        unmapUnderSharedLock,
+        prunePageTables,
+        bugs);
   }
 
   public Config withSwapSlots(int n) {
     return new Config(
-        frames, n, collapseDepth, pmapEarlyReturn, scalableReads, unmapUnderSharedLock, bugs);
+        frames,
+        n,
+        collapseDepth,
+        pmapEarlyReturn,
+        scalableReads,
+        unmapUnderSharedLock,
+        prunePageTables,
+        bugs);
   }
 
   public Config withCollapseDepth(int n) {
     return new Config(
-        frames, swapSlots, n, pmapEarlyReturn, scalableReads, unmapUnderSharedLock, bugs);
+        frames,
+        swapSlots,
+        n,
+        pmapEarlyReturn,
+        scalableReads,
+        unmapUnderSharedLock,
+        prunePageTables,
+        bugs);
   }
 
   public Config withPmapEarlyReturn(boolean on) {
     return new Config(
-        frames, swapSlots, collapseDepth, on, scalableReads, unmapUnderSharedLock, bugs);
+        frames,
+        swapSlots,
+        collapseDepth,
+        on,
+        scalableReads,
+        unmapUnderSharedLock,
+        prunePageTables,
+        bugs);
   }
 
   public Config withScalableReads(boolean on) {
     return new Config(
-        frames, swapSlots, collapseDepth, pmapEarlyReturn, on, unmapUnderSharedLock, bugs);
+        frames,
+        swapSlots,
+        collapseDepth,
+        pmapEarlyReturn,
+        on,
+        unmapUnderSharedLock,
+        prunePageTables,
+        bugs);
   }
 
   public Config withUnmapUnderSharedLock(boolean on) {
-    return new Config(frames, swapSlots, collapseDepth, pmapEarlyReturn, scalableReads, on, bugs);
+    return new Config(
+        frames,
+        swapSlots,
+        collapseDepth,
+        pmapEarlyReturn,
+        scalableReads,
+        on,
+        prunePageTables,
+        bugs);
+  }
+
+  public Config withPrunePageTables(boolean on) {
+    return new Config(
+        frames,
+        swapSlots,
+        collapseDepth,
+        pmapEarlyReturn,
+        scalableReads,
+        unmapUnderSharedLock,
+        on,
+        bugs);
   }
 
   /** These settings with injected bug {@code b} switched on (for the checks' zoo only). */
@@ -93,6 +153,7 @@ public record Config(
         pmapEarlyReturn,
         scalableReads,
         unmapUnderSharedLock,
+        prunePageTables,
         more);
   }
 

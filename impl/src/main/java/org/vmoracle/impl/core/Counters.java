@@ -29,6 +29,8 @@ public final class Counters {
   public final LongAdder exclusiveLocks = new LongAdder(); // map lock taken exclusive
   public final StripedCounter sharedLocks = new StripedCounter(); // map lock taken shared
   public final LongAdder outOfMemory = new LongAdder();
+  public final LongAdder pageTablesPruned = new LongAdder(); // freed when emptied
+  public final LongAdder pmapEarlyReturns = new LongAdder(); // of address spaces now gone
 
   /** Every counter by name, for reports. */
   public Map<String, Long> snapshot() {

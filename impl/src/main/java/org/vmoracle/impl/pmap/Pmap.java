@@ -26,8 +26,9 @@ public final class Pmap {
    * The PML4 is allocated by create() and lives until release(); PDP, PD and PT tables are
    * allocated by enter() on demand and also live until release(). DragonFly's 2019 pmap does the
    * same: "empty page table pages are just left in the pmap until exit() to avoid racing the
-   * pmap's pmap_page_*() code" (seed 000). This pmap never prunes; pruning is a later, switchable
-   * step.
+   * pmap's pmap_page_*() code" (seed 000). FreeBSD instead frees a table when its last entry goes
+   * (pmap_unuse_pt); prune() does that for a range, for callers that can keep every other call
+   * out meanwhile (the implementation prunes under its map lock exclusive, behind a switch).
    *
    * Accounting follows FreeBSD D32569 (seed 002): residentCount() counts the valid leaves plus
    * every page-table page, the top-level PML4 included, so a fresh pmap has resident count 1 and
@@ -44,8 +45,9 @@ public final class Pmap {
    * Any number of threads may call lookup, enter, compareAndSet, remove, protect, removeRange and
    * forEachLeaf at once, on different or the same addresses. Nothing here takes a lock:
    *
-   *   - Tables are never freed while the pmap is alive, so a walker holding a table's frame
-   *     number can always read it: the walk needs no lock, no hazard pointer, no epoch.
+   *   - Tables are freed while the pmap is alive only by prune(), which requires that no other
+   *     call be in flight; so a walker holding a table's frame number can always read it: the
+   *     walk needs no lock, no hazard pointer, no epoch.
    *   - A new table is zeroed by PhysMem.allocate() (plain stores), labelled (PTPAGE, owner) and
    *     then installed by a volatile CAS of the parent entry from 0. The CAS's release half
    *     publishes the zeroes; walkers load every entry with acquire, so they see a zeroed table,
@@ -61,10 +63,13 @@ public final class Pmap {
    *     leaf, WIRED turned on) adds BEFORE its CAS and undoes it if the CAS fails; a change that
    *     removes subtracts AFTER its CAS. When no call is in flight the counts are exact. A sum()
    *     taken while enters run is no snapshot, so removeRange's fast path (resident == 1 means
-   *     nothing to remove) is sound only when no enter, install or compareAndSet that fills a
-   *     leaf runs concurrently: its caller must exclude them (the implementation calls
-   *     removeRange only with its map lock exclusive, when no fault runs).
-   *   - release() and checkInvariants() need the pmap quiescent: no other call in flight.
+   *     nothing to remove) needs that no leaf of its range be filled concurrently: its caller
+   *     either excludes every fill (the implementation's map lock exclusive) or removes a range
+   *     no one can fill any more (the second half of munmap, whose entries are gone). A leaf
+   *     that was in the range counted before its CAS, and fills elsewhere only raise the count,
+   *     so resident == 1 then does mean that the range holds nothing.
+   *   - release(), prune() and checkInvariants() need the pmap quiescent: no other call in
+   *     flight.
    *
    * Out of memory: enter() first counts the tables it lacks and allocates them all; if one
    * allocation fails it frees the others and returns false with nothing changed. Only then does
@@ -458,6 +463,59 @@ public final class Pmap {
           }
           return false;
         });
+  }
+
+  /**
+   * Frees every page-table page that maps part of [sva, eva) and holds no entry any more, bottom up
+   * (a PT, then the PD above it if that became empty, and so on; never the PML4), clearing the
+   * entries that pointed to them, and answers how many it freed (FreeBSD's pmap_unuse_pt, for a
+   * range). After the last leaf of a pmap goes this way, its resident count is {@link
+   * #TOP_LEVEL_PAGES} again, and {@link #removeRange}'s early return can fire.
+   *
+   * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT}, and
+   * keeps every other call on this pmap out meanwhile (a walker could hold a table being freed).
+   */
+  public long prune(long sva, long eva) {
+    checkRange(sva, eva);
+    checkAlive();
+    return sva == eva ? 0 : pruneBelow(root, PML4_SHIFT, 0, sva, eva);
+  }
+
+  /**
+   * Prunes below table {@code t}, whose entries each map 2^{@code shift} bytes from {@code base},
+   * within [sva, eva); answers the tables freed.
+   */
+  private long pruneBelow(int t, int shift, long base, long sva, long eva) {
+    long span = 1L << shift;
+    int first = index(Math.max(sva, base), shift);
+    int last = index(Math.min(eva, base + span * ENTRIES) - 1, shift);
+    long freed = 0;
+    for (int i = first; i <= last; i++) {
+      long e = mem.loadAcquire(t, i);
+      if (e == 0) {
+        continue;
+      }
+      int child = Pte.frame(e);
+      if (shift > PD_SHIFT) {
+        freed += pruneBelow(child, shift - LEVEL_BITS, base + i * span, sva, eva);
+      }
+      if (isEmptyTable(child) && mem.cas(t, i, e, 0)) {
+        mem.free(child);
+        tables.decrement(); // after the CAS, as every removal (see Concurrency)
+        resident.decrement();
+        freed++;
+      }
+    }
+    return freed;
+  }
+
+  private boolean isEmptyTable(int t) {
+    for (int i = 0; i < ENTRIES; i++) {
+      if (mem.loadAcquire(t, i) != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

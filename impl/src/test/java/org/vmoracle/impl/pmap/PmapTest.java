@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -326,6 +327,51 @@ class PmapTest {
     slow.checkInvariants();
     slow.release();
     mem.free(Pte.frame(pte));
+  }
+
+  // ---------------------------------------------------------------- prune
+
+  @Test
+  void prune_emptiedTables_freedBottomUpUntilOnlyThePml4IsResident() {
+    long other = VA + (1L << 21); // the next PT of the same PD
+    assertTrue(pmap.enter(VA, leaf(true, false)));
+    assertTrue(pmap.enter(other, leaf(true, false)));
+    assertEquals(5, pmap.tablePages(), "PML4, PDP, PD and two PTs");
+    int before = inUse();
+
+    pmap.removeRange(VA, VA + PAGE, pte -> {});
+    assertEquals(1, pmap.prune(VA, VA + PAGE), "only the emptied PT goes");
+    assertEquals(4, pmap.tablePages());
+    assertEquals(5, pmap.residentCount(), "4 tables + 1 leaf");
+    assertEquals(before - 1, inUse());
+    assertEquals(0, pmap.lookup(VA));
+
+    pmap.removeRange(other, other + PAGE, pte -> {});
+    assertEquals(3, pmap.prune(other, other + PAGE), "PT, then PD, then PDP");
+    assertEquals(1, pmap.residentCount(), "back to the PML4 alone (D32569)");
+    assertEquals(1, pmap.tablePages());
+    assertEquals(before - 4, inUse());
+
+    pmap.removeRange(0, Pmap.USER_VA_LIMIT, pte -> fail("nothing is left to remove"));
+    assertEquals(1, pmap.earlyReturns(), "the early return fires once pruned");
+  }
+
+  @Test
+  void prune_tableStillHoldingAnEntryOutsideTheRange_keepsIt() {
+    assertTrue(pmap.enter(VA, leaf(true, false)));
+    assertTrue(pmap.enter(VA + PAGE, leaf(true, false)));
+    pmap.removeRange(VA, VA + PAGE, pte -> {});
+    assertEquals(0, pmap.prune(VA, VA + PAGE), "the PT still maps VA + PAGE");
+    assertEquals(4, pmap.tablePages());
+    assertEquals(0, pmap.prune(0, Pmap.USER_VA_LIMIT), "nothing anywhere is empty");
+    assertTrue(Pte.isPresent(pmap.lookup(VA + PAGE)));
+  }
+
+  @Test
+  void prune_emptyRange_freesNothing() {
+    assertEquals(0, pmap.prune(VA, VA));
+    assertEquals(0, pmap.prune(0, Pmap.USER_VA_LIMIT), "a fresh pmap has only its PML4");
+    assertEquals(1, pmap.tablePages());
   }
 
   // ---------------------------------------------------------------- forEachLeaf
