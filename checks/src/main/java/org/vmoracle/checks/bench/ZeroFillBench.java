@@ -112,13 +112,13 @@ public final class ZeroFillBench {
     }
     return new Figures(
         regionPages,
-        median(fill),
-        median(fillTwo),
-        median(faults),
-        median(faultsTwo),
-        median(ofFill),
-        median(scaling),
-        median(fillScaling));
+        Medians.of(fill),
+        Medians.of(fillTwo),
+        Medians.of(faults),
+        Medians.of(faultsTwo),
+        Medians.of(ofFill),
+        Medians.of(scaling),
+        Medians.of(fillScaling));
   }
 
   /**
@@ -243,12 +243,6 @@ public final class ZeroFillBench {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static double median(double[] xs) {
-    double[] sorted = xs.clone();
-    Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
   }
 
   public static void main(String[] args) throws InterruptedException {
