@@ -15,8 +15,9 @@ import org.vmoracle.spec.VmSystem;
 /**
  * Faults racing faults: two processes sharing one address space (PROC-4) read and write the same
  * few pages at once: private anonymous pages (zero-fill, ACC-4), shared anonymous pages (MMAP-5)
- * and a private file mapping (copy-on-write of file pages, COW-4, FILE-7). Covers {@code read} and
- * {@code write} only; map changes are covered by the other classes.
+ * and a private file mapping (copy-on-write of file pages, COW-4, FILE-7), all linearizable
+ * (CONC-1). Covers {@code read} and {@code write} only; map changes are covered by the other
+ * classes.
  *
  * <p>The model is the sequential specification ({@link Spec}). {@link Buggy} is the implementation
  * with the injected bug {@link Bug#LOST_ZERO_FILL_RACE}: it must fail, which shows the check really

@@ -15,11 +15,12 @@ import org.vmoracle.spec.VmSystem;
 
 /**
  * Loads through a read-only PTE racing the copy-on-write copy that replaces it, while the file's
- * page is stored into through a shared mapping (FILE-7, FILE-6, COW-4). Threads of process 1 read
- * word 0 of the private mapping of file {@code g} ({@link Fixture#G_PRIVATE}), store into word 1 of
- * it (a copy-on-write fault under the shared map lock: it copies the file's page into the front and
- * maps the copy writable over the read-only PTE to the file's page), and store into word 0 through
- * the shared mapping of {@code g} ({@link Fixture#G_SHARED}), that is into the file's page.
+ * page is stored into through a shared mapping (CONC-1, FILE-7, FILE-6, COW-4). Threads of process
+ * 1 read word 0 of the private mapping of file {@code g} ({@link Fixture#G_PRIVATE}), store into
+ * word 1 of it (a copy-on-write fault under the shared map lock: it copies the file's page into the
+ * front and maps the copy writable over the read-only PTE to the file's page), and store into word
+ * 0 through the shared mapping of {@code g} ({@link Fixture#G_SHARED}), that is into the file's
+ * page.
  *
  * <p>{@link #WINDOW}: a read that looked up the read-only PTE before the copy, and loaded after the
  * copy and a later shared store, answered the shared store, a value the private mapping never

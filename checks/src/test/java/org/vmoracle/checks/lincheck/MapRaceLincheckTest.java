@@ -16,13 +16,13 @@ import org.vmoracle.spec.Source;
 import org.vmoracle.spec.VmSystem;
 
 /**
- * Map changes racing accesses: while one process of a shared address space reads and writes, the
- * other (or the same) forks a child (FORK-*, COW-1) and reads through it, unmaps pages (UNMAP-1),
- * maps fresh memory over them ({@code fixed}, MMAP-7), asks for pageout (SYS-1), and wires and
- * unwires ranges (WIRE-1, WIRE-8). Covers {@code read}, {@code write}, {@code fork} (to child 3,
- * once: a second fork answers EEXIST), {@code read} in the child, {@code munmap}, {@code mmap
- * fixed}, {@code pageout}, {@code mlock} and {@code munlock} on the fixture's pages; not exec,
- * files or segments.
+ * Map changes racing accesses, linearizable (CONC-1): while one process of a shared address space
+ * reads and writes, the other (or the same) forks a child (FORK-*, COW-1) and reads through it,
+ * unmaps pages (UNMAP-1), maps fresh memory over them ({@code fixed}, MMAP-7), asks for pageout
+ * (SYS-1), and wires and unwires ranges (WIRE-1, WIRE-8). Covers {@code read}, {@code write},
+ * {@code fork} (to child 3, once: a second fork answers EEXIST), {@code read} in the child, {@code
+ * munmap}, {@code mmap fixed}, {@code pageout}, {@code mlock} and {@code munlock} on the fixture's
+ * pages; not exec, files or segments.
  *
  * <p>The model is the sequential specification. {@link Buggy} lets faults run while a map change
  * holds the lock ({@link Bug#UNLOCKED_FAULTS}); it must fail.
