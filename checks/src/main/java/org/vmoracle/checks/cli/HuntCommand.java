@@ -1,23 +1,25 @@
 package org.vmoracle.checks.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.vmoracle.checks.gen.Profile;
-import org.vmoracle.checks.hunt.FindingFile;
 import org.vmoracle.checks.hunt.Hunt;
+import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
 import org.vmoracle.checks.nativ.NativeHunt;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
-import org.vmoracle.checks.shrink.Subject;
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.trace.TracePrinter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -47,13 +49,16 @@ import picocli.CommandLine.TypeConversionException;
       "A disagreement is shrunk to a short trace whose expectations are the model's results,"
           + " written to target/vmoracle/findings/PROFILE-KIND-SEED.trace (under the current"
           + " directory); replaying it with 'vmoracle replay --system both' fails until the"
-          + " implementation is fixed. The last line is a one-line summary."
+          + " implementation is fixed. The last line is a one-line summary.",
+      "With --bug NAME the implementation runs with that injected bug switched on: a hunt that"
+          + " proves the checks can see that class of bug (vmoracle zoo does it for every bug)."
+          + " Its finding is a planted bug, not one for the regression corpus."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:the budget was spent and nothing was found",
       "1:model and implementation disagreed (the shrunk trace was written)",
-      "2:bad usage (unknown profile, negative number)"
+      "2:bad usage (unknown profile or bug, negative number)"
     })
 final class HuntCommand implements Callable<Integer> {
 
@@ -150,11 +155,18 @@ final class HuntCommand implements Callable<Integer> {
   int threads;
 
   @Option(
-      names = "--findings",
-      paramLabel = "DIR",
-      defaultValue = "target/vmoracle/findings",
-      description = "Where the shrunk trace of a finding goes (default: ${DEFAULT-VALUE}).")
-  Path findings;
+      names = "--burst",
+      paramLabel = "N",
+      description =
+          "With --threads 2 or more: operations each thread runs in one burst, one history"
+              + " (default: "
+              + ConcurrentHunt.BURST
+              + "; longer bursts run more operations a second, and the zoo uses 16).")
+  Integer burst;
+
+  @Mixin BugNames.Choice bugChoice;
+
+  @Mixin FindingsDir findings;
 
   @Override
   public Integer call() {
@@ -167,6 +179,9 @@ final class HuntCommand implements Callable<Integer> {
       return Main.OK;
     }
     if (nativ) {
+      if (!bugChoice.named().isEmpty()) {
+        throw usage("--bug plants a bug in the implementation, which --native does not run");
+      }
       return NativeHunt.run(
           seconds != null ? seconds : DEFAULT_SECONDS,
           seed != null ? seed : System.nanoTime() % 1_000_000,
@@ -178,14 +193,18 @@ final class HuntCommand implements Callable<Integer> {
       err.println("vmoracle hunt: --threads must lie in [1, 8], not " + threads);
       return Main.USAGE;
     }
+    if (burst != null && (threads == 1 || burst < 1 || burst > 64)) {
+      throw usage("--burst goes with --threads 2 or more and lies in [1, 64], not " + burst);
+    }
     if (threads > 1) {
       return concurrent(out, err);
     }
     Hunt.Settings settings = settings();
     out.printf(
-        "hunt: profile %s, seed %d, %s, %,d frames, runs of %,d operations, invariants and views"
+        "hunt: profile %s%s, seed %d, %s, %,d frames, runs of %,d operations, invariants and views"
             + " %s%n",
         settings.profile().word(),
+        bugNote(),
         settings.seed(),
         budget(settings),
         settings.config().frames(),
@@ -216,30 +235,25 @@ final class HuntCommand implements Callable<Integer> {
         f.runSeed(), f.run(), f.operationsBefore(), f.seconds());
     out.printf("hunt: shrinking %,d operations...%n", f.divergence().step() + 1);
     out.flush();
-    DivergenceShrinker.Shrunk shrunk;
-    try {
-      shrunk =
-          DivergenceShrinker.shrink(
-              f.ops(), f.divergence(), Subject.lockstep(settings.config()), SHRINK_BUDGET);
-    } catch (IllegalStateException e) {
+    Reproducer made = Reproducer.make(settings, f, SHRINK_BUDGET, findings.dir);
+    if (made.shrunk().isEmpty()) {
       // The run agreed when run again on fresh systems: the implementation is not deterministic
       // for one thread, which is a finding too, though not one a trace can hold.
-      out.println("hunt: cannot shrink: " + e.getMessage());
+      out.println("hunt: cannot shrink: " + made.problem());
       out.printf(
-          "  rerun: vmoracle hunt --profile %s --seed %d --ops %d%n",
-          settings.profile().word(), f.runSeed(), f.ops().size());
+          "  rerun: vmoracle hunt --profile %s --seed %d --ops %d%s%n",
+          settings.profile().word(), f.runSeed(), f.ops().size(), bugOptions());
       out.println(summary(p, 1, " (not reproducible on fresh systems)"));
       return Main.FOUND;
     }
-    Path file;
-    try {
-      file = FindingFile.write(findings, settings, f, shrunk);
-    } catch (IOException e) {
-      err.println("vmoracle hunt: cannot write the finding to " + findings + ": " + e);
+    DivergenceShrinker.Shrunk shrunk = made.shrunk().get();
+    if (made.file().isEmpty()) {
+      err.println("vmoracle hunt: " + made.problem());
       out.print(TracePrinter.print(shrunk.trace()));
       out.println(summary(p, 1, " (not written)"));
       return Main.FOUND;
     }
+    Path file = made.file().get();
     out.printf(
         "shrunk from %,d to %d operations (%d runs, %.1f s); step by step: %s%n",
         shrunk.originalLength(),
@@ -255,7 +269,6 @@ final class HuntCommand implements Callable<Integer> {
     return Main.FOUND;
   }
 
-  /** The settings the options give; a usage error when they make no sense. */
   /**
    * {@code --threads T}: bursts of {@code T} threads at once on one implementation, each burst's
    * history checked for linearizability against the model ({@link ConcurrentHunt}).
@@ -263,12 +276,16 @@ final class HuntCommand implements Callable<Integer> {
   private int concurrent(PrintWriter out, PrintWriter err) {
     long s = seed != null ? seed : System.nanoTime() % 1_000_000;
     double secs = seconds != null ? seconds : 10;
-    Config config = Config.defaults().withFrames(frames != null ? frames : 2048);
+    int perThread = burst != null ? burst : ConcurrentHunt.BURST;
+    Config config =
+        BugNames.withAll(
+            Config.defaults().withFrames(frames != null ? frames : ConcurrentHunt.FRAMES),
+            bugChoice.named());
     out.printf(
-        "hunt: %d threads, seed %d, %.0f s, %,d frames, bursts of %d operations a thread%n",
-        threads, s, secs, config.frames(), BURST);
+        "hunt: %d threads%s, seed %d, %.0f s, %,d frames, bursts of %d operations a thread%n",
+        threads, bugNote(), s, secs, config.frames(), perThread);
     out.flush();
-    ConcurrentHunt.Report r = ConcurrentHunt.run(config, threads, s, secs, BURST, err::println);
+    ConcurrentHunt.Report r = ConcurrentHunt.run(config, threads, s, secs, perThread, err::println);
     String tally =
         String.format(
             "%,d histories checked, %.1f operations a history, %,d operations, %,.0f ops/s",
@@ -282,9 +299,7 @@ final class HuntCommand implements Callable<Integer> {
     return Main.FOUND;
   }
 
-  /** Operations each thread runs in one burst: histories of 2 x 4 = 8 calls check quickly. */
-  private static final int BURST = 4;
-
+  /** The settings the options give; a usage error when they make no sense. */
   private Hunt.Settings settings() {
     if (seconds != null && (seconds < 0 || seconds.isNaN() || seconds.isInfinite())) {
       throw usage("--seconds must be a number of seconds, at least 0, not " + seconds);
@@ -306,7 +321,7 @@ final class HuntCommand implements Callable<Integer> {
     if (s == 0 && n == 0) {
       throw usage("nothing to do: --seconds and --ops are both 0");
     }
-    Config config = profile.config();
+    Config config = BugNames.withAll(profile.config(), bugChoice.named());
     if (frames != null) {
       config = config.withFrames(frames);
     }
@@ -314,6 +329,20 @@ final class HuntCommand implements Callable<Integer> {
     int every = checkEvery != null ? checkEvery : DEFAULT_CHECK_EVERY;
     int length = runLength != null ? runLength : Hunt.RUN_LENGTH;
     return new Hunt.Settings(profile, config, first, n, s, length, every);
+  }
+
+  /** {@code ", injected bug NAME"} for the first line, or nothing. */
+  private String bugNote() {
+    List<Bug> bugs = bugChoice.named();
+    return bugs.isEmpty()
+        ? ""
+        : (bugs.size() == 1 ? ", injected bug " : ", injected bugs ")
+            + bugs.stream().map(Bug::name).collect(Collectors.joining(", "));
+  }
+
+  /** {@code " --bug NAME"} for each bug, for a command line that reruns the hunt. */
+  private String bugOptions() {
+    return bugChoice.named().stream().map(b -> " --bug " + b.name()).collect(Collectors.joining());
   }
 
   private ParameterException usage(String message) {

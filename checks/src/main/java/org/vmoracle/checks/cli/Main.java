@@ -39,6 +39,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     subcommands = {
       ReplayCommand.class,
       HuntCommand.class,
+      ZooCommand.class,
       BenchCommand.class,
       NativeCommand.class,
       HelpCommand.class

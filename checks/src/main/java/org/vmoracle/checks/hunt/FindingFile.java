@@ -9,9 +9,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.vmoracle.checks.diff.Divergence;
 import org.vmoracle.checks.gen.OpKind;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.trace.TracePrinter;
@@ -25,14 +27,26 @@ import org.vmoracle.spec.trace.TracePrinter;
 public final class FindingFile {
   private FindingFile() {}
 
-  /** {@code <profile>-<kind>-<seed>.trace}: kind of the divergence found, seed of its run. */
+  /**
+   * {@code <profile>-<kind>-<seed>.trace}: kind of the divergence found, seed of its run; with
+   * injected bugs on, {@code <profile>-<kind>-<seed>-<bug>.trace}, one {@code -<bug>} for each.
+   */
   public static String name(Hunt.Settings s, Hunt.Finding f) {
-    return s.profile().word()
-        + "-"
-        + f.divergence().kind().name().toLowerCase(Locale.ROOT)
-        + "-"
-        + f.runSeed()
-        + ".trace";
+    StringBuilder sb =
+        new StringBuilder(s.profile().word())
+            .append('-')
+            .append(f.divergence().kind().name().toLowerCase(Locale.ROOT))
+            .append('-')
+            .append(f.runSeed());
+    for (Bug b : bugs(s.config())) {
+      sb.append('-').append(b.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+    }
+    return sb.append(".trace").toString();
+  }
+
+  /** The injected bugs {@code c} has on, in declaration order. */
+  static List<Bug> bugs(Config c) {
+    return c.bugs().stream().sorted().collect(Collectors.toList());
   }
 
   /** Writes the file into {@code dir} (made if missing) and answers its path. */
@@ -57,6 +71,12 @@ public final class FindingFile {
         String.format(
             "implementation: %,d frames, %,d swap slots, collapse depth %d%s",
             c.frames(), c.swapSlots(), c.collapseDepth(), pressureNote(c)));
+    if (!c.bugs().isEmpty()) {
+      h.add(
+          "injected bugs on: "
+              + bugs(c).stream().map(Bug::name).collect(Collectors.joining(", "))
+              + "\n  (planted, not to be fixed: keep this trace out of the regression corpus)");
+    }
     h.add(String.format("found: %s", f.divergence().getMessage()));
     h.add(
         String.format(
@@ -81,13 +101,19 @@ public final class FindingFile {
     h.add("rule areas (spec/SEMANTICS.md): " + areas(d.op(), shrunk.ops()));
     h.add(
         String.format(
-            "reproduce the run: vmoracle hunt --profile %s --seed %d --ops %d%s",
+            "reproduce the run: vmoracle hunt --profile %s --seed %d --ops %d%s%s",
             s.profile().word(),
             f.runSeed(),
             f.ops().size(),
-            c.frames() == s.profile().config().frames() ? "" : " --frames " + c.frames()));
+            c.frames() == s.profile().config().frames() ? "" : " --frames " + c.frames(),
+            bugs(c).stream().map(b -> " --bug " + b.name()).collect(Collectors.joining())));
     h.add("every expectation is the model's: replay --system model passes; model and");
-    h.add("implementation side by side disagree at the last line until one is fixed.");
+    if (c.bugs().isEmpty()) {
+      h.add("implementation side by side disagree at the last line until one is fixed.");
+    } else {
+      h.add("implementation disagree at the last line only with the injected bugs on (the hunt");
+      h.add("above); replay --system both runs the implementation without them and passes.");
+    }
     StringBuilder sb = new StringBuilder();
     for (String line : h) {
       for (String part : line.split("\n", -1)) {

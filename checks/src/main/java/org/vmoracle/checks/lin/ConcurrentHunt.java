@@ -10,6 +10,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.vmoracle.checks.gen.Generator;
 import org.vmoracle.impl.ImplVm;
@@ -38,6 +40,10 @@ import org.vmoracle.spec.View;
  * file's pages against stores into them (FileCopyRaceLincheckTest's two windows), and zero-fill
  * faults against each other; mapping either private region again over itself (MMAP-7) makes its
  * pages uncopied and unfilled again, and the unmap half of that runs beside the others' faults.
+ *
+ * <p>An operation that throws instead of answering, and a burst that does not end within {@code
+ * BURST_LIMIT_SECONDS} (30 s), are findings too (the sequential hunt's CRASH), with the calls that
+ * did answer as their history.
  */
 public final class ConcurrentHunt {
 
@@ -60,6 +66,19 @@ public final class ConcurrentHunt {
       return histories == 0 ? 0 : (double) calls / histories;
     }
   }
+
+  /**
+   * Operations each thread runs in one burst by default: histories of 2 x 4 = 8 calls check
+   * quickly.
+   */
+  public static final int BURST = 4;
+
+  /** Why a finding's history is one: it is not linearizable (else an invariant broke). */
+  public static final String NOT_LINEARIZABLE =
+      "no order of this history gives the model's answers and the implementation's view";
+
+  /** The implementation's frames by default: 2,048 (8 MiB), room for what the threads map. */
+  public static final int FRAMES = 2048;
 
   private static final int SHARED_PID = 1;
   private static final String SHARED_FILE = "g";
@@ -125,7 +144,14 @@ public final class ConcurrentHunt {
     }
     long t0 = System.nanoTime();
     long deadline = t0 + (long) (seconds * 1e9);
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "concurrent-hunt");
+              t.setDaemon(true); // one stuck in a hung implementation must not keep the JVM up
+              return t;
+            });
     try {
       return hunt(impl, model, workers, pool, t0, deadline, progress);
     } finally {
@@ -147,7 +173,17 @@ public final class ConcurrentHunt {
     long explored = 0;
     long nextProgress = t0 + 2_000_000_000L;
     while (System.nanoTime() < deadline) {
-      List<Call> history = burst(workers, pool);
+      List<Call> history;
+      try {
+        history = burst(workers, pool);
+      } catch (Crashed c) {
+        return new Report(
+            histories + 1,
+            calls + c.history.size(),
+            explored,
+            (System.nanoTime() - t0) / 1e9,
+            Optional.of(new Finding(model, c.history, c.getMessage())));
+      }
       View implView = impl.view();
       Linearizability.Verdict v =
           Linearizability.check(model, history, s -> Model.view(s).equals(implView));
@@ -160,12 +196,7 @@ public final class ConcurrentHunt {
             calls,
             explored,
             (System.nanoTime() - t0) / 1e9,
-            Optional.of(
-                new Finding(
-                    model,
-                    history,
-                    "no order of this history gives the model's answers and the implementation's"
-                        + " view")));
+            Optional.of(new Finding(model, history, NOT_LINEARIZABLE)));
       }
       try {
         impl.checkInvariants();
@@ -191,25 +222,66 @@ public final class ConcurrentHunt {
     return new Report(histories, calls, explored, (System.nanoTime() - t0) / 1e9, Optional.empty());
   }
 
-  /** Runs one burst on every worker at once and answers the calls, in no particular order. */
+  /**
+   * Runs one burst on every worker at once and answers the calls, in no particular order.
+   *
+   * @throws Crashed when an operation threw instead of answering, or the burst did not end within
+   *     {@link #BURST_LIMIT_SECONDS}
+   */
   private static List<Call> burst(List<Worker> workers, ExecutorService pool) {
     CyclicBarrier start = new CyclicBarrier(workers.size());
     List<Future<List<Call>>> futures = new ArrayList<>();
     for (Worker w : workers) {
       futures.add(pool.submit(() -> w.burst(start)));
     }
+    long limit = System.nanoTime() + BURST_LIMIT_SECONDS * 1_000_000_000L;
     List<Call> all = new ArrayList<>();
+    String why = null;
     for (Future<List<Call>> f : futures) {
       try {
-        all.addAll(f.get());
+        all.addAll(f.get(Math.max(0, limit - System.nanoTime()), TimeUnit.NANOSECONDS));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted", e);
       } catch (ExecutionException e) {
-        throw new IllegalStateException("a hunt thread failed: " + e.getCause(), e.getCause());
+        if (!(e.getCause() instanceof Crashed)) {
+          throw new IllegalStateException("a hunt thread failed: " + e.getCause(), e.getCause());
+        }
+        Crashed c = (Crashed) e.getCause();
+        all.addAll(c.history);
+        why = why != null ? why : c.getMessage();
+      } catch (TimeoutException e) {
+        why =
+            why != null
+                ? why
+                : "a burst did not end within "
+                    + BURST_LIMIT_SECONDS
+                    + " s: the implementation hangs (the calls listed are those that answered)";
       }
     }
+    if (why != null) {
+      throw new Crashed(all, why);
+    }
     return all;
+  }
+
+  /** Longest a burst of a few operations may take before the implementation counts as hung. */
+  private static final long BURST_LIMIT_SECONDS = 30;
+
+  /**
+   * A burst ended without answers for all its calls: an operation threw (the implementation's
+   * exception, like the sequential hunt's CRASH), or the burst hung. A finding.
+   */
+  private static final class Crashed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** The calls that answered. */
+    final transient List<Call> history;
+
+    Crashed(List<Call> history, String why) {
+      super(why, null, false, false);
+      this.history = history;
+    }
   }
 
   /** One thread's operations: its own generator, plus calls on what the threads share. */
@@ -246,7 +318,13 @@ public final class ConcurrentHunt {
           shared = true; // not the generator's operation: nothing to tell it
         }
         long invoked = System.nanoTime();
-        Result r = impl.apply(op);
+        Result r;
+        try {
+          r = impl.apply(op);
+        } catch (RuntimeException e) {
+          throw new Crashed(
+              out, "the implementation threw " + e + " at t" + id + "#" + i + " " + op);
+        }
         long answered = System.nanoTime();
         if (!shared) {
           gen.observe(op, r);

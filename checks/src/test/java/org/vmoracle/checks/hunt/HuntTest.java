@@ -14,6 +14,7 @@ import org.vmoracle.checks.gen.Generator;
 import org.vmoracle.checks.gen.Profile;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
 import org.vmoracle.checks.shrink.Subject;
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.model.ModelVm;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.Result;
@@ -98,6 +99,42 @@ class HuntTest {
     }
     assertEquals(s.ops(), parsed);
     assertTrue(Replay.run(t, new ModelVm()).passed());
+  }
+
+  @Test
+  void findingFile_injectedBug_namedInFileHeaderAndRerunCommand() throws Exception {
+    Profile p = Profile.FORK;
+    Hunt.Settings st =
+        new Hunt.Settings(
+            p,
+            p.config().withBug(Bug.FORK_NO_WRITE_PROTECT).withBug(Bug.LOST_ZERO_FILL_RACE),
+            7,
+            0,
+            5,
+            5000,
+            0);
+    Hunt.Report r = Hunt.run(st, x -> {}, 0);
+    Hunt.Finding f = r.finding().orElseThrow(() -> new AssertionError("not found: " + r));
+    DivergenceShrinker.Shrunk s =
+        DivergenceShrinker.shrink(
+            f.ops(), f.divergence(), Subject.lockstep(st.config()), Duration.ofSeconds(30));
+
+    assertTrue(
+        FindingFile.name(st, f)
+            .matches(
+                "fork-\\w+-" + f.runSeed() + "-lost-zero-fill-race-fork-no-write-protect\\.trace"),
+        FindingFile.name(st, f));
+    String text = FindingFile.render(st, f, s);
+    assertTrue(
+        text.contains("\n# injected bugs on: LOST_ZERO_FILL_RACE, FORK_NO_WRITE_PROTECT\n"), text);
+    assertTrue(
+        text.contains(
+            " --seed "
+                + f.runSeed()
+                + " --ops "
+                + f.ops().size()
+                + " --bug LOST_ZERO_FILL_RACE --bug FORK_NO_WRITE_PROTECT\n"),
+        text);
   }
 
   @Test
