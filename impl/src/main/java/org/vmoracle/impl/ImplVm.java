@@ -110,9 +110,15 @@ public final class ImplVm implements VmSystem {
       } else {
         int token = m.lock.downgrade(); // the second half of munmap: see Teardown
         try {
-          teardown.finish(later);
+          teardown.unmap(later);
+          m.mem.beginReclaim();
         } finally {
           m.lock.readUnlock(token);
+        }
+        try {
+          teardown.reclaim(later);
+        } finally {
+          m.mem.endReclaim();
         }
       }
     }
@@ -763,6 +769,7 @@ public final class ImplVm implements VmSystem {
       s.put("wiredPages", wired);
       s.put("pageTablePages", tables);
       s.put("pmapEarlyReturnsLive", early);
+      m.mem.awaitReclaims(); // so that the count is exact when nothing else runs
       s.put("framesFree", (long) m.mem.freeFrames());
       s.put("swapUsed", (long) m.swap.used());
       return s;

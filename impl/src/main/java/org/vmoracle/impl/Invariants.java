@@ -46,6 +46,7 @@ final class Invariants {
       Map<String, VmObject> files,
       Map<Long, VmObject> segments) {
     PhysMem mem = m.mem;
+    mem.awaitReclaims(); // frames an munmap is freeing belong to no one and are not free yet
     Map<VmSpace, Integer> users = new IdentityHashMap<>();
     for (VmSpace sp : processes.values()) {
       users.merge(sp, 1, Integer::sum);

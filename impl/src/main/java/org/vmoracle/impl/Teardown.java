@@ -17,8 +17,8 @@ import org.vmoracle.spec.Boot;
 
 /**
  * Taking mappings, address spaces and objects apart, and truncating files: everything that frees
- * frames and swap slots. Every method requires the map lock exclusive, except {@link #finish},
- * which requires it shared.
+ * frames and swap slots. Every method requires the map lock exclusive, except {@link #unmap}, which
+ * requires it shared, and {@link #reclaim}, which requires none.
  *
  * <p>Invariant kept: an object lives while it has a user or a name (a file, a keyed segment, the
  * shared page); when the last goes, its frames and swap slots are freed, and no PTE can still map
@@ -29,10 +29,13 @@ import org.vmoracle.spec.Boot;
  * With {@link org.vmoracle.impl.core.Config#unmapUnderSharedLock}, munmap does only the part that
  * changes what others can see under the exclusive lock: the entries leave the map, their groups
  * leave their objects' user lists. Clearing the PTEs and freeing the pages, the bulk of the work
- * (one PTE and one frame a page), it records in a {@link Zap} and does in {@link #finish}, after
- * the caller has downgraded the map lock to shared, so that faults in other mappings go on
- * meanwhile. This is Linux's munmap since 4.20, which detaches the VMAs under mmap_lock for write
- * and zaps their pages with it downgraded to read.
+ * (one PTE and one frame a page), it records in a {@link Zap}. It clears the PTEs in {@link
+ * #unmap}, after the caller has downgraded the map lock to shared, so that faults in other mappings
+ * go on meanwhile (Linux's munmap since 4.20 zaps with mmap_lock downgraded to read). It frees the
+ * pages in {@link #reclaim}, with no lock at all, so that a thread waiting to map does not wait for
+ * them: the frames are announced to {@code PhysMem} as a reclaim in flight before the lock goes,
+ * and whoever must see every frame settled (pageout's clock, the invariant checker, an allocation
+ * about to fail) waits for the reclaim to end.
  *
  * <p>The second half does not prune page-table pages (other threads' faults may be walking them):
  * those it empties stay until an exclusive unmap or exit there.
@@ -46,7 +49,10 @@ import org.vmoracle.spec.Boot;
  * the PTEs are gone, because mmap needs the lock exclusive; (4) the frames are not wired, so
  * freeing them after the group has left breaks no wire count. Everything that walks objects or
  * frames from the other side (pageout, the reverse map, collapse, truncation, views, invariants)
- * runs under the exclusive lock and so waits for {@link #finish}.
+ * runs under the exclusive lock and so waits for {@link #unmap}; those that walk frames wait for
+ * {@link #reclaim} too ({@code PhysMem.awaitReclaims}). Pages and swap slots of objects no one
+ * reaches can be freed with no lock: the free pool and the swap map are safe for any thread, and no
+ * one else looks at those objects.
  */
 final class Teardown implements Collapse.Releaser {
   private final Machine m;
@@ -100,7 +106,8 @@ final class Teardown implements Collapse.Releaser {
   /**
    * Removes entry {@code e} from its map like {@link #removeEntry(MapEntry)}; but when nothing else
    * reaches what it maps (see the class comment), leaves its PTEs and pages to {@code later}, for
-   * {@link #finish} under the shared lock. {@code later} may be null: then everything happens now.
+   * {@link #unmap} under the shared lock and {@link #reclaim} under none. {@code later} may be
+   * null: then everything happens now.
    */
   void removeEntry(MapEntry e, Zap later) {
     if (later == null || !alone(e)) {
@@ -120,13 +127,20 @@ final class Teardown implements Collapse.Releaser {
   }
 
   /**
-   * Clears the PTEs and frees the pages that {@code later} holds. The caller holds the map lock
-   * shared, downgraded from the exclusive hold under which it filled {@code later}.
+   * Clears the PTEs that {@code later} holds. The caller holds the map lock shared, downgraded from
+   * the exclusive hold under which it filled {@code later}.
    */
-  void finish(Zap later) {
+  void unmap(Zap later) {
     for (Zap.Range r : later.ranges) {
       unmapPtes(r.pmap(), r.from(), r.to());
     }
+  }
+
+  /**
+   * Frees the pages of the objects that {@code later} holds, after {@link #unmap}. The caller holds
+   * no lock, and has announced the reclaim ({@code PhysMem.beginReclaim}) under the map lock.
+   */
+  void reclaim(Zap later) {
     for (VmObject o : later.unused) {
       dropPages(o, 0);
     }
@@ -134,7 +148,8 @@ final class Teardown implements Collapse.Releaser {
 
   /**
    * Whether entry {@code e} is private, unwired and alone in its group, and its group the only user
-   * of every object of its chain: what {@link #finish} may take apart under the shared lock.
+   * of every object of its chain: what {@link #unmap} and {@link #reclaim} may take apart without
+   * the exclusive lock.
    */
   private boolean alone(MapEntry e) {
     if (e.cow == null || e.wired || e.cow.members.size() != 1) {

@@ -15,8 +15,10 @@
  * <pre>
  *   map lock (core.Machine.lock, a ScalableRwLock)
  *     shared:    read, write (ImplVm.access), and the faults they take (Fault.fault); the
- *                second half of munmap (Teardown.finish), entered by downgrading the exclusive
- *                hold of its first half (ScalableRwLock.downgrade), so no writer comes between
+ *                second half of munmap (Teardown.unmap), entered by downgrading the exclusive
+ *                hold of its first half (ScalableRwLock.downgrade), so no writer comes between;
+ *                its reclaim (Teardown.reclaim) then runs under no lock, announced to PhysMem,
+ *                and pageout and checkInvariants wait for it (PhysMem.awaitReclaims)
  *     exclusive: every other operation (ImplVm.apply), faults that need a new copy-on-write
  *                front or pageout (ImplVm.access slow path), pageout, collapse, truncation,
  *                teardown, views and checkInvariants

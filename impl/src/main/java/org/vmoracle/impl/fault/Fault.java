@@ -65,9 +65,9 @@ import org.vmoracle.spec.Boot;
  * A store that a read saw before step 2 is in the copy; a store after it is invisible to the group.
  * A zero-fill fault (a chain of one level) has nothing below to copy or unmap and skips 2 to 4.
  *
- * <p>Frames are freed only under the exclusive lock, or under the shared lock by the second half of
- * an munmap, and then only frames of objects that no entry reaches any more ({@code Teardown}); so
- * a frame a fault has found through its entry stays a frame.
+ * <p>Frames are freed only under the exclusive lock, or by the second half of an munmap, and then
+ * only frames of objects that no entry reaches any more ({@code Teardown}); so a frame a fault has
+ * found through its entry stays a frame.
  *
  * <h2>Invariants</h2>
  *

@@ -30,6 +30,7 @@ public final class Pageout {
    */
   public int run(Machine m, long n) {
     PhysMem mem = m.mem;
+    mem.awaitReclaims(); // the clock must not meet a frame that an munmap is freeing
     int frames = m.config.frames();
     int evicted = 0;
     long[] page = new long[Boot.WORDS_PER_PAGE];

@@ -62,6 +62,12 @@ public final class PhysMem {
    * zeroes on allocation too, unless PG_ZERO says the page is already clean), so no one ever reads
    * another's old data; free() leaves the contents alone.
    *
+   * Reclaims. A thread that frees frames no one can reach any more, holding no lock (the second
+   * half of an munmap), announces it with beginReclaim() and ends it with endReclaim(). An
+   * allocation that finds every stripe empty while a reclaim is in flight waits for it and tries
+   * again, so that "no frame" is never answered for frames on their way back; the implementation's
+   * frame walkers (pageout's clock, the invariant checker) wait for reclaims too.
+   *
    * Concurrency:
    * ------------
    * The pool is lock-free: a push or pop retries only when another push or pop on the same stripe
@@ -228,6 +234,7 @@ public final class PhysMem {
   private final LongAdder allocationFailures = new LongAdder(); // (a)
   private final LongAdder steals = new LongAdder(); // (a)
   private final LongAdder moved = new LongAdder(); // (a) frames batch steals pushed onto a home
+  private final AtomicInteger reclaims = new AtomicInteger(); // (a) reclaims in flight
 
   // ---------------------------------------------------------------- Construction
 
@@ -479,6 +486,10 @@ public final class PhysMem {
         f = steal((home + i) & stripeMask, home, betweenReadAndCas);
       }
       if (f < 0) {
+        if (reclaims.get() != 0) {
+          awaitReclaims(); // frames on their way back: wait for them rather than fail
+          return allocate(betweenReadAndCas, initialFlags);
+        }
         allocationFailures.increment();
         return -1;
       }
@@ -646,6 +657,36 @@ public final class PhysMem {
 
   private static int headSlot(int s) {
     return (s + 1) * HEAD_STRIDE; // the first stride is padding
+  }
+
+  // ---------------------------------------------------------------- Reclaims
+
+  /**
+   * Announces a reclaim: frames that nothing can reach any more are about to be freed by a thread
+   * that holds no lock (the second half of an munmap). Until the matching {@link #endReclaim},
+   * allocate() waits for it rather than answer -1, and {@link #awaitReclaims} waits for it.
+   *
+   * <p>The caller announces before it lets go of the lock under which the frames became
+   * unreachable, so that whoever takes that lock next sees the reclaim.
+   */
+  public void beginReclaim() {
+    reclaims.incrementAndGet();
+  }
+
+  /** Ends a reclaim announced by {@link #beginReclaim}: its frames are all freed. */
+  public void endReclaim() {
+    reclaims.decrementAndGet();
+  }
+
+  /**
+   * Waits until no reclaim is in flight. Callers that walk frames from the frame side (pageout's
+   * clock, the invariant checker) call it after taking the map lock exclusive, which keeps new
+   * reclaims from starting; a reclaim holds no lock and waits for nothing, so it ends.
+   */
+  public void awaitReclaims() {
+    while (reclaims.get() != 0) {
+      Thread.yield(); // a reclaim frees a frame in tens of nanoseconds; 2 cores may run 3 threads
+    }
   }
 
   // ---------------------------------------------------------------- Flags and busy

@@ -189,6 +189,28 @@ class PhysMemTest {
   }
 
   @Test
+  void allocate_noFrameWhileAReclaimIsInFlight_waitsForItInsteadOfFailing() throws Exception {
+    PhysMem mem = new PhysMem(4, 1);
+    List<Integer> all = new ArrayList<>();
+    for (int f = mem.allocate(); f >= 0; f = mem.allocate()) {
+      all.add(f);
+    }
+    assertEquals(-1, mem.allocate(), "no reclaim: no frame at once");
+    mem.beginReclaim();
+    AtomicInteger got = new AtomicInteger(-2);
+    Thread t = new Thread(() -> got.set(mem.allocate()));
+    t.start();
+    t.join(200);
+    assertTrue(t.isAlive(), "the allocation waits for the reclaim");
+    mem.free(all.get(0));
+    mem.endReclaim();
+    t.join(10_000);
+    assertEquals(all.get(0), got.get(), "and gets the frame it gave back");
+    mem.awaitReclaims(); // none in flight: returns at once
+    mem.checkInvariants(f -> all.contains(f));
+  }
+
+  @Test
   void allocate_homeStripeEmpty_stealsABatchSoTheNextAllocationsStayHome() throws Exception {
     PhysMem mem = new PhysMem(2 * PhysMem.STEAL_BATCH + 8, 4);
     List<Integer> all = new ArrayList<>();
