@@ -419,6 +419,9 @@ public final class ImplVm implements VmSystem {
 
     /** The walk of mprotect (PROT-3): front to back, stopping at a hole or the shared page. */
     private Result protect(VmSpace sp, long start, long end, Prot prot) {
+      if (!Wiring.reserveForProtect(m, pageout, sp, start, end, prot)) {
+        return Result.of(Errno.ENOMEM); // MEM-1: before anything changed
+      }
       long at = start;
       while (at < end) {
         MapEntry e = sp.entryAt(at);
@@ -440,8 +443,8 @@ public final class ImplVm implements VmSystem {
         }
         if (e.wired && e.prot != Prot.NONE && !Wiring.wirePages(m, pageout, e)) {
           // A wired range keeps every accessible page faulted in and wired; one that becomes
-          // writable and private is copied now (WIRE-10).
-          return Result.of(Errno.ENOMEM);
+          // writable and private is copied now (WIRE-10), from the frames reserved above.
+          throw new IllegalStateException("mprotect ran out of reserved frames at " + e);
         }
         at = e.end;
       }

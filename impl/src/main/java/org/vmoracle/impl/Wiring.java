@@ -32,7 +32,7 @@ final class Wiring {
     for (MapEntry e : range) {
       long from = Math.max(start, e.start);
       long to = Math.min(end, e.end);
-      need += framesNeeded(e, from, to);
+      need += framesNeeded(e, from, to, e.prot);
     }
     if (!reserve(m, pageout, need)) {
       return false;
@@ -107,14 +107,36 @@ final class Wiring {
   }
 
   /**
-   * An upper bound of the frames wiring [from, to) of {@code e} may take: one per page that has no
-   * suitable PTE yet, plus page-table pages.
+   * Makes free the frames that mprotect of [start, end) to {@code prot} may take to keep its wired
+   * entries faulted in and wired (WIRE-10: a private one that becomes writable is copied), for the
+   * entries its walk reaches (PROT-3: up to the first hole); false if it cannot. With them free and
+   * the lock exclusive, the mprotect cannot run out halfway, so its ENOMEM changes nothing (MEM-1).
    */
-  private static long framesNeeded(MapEntry e, long from, long to) {
-    if (e.prot == Prot.NONE) {
+  static boolean reserveForProtect(
+      Machine m, Pageout pageout, VmSpace sp, long start, long end, Prot prot) {
+    long need = 0;
+    long at = start;
+    for (MapEntry e : sp.overlapping(start, end)) {
+      if (e.start > at) {
+        break; // a hole: the walk stops here
+      }
+      if (e.wired) {
+        need += framesNeeded(e, Math.max(start, e.start), Math.min(end, e.end), prot);
+      }
+      at = e.end;
+    }
+    return reserve(m, pageout, need);
+  }
+
+  /**
+   * An upper bound of the frames wiring [from, to) of {@code e} may take with protection {@code
+   * prot}: one per page that has no suitable PTE yet, plus page-table pages.
+   */
+  private static long framesNeeded(MapEntry e, long from, long to, Prot prot) {
+    if (prot == Prot.NONE) {
       return 0;
     }
-    boolean store = e.sharing == Sharing.PRIVATE && e.prot.canWrite();
+    boolean store = e.sharing == Sharing.PRIVATE && prot.canWrite();
     long need = 0;
     for (long va = from; va < to; va += Boot.PAGE_SIZE) {
       long pte = e.space.pmap.lookup(va);
