@@ -108,19 +108,28 @@ public final class ImplVm implements VmSystem {
       if (later == null || later.isEmpty()) {
         m.lock.writeUnlock();
       } else {
-        int token = m.lock.downgrade(); // the second half of munmap: see Teardown
-        try {
-          teardown.unmap(later);
-          m.mem.beginReclaim();
-        } finally {
-          m.lock.readUnlock(token);
-        }
-        try {
-          teardown.reclaim(later);
-        } finally {
-          m.mem.endReclaim();
-        }
+        unmapSecondHalf(later);
       }
+    }
+  }
+
+  /**
+   * The second half of munmap (see Teardown): entered holding the map lock exclusive, clears the
+   * PTEs with it downgraded to shared, announces the reclaim before letting it go, and frees the
+   * pages under no lock.
+   */
+  private void unmapSecondHalf(Teardown.Zap later) {
+    int token = m.lock.downgrade();
+    try {
+      teardown.unmap(later);
+      m.mem.beginReclaim(); // under the lock: whoever takes it next sees the reclaim
+    } finally {
+      m.lock.readUnlock(token);
+    }
+    try {
+      teardown.reclaim(later);
+    } finally {
+      m.mem.endReclaim();
     }
   }
 

@@ -104,29 +104,6 @@ final class Teardown implements Collapse.Releaser {
   }
 
   /**
-   * Removes entry {@code e} from its map like {@link #removeEntry(MapEntry)}; but when nothing else
-   * reaches what it maps (see the class comment), leaves its PTEs and pages to {@code later}, for
-   * {@link #unmap} under the shared lock and {@link #reclaim} under none. {@code later} may be
-   * null: then everything happens now.
-   */
-  void removeEntry(MapEntry e, Zap later) {
-    if (later == null || !alone(e)) {
-      removeEntry(e);
-      return;
-    }
-    e.space.remove(e);
-    Cow c = e.cow;
-    c.members.remove(e);
-    later.ranges.add(new Zap.Range(e.space.pmap, e.start, e.end));
-    for (VmObject o : c.chain()) {
-      o.users.remove(c);
-      if (unused(o)) {
-        later.unused.add(o);
-      }
-    }
-  }
-
-  /**
    * Clears the PTEs that {@code later} holds. The caller holds the map lock shared, downgraded from
    * the exclusive hold under which it filled {@code later}.
    */
@@ -168,7 +145,20 @@ final class Teardown implements Collapse.Releaser {
 
   /** Removes entry {@code e} from its map, with its PTEs and wiring (UNMAP-1, UNMAP-6). */
   void removeEntry(MapEntry e) {
-    if (!m.config.has(Bug.STALE_PTE_AFTER_MUNMAP)) {
+    removeEntry(e, null);
+  }
+
+  /**
+   * Removes entry {@code e} from its map, with its PTEs and wiring (UNMAP-1, UNMAP-6); but when
+   * {@code later} is not null and nothing else reaches what {@code e} maps ({@link #alone}), leaves
+   * its PTEs to {@link #unmap} and the pages of the objects it was the last user of to {@link
+   * #reclaim} (see the class comment).
+   */
+  void removeEntry(MapEntry e, Zap later) {
+    boolean defer = later != null && alone(e);
+    if (defer) {
+      later.ranges.add(new Zap.Range(e.space.pmap, e.start, e.end));
+    } else if (!m.config.has(Bug.STALE_PTE_AFTER_MUNMAP)) {
       unmapPtes(e, e.start, e.end);
     }
     e.space.remove(e);
@@ -178,7 +168,11 @@ final class Teardown implements Collapse.Releaser {
       if (c.members.isEmpty()) {
         for (VmObject o : c.chain()) {
           o.users.remove(c);
-          releaseIfUnused(o);
+          if (defer && unused(o)) {
+            later.unused.add(o);
+          } else {
+            releaseIfUnused(o);
+          }
           Shadowed.free(m, o); // pages only this group could still read are dead now
         }
       }
