@@ -139,9 +139,7 @@ final class Forks {
         m.mem.copyFrame((int) slot, nf);
       } else {
         long[] data = m.swap.get(VmObject.swapSlot(slot));
-        for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
-          m.mem.store(nf, w, data[w]);
-        }
+        m.mem.storePage(nf, data);
       }
       m.own(nf, front, i);
       front.pages.put(i, nf);

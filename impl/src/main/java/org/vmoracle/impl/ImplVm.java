@@ -68,9 +68,7 @@ public final class ImplVm implements VmSystem {
     if (f < 0) {
       throw new IllegalArgumentException("no frame for the shared page");
     }
-    for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
-      m.mem.store(f, w, Boot.sharedPageWord(w)); // BOOT-2
-    }
+    m.fillSharedPage(f); // BOOT-2
     m.own(f, m.sharedPage, 0);
     m.mem.wire(f); // pinned: the shared page is never evicted
     m.sharedPage.pages.put(0, f);

@@ -109,9 +109,7 @@ final class Views {
       long slot = o.pages.get(i);
       if (slot != PageMap.NONE) {
         if (VmObject.isFrame(slot)) {
-          for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
-            page[w] = m.mem.load((int) slot, w);
-          }
+          m.mem.loadPage((int) slot, page);
         } else {
           System.arraycopy(m.swap.get(VmObject.swapSlot(slot)), 0, page, 0, Boot.WORDS_PER_PAGE);
         }

@@ -12,7 +12,6 @@ import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.pageout.Pageout;
 import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.pmap.Pte;
-import org.vmoracle.spec.Boot;
 
 /**
  * Collapsing a copy-on-write group's chain (DragonFly's {@code vm_fault_collapse}, seed 000).
@@ -90,9 +89,7 @@ public final class Collapse {
         m.mem.copyFrame((int) (long) slot, nf);
       } else {
         long[] data = m.swap.get(VmObject.swapSlot(slot));
-        for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
-          m.mem.store(nf, w, data[w]);
-        }
+        m.mem.storePage(nf, data);
       }
       m.own(nf, front, i);
       front.pages.put(i, nf);

@@ -6,6 +6,7 @@ import org.vmoracle.impl.object.Swap;
 import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.sync.ScalableRwLock;
+import org.vmoracle.spec.Boot;
 
 /**
  * The machine every part of the implementation works on: physical memory, swap, the map lock,
@@ -27,12 +28,26 @@ public final class Machine {
   public final VmObject sharedPage; // (c) frame-backed, wired, never evicted
   private final AtomicInteger nextId = new AtomicInteger(1); // (a)
 
+  /** The shared page's words (BOOT-2), copied into every frame that holds that page. */
+  private static final long[] SHARED_PAGE_WORDS = new long[Boot.WORDS_PER_PAGE];
+
+  static {
+    for (int w = 0; w < SHARED_PAGE_WORDS.length; w++) {
+      SHARED_PAGE_WORDS[w] = Boot.sharedPageWord(w);
+    }
+  }
+
   public Machine(Config config) {
     this.config = config;
     this.mem = new PhysMem(config.frames());
     this.swap = new Swap(config.swapSlots());
     this.lock = new ScalableRwLock(config.scalableReads(), config.has(Bug.UNLOCKED_FAULTS));
     this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null);
+  }
+
+  /** Fills frame {@code f}, which the caller holds, with the shared page's words (BOOT-2). */
+  public void fillSharedPage(int f) {
+    mem.storePage(f, SHARED_PAGE_WORDS);
   }
 
   /**

@@ -289,9 +289,7 @@ public final class Fault {
         if (data == null) {
           continue; // swapped in meanwhile: read the frame instead
         }
-        for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
-          m.mem.store(nf, w, data[w]);
-        }
+        m.mem.storePage(nf, data);
         return true;
       }
       if (o.kind == VmObject.Kind.VNODE) {
@@ -299,7 +297,7 @@ public final class Fault {
         return true;
       }
       if (o.kind == VmObject.Kind.SHARED_PAGE) {
-        fillSharedPage(m.mem, nf);
+        m.fillSharedPage(nf);
         return true;
       }
     }
@@ -425,7 +423,7 @@ public final class Fault {
       if (o.kind == VmObject.Kind.VNODE) {
         readDisk(m, o, i, nf);
       } else if (o.kind == VmObject.Kind.SHARED_PAGE) {
-        fillSharedPage(m.mem, nf);
+        m.fillSharedPage(nf);
       }
       m.mem.setOwner(nf, o, i);
       boolean inserted;
@@ -471,9 +469,7 @@ public final class Fault {
           mem.free(nf);
           continue; // another fault swapped it in first
         }
-        for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
-          mem.store(nf, w, data[w]);
-        }
+        mem.storePage(nf, data);
         mem.setOwner(nf, o, i);
         if (o.pages.replace(i, slot, nf)) {
           m.swap.free(swapSlot);
@@ -502,12 +498,6 @@ public final class Fault {
       if (v != 0) {
         m.mem.store(nf, w, v);
       }
-    }
-  }
-
-  private static void fillSharedPage(PhysMem mem, int nf) {
-    for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
-      mem.store(nf, w, Boot.sharedPageWord(w));
     }
   }
 }

@@ -51,9 +51,7 @@ public final class Pageout {
       if (!mem.tryBusy(f)) {
         continue;
       }
-      for (int w = 0; w < Boot.WORDS_PER_PAGE; w++) {
-        page[w] = mem.load(f, w);
-      }
+      mem.loadPage(f, page);
       if (o.kind == VmObject.Kind.VNODE) {
         Rmap.removeAll(m, o, i, f);
         o.disk.write(i, page);

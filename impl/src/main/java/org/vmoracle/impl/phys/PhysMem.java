@@ -389,6 +389,27 @@ public final class PhysMem {
   }
 
   /**
+   * Copies {@code page}, 512 words (a swapped-out page, the shared page's words), into frame {@code
+   * f}, plain stores.
+   *
+   * <p>The caller holds the frame (busy, or freshly allocated).
+   */
+  public void storePage(int f, long[] page) {
+    checkFrame(f);
+    System.arraycopy(page, 0, words, f << FRAME_WORD_SHIFT, WORDS_PER_FRAME);
+  }
+
+  /**
+   * Copies the 512 words of frame {@code f} into {@code page}, plain loads.
+   *
+   * <p>The caller holds the frame busy, or the map lock exclusive.
+   */
+  public void loadPage(int f, long[] page) {
+    checkFrame(f);
+    System.arraycopy(words, f << FRAME_WORD_SHIFT, page, 0, WORDS_PER_FRAME);
+  }
+
+  /**
    * Sets all 512 words of frame {@code f} to zero, plain stores.
    *
    * <p>The caller holds the frame (busy, or freshly allocated).
@@ -602,8 +623,8 @@ public final class PhysMem {
   }
 
   /**
-   * Pushes the chain {@code first} .. {@code last} of {@code n} frames, which we own, onto {@code
-   * s}.
+   * Pushes the chain {@code first} .. {@code last} of {@code n} frames, which we own, onto stripe
+   * {@code s}: one frame for free(), a batch for a steal. Linearizes at the head CAS.
    */
   private void pushChain(int s, int first, int last, int n) {
     int slot = headSlot(s);
@@ -612,22 +633,14 @@ public final class PhysMem {
       INTS.setOpaque(next, last, (int) (h & TOP_MASK) - 1); // published by the CAS's release half
       if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, first))) {
         LONGS.getAndAdd(heads, slot + PUSHES_OFFSET, (long) n); // volatile; I3 when quiescent
-        return;
-      }
-    }
-  }
-
-  private void push(int s, int f) {
-    int slot = headSlot(s);
-    for (; ; ) {
-      long h = (long) LONGS.getAcquire(heads, slot);
-      INTS.setOpaque(next, f, (int) (h & TOP_MASK) - 1); // published by the CAS's release half
-      if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, f))) {
-        LONGS.getAndAdd(heads, slot + PUSHES_OFFSET, 1L); // volatile; I3 holds when quiescent
         return; // linearization point: the CAS above
       }
       // Failed CAS: another push or pop on this stripe changed the head; relink and retry.
     }
+  }
+
+  private void push(int s, int f) {
+    pushChain(s, f, f, 1);
   }
 
   /** Stripe {@code s}'s free count, start + pushes - pops, each read opaque. */
