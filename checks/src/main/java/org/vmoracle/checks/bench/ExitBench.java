@@ -4,7 +4,6 @@ import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Op;
-import org.vmoracle.spec.Result;
 
 /**
  * Experiment E5 (seed 002, FreeBSD D32569): a loop of fork, a read of the shared page by the child,
@@ -51,13 +50,13 @@ public final class ExitBench {
         perExit = a.stats().get("pmapEarlyReturns") / loops[0];
       }
     }
-    return new Figures(Medians.of(rateOn), Medians.of(rateOff), Medians.of(ratio), perExit);
+    return new Figures(Bench.median(rateOn), Bench.median(rateOff), Bench.median(ratio), perExit);
   }
 
   private static ImplVm boot(Config c) {
     ImplVm vm = new ImplVm(c);
-    check(vm.apply(new Op.Spawn(1)));
-    check(vm.apply(new Op.Exec(1, "dynamic")));
+    Bench.ok(vm.apply(new Op.Spawn(1)));
+    Bench.ok(vm.apply(new Op.Exec(1, "dynamic")));
     return vm;
   }
 
@@ -68,9 +67,9 @@ public final class ExitBench {
     long deadline = t0 + millis * 1_000_000;
     while (System.nanoTime() < deadline) {
       for (int k = 0; k < 64; k++) {
-        check(vm.apply(new Op.Fork(1, 2)));
-        check(vm.apply(new Op.Read(2, Boot.SHARED_PAGE)));
-        check(vm.apply(new Op.Exit(2)));
+        Bench.ok(vm.apply(new Op.Fork(1, 2)));
+        Bench.ok(vm.apply(new Op.Read(2, Boot.SHARED_PAGE)));
+        Bench.ok(vm.apply(new Op.Exit(2)));
       }
       n += 64;
     }
@@ -78,12 +77,6 @@ public final class ExitBench {
       loops[0] = n;
     }
     return n / ((System.nanoTime() - t0) / 1e9);
-  }
-
-  private static void check(Result r) {
-    if (!r.succeeded()) {
-      throw new IllegalStateException("benchmark operation failed: " + r);
-    }
   }
 
   public static void main(String[] args) {

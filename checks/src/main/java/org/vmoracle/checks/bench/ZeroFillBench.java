@@ -112,13 +112,13 @@ public final class ZeroFillBench {
     }
     return new Figures(
         regionPages,
-        Medians.of(fill),
-        Medians.of(fillTwo),
-        Medians.of(faults),
-        Medians.of(faultsTwo),
-        Medians.of(ofFill),
-        Medians.of(scaling),
-        Medians.of(fillScaling));
+        Bench.median(fill),
+        Bench.median(fillTwo),
+        Bench.median(faults),
+        Bench.median(faultsTwo),
+        Bench.median(ofFill),
+        Bench.median(scaling),
+        Bench.median(fillScaling));
   }
 
   /**
@@ -157,9 +157,9 @@ public final class ZeroFillBench {
   /** A system with {@code threads} processes, pids 1.., sharing one address space (PROC-4). */
   private static ImplVm boot(Config config, int threads) {
     ImplVm vm = new ImplVm(config);
-    check(vm.apply(new Op.Spawn(1)));
+    Bench.ok(vm.apply(new Op.Spawn(1)));
     for (int t = 1; t < threads; t++) {
-      check(vm.apply(new Op.Clone(1, t + 1)));
+      Bench.ok(vm.apply(new Op.Clone(1, t + 1)));
     }
     return vm;
   }
@@ -192,10 +192,10 @@ public final class ZeroFillBench {
                               false));
                   long base = ((Result.Value) r).value();
                   for (int p = 0; p < regionPages; p++) {
-                    check(vm.apply(new Op.Write(pid, base + p * Boot.PAGE_SIZE, p + 1)));
+                    Bench.ok(vm.apply(new Op.Write(pid, base + p * Boot.PAGE_SIZE, p + 1)));
                   }
                   faults.add(regionPages);
-                  check(vm.apply(new Op.Munmap(pid, base, regionPages)));
+                  Bench.ok(vm.apply(new Op.Munmap(pid, base, regionPages)));
                 }
               },
               "zfod-" + t);
@@ -229,12 +229,6 @@ public final class ZeroFillBench {
     }
     double s = (System.nanoTime() - t0) / 1e9;
     return done.sum() / s;
-  }
-
-  private static void check(Result r) {
-    if (!r.succeeded()) {
-      throw new IllegalStateException("benchmark operation failed: " + r);
-    }
   }
 
   private static void await(CyclicBarrier b) {
