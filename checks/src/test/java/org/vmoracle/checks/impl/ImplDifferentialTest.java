@@ -11,6 +11,7 @@ import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.vmoracle.checks.ProjectFiles;
 import org.vmoracle.checks.diff.Lockstep;
 import org.vmoracle.checks.gen.Generator;
 import org.vmoracle.impl.ImplVm;
@@ -35,7 +36,7 @@ class ImplDifferentialTest {
 
   @TestFactory
   Stream<DynamicTest> examples_everyTrace_implAgreesWithModelAtEveryStep() throws IOException {
-    Path dir = root().resolve("examples");
+    Path dir = ProjectFiles.root().resolve("examples");
     List<Path> traces;
     try (Stream<Path> files = Files.list(dir)) {
       traces =
@@ -93,16 +94,5 @@ class ImplDifferentialTest {
                       }
                       both.view(); // compares the final views
                     }));
-  }
-
-  private static Path root() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("spec/SEMANTICS.md"))) {
-      p = p.getParent();
-    }
-    if (p == null) {
-      throw new IllegalStateException("no spec/SEMANTICS.md above " + Path.of("").toAbsolutePath());
-    }
-    return p;
   }
 }

@@ -2,13 +2,8 @@ package org.vmoracle.checks.nativ;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -17,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.vmoracle.checks.ProjectFiles;
 import org.vmoracle.model.Model;
 import org.vmoracle.model.Outcome;
 import org.vmoracle.model.State;
@@ -167,7 +163,7 @@ class DeviationsTest {
   void rules_everyDevRuleOfSemantics_known() throws IOException {
     // The runner knows the list: every DEV- rule of SEMANTICS.md is one of Deviations.RULES.
     Set<String> defined = new TreeSet<>();
-    Matcher m = Pattern.compile("(?m)^###\\s+(DEV-[0-9]+)\\b").matcher(semantics());
+    Matcher m = Pattern.compile("(?m)^###\\s+(DEV-[0-9]+)\\b").matcher(ProjectFiles.semantics());
     while (m.find()) {
       defined.add(m.group(1));
     }
@@ -177,15 +173,5 @@ class DeviationsTest {
     for (String id : defined) {
       assertTrue(known.contains(id), id + " of SEMANTICS.md is not in Deviations.RULES");
     }
-  }
-
-  private static String semantics() throws IOException {
-    for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path s = p.resolve("spec/SEMANTICS.md");
-      if (Files.isRegularFile(s)) {
-        return Files.readString(s, StandardCharsets.UTF_8);
-      }
-    }
-    return fail("spec/SEMANTICS.md not found above " + Paths.get("").toAbsolutePath());
   }
 }

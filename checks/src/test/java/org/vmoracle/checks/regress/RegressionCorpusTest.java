@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.vmoracle.checks.ProjectFiles;
 import org.vmoracle.checks.diff.Divergence;
 import org.vmoracle.checks.diff.Lockstep;
 import org.vmoracle.impl.ImplVm;
@@ -125,23 +126,12 @@ class RegressionCorpusTest {
   }
 
   private static String name(Path p) {
-    return root().relativize(p.toAbsolutePath()).toString();
+    return ProjectFiles.root().relativize(p.toAbsolutePath()).toString();
   }
 
   private static Path dir() {
-    Path d = root().resolve("checks/src/test/resources/regressions");
+    Path d = ProjectFiles.root().resolve("checks/src/test/resources/regressions");
     assertFalse(!Files.isDirectory(d), "no " + d);
     return d;
-  }
-
-  private static Path root() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("spec/SEMANTICS.md"))) {
-      p = p.getParent();
-    }
-    if (p == null) {
-      throw new IllegalStateException("no spec/SEMANTICS.md above " + Path.of("").toAbsolutePath());
-    }
-    return p;
   }
 }

@@ -2,13 +2,11 @@ package org.vmoracle.checks.rules;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -22,6 +20,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.vmoracle.checks.ProjectFiles;
 
 /**
  * Every rule of {@code spec/SEMANTICS.md} is cited by some test (STYLE.md, "The vocabulary"): its
@@ -42,31 +41,34 @@ class RuleCoverageTest {
   /** An ID as a whole word: not part of {@code FORK-30} nor {@code XFORK-3}. */
   static final Pattern CITATION = Pattern.compile("\\b[A-Z]+-[0-9]+\\b");
 
-  private static final String SEMANTICS = "spec/SEMANTICS.md";
-
   @Test
   void semantics_ruleCount_atLeastSixty() {
-    List<String> ids = definedIds(semantics());
+    List<String> ids = definedIds(ProjectFiles.semantics());
     assertTrue(
         ids.size() >= MIN_RULES,
-        SEMANTICS + " defines " + ids.size() + " rules; it should define at least " + MIN_RULES);
+        ProjectFiles.SEMANTICS
+            + " defines "
+            + ids.size()
+            + " rules; it should define at least "
+            + MIN_RULES);
   }
 
   @Test
   void semantics_ruleIds_unique() {
     Map<String, Long> counts =
-        definedIds(semantics()).stream()
+        definedIds(ProjectFiles.semantics()).stream()
             .collect(Collectors.groupingBy(id -> id, TreeMap::new, Collectors.counting()));
     counts.values().removeIf(n -> n == 1);
-    assertEquals(Map.of(), counts, SEMANTICS + ": rule IDs defined more than once (ID=times)");
+    assertEquals(
+        Map.of(), counts, ProjectFiles.SEMANTICS + ": rule IDs defined more than once (ID=times)");
   }
 
   @Test
   void everyRule_tests_citeIt() throws IOException {
-    Path root = projectRoot();
+    Path root = ProjectFiles.root();
     Set<String> cited = citations(root);
     Set<String> uncited = new TreeSet<>(new RuleOrder());
-    for (String id : definedIds(semantics())) {
+    for (String id : definedIds(ProjectFiles.semantics())) {
       if (!cited.contains(id)) {
         uncited.add(id);
       }
@@ -75,7 +77,7 @@ class RuleCoverageTest {
         uncited.isEmpty(),
         uncited.size()
             + " rules of "
-            + SEMANTICS
+            + ProjectFiles.SEMANTICS
             + " are cited by no test (name them in a test's name or a comment, e.g. // FORK-3): "
             + uncited);
   }
@@ -108,31 +110,6 @@ class RuleCoverageTest {
   }
 
   // ---------------------------------------------------------------- helpers
-
-  /** The directory holding {@code spec/SEMANTICS.md}: the working directory or a parent. */
-  static Path projectRoot() {
-    Path start = Paths.get("").toAbsolutePath();
-    for (Path p = start; p != null; p = p.getParent()) {
-      if (Files.isRegularFile(p.resolve(SEMANTICS))) {
-        return p;
-      }
-    }
-    return fail(
-        SEMANTICS
-            + " was not found in "
-            + start
-            + " or any directory above it. It is the rule book every test cites;"
-            + " until it is written (the spec's issue), rule coverage cannot be checked.");
-  }
-
-  static String semantics() {
-    try {
-      return Files.readString(projectRoot().resolve(SEMANTICS), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return fail("cannot read " + SEMANTICS + ": " + e, e);
-    }
-  }
-
   /** Rule IDs in the order defined, duplicates kept. */
   static List<String> definedIds(String markdown) {
     List<String> ids = new ArrayList<>();

@@ -3,12 +3,8 @@ package org.vmoracle.checks.rules;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.vmoracle.checks.ProjectFiles.SEMANTICS;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,6 +18,7 @@ import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.vmoracle.checks.ProjectFiles;
 import org.vmoracle.spec.trace.Replay;
 import org.vmoracle.spec.trace.Trace;
 import org.vmoracle.spec.trace.TraceParser;
@@ -42,7 +39,6 @@ class SemanticsTracesTest {
   /** The rule book has 108 rules, one example each; fewer than this means extraction broke. */
   static final int MIN_BLOCKS = 100;
 
-  private static final String SEMANTICS = "spec/SEMANTICS.md";
   private static final Pattern RULE = Pattern.compile("^###\\s+([A-Z]+-[0-9]+)\\s+(.*?)\\s*$");
 
   /**
@@ -62,7 +58,7 @@ class SemanticsTracesTest {
 
   @TestFactory
   Stream<DynamicNode> semantics_everyTraceBlock_replaysOnEverySystem() {
-    List<Block> blocks = checkedBlocks(semantics());
+    List<Block> blocks = checkedBlocks(ProjectFiles.semantics());
     return RuleHarness.systems()
         .map(
             system ->
@@ -74,13 +70,13 @@ class SemanticsTracesTest {
 
   @Test
   void semantics_traceBlocks_eachUnderARuleAndAtLeast100() {
-    List<Block> blocks = checkedBlocks(semantics());
+    List<Block> blocks = checkedBlocks(ProjectFiles.semantics());
     assertTrue(blocks.size() >= MIN_BLOCKS);
   }
 
   @Test
   void semantics_everyRule_hasATraceBlock() {
-    String md = semantics();
+    String md = ProjectFiles.semantics();
     Set<String> withBlock =
         blocks(md).stream().map(Block::rule).collect(Collectors.toCollection(LinkedHashSet::new));
     List<String> without = new ArrayList<>();
@@ -183,20 +179,5 @@ class SemanticsTracesTest {
       }
     }
     return out;
-  }
-
-  static String semantics() {
-    Path start = Paths.get("").toAbsolutePath();
-    for (Path p = start; p != null; p = p.getParent()) {
-      Path f = p.resolve(SEMANTICS);
-      if (Files.isRegularFile(f)) {
-        try {
-          return Files.readString(f, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-          return fail("cannot read " + f + ": " + e, e);
-        }
-      }
-    }
-    return fail(SEMANTICS + " was not found in " + start + " or any directory above it");
   }
 }

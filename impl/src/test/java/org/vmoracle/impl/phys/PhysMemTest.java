@@ -15,12 +15,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.vmoracle.impl.Together;
 
 /** Frames, the striped free pool and per-frame state of {@link PhysMem}. */
 class PhysMemTest {
@@ -270,32 +269,15 @@ class PhysMemTest {
     int threads = 4;
     PhysMem mem = new PhysMem(frames);
     AtomicIntegerArray holder = new AtomicIntegerArray(frames); // 0 free, else thread id + 1
-    AtomicReference<Throwable> failure = new AtomicReference<>();
     assertTimeoutPreemptively(
         Duration.ofSeconds(120),
-        () -> {
-          CyclicBarrier start = new CyclicBarrier(threads);
-          CountDownLatch done = new CountDownLatch(threads);
-          for (int t = 0; t < threads; t++) {
-            int id = t + 1;
-            new Thread(
-                    () -> {
-                      try {
-                        start.await();
-                        churn(mem, holder, id, 20_000, new SplittableRandom(id));
-                      } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
-                      } finally {
-                        done.countDown();
-                      }
-                    })
-                .start();
-          }
-          done.await();
-        });
-    if (failure.get() != null) {
-      throw new AssertionError("a worker failed", failure.get());
-    }
+        () ->
+            Together.run(
+                threads,
+                (t, start) -> {
+                  start.await();
+                  churn(mem, holder, t + 1, 20_000, new SplittableRandom(t + 1));
+                }));
     assertEquals(frames, mem.freeFrames());
     assertEquals(mem.allocations(), mem.frees());
     mem.checkInvariants(f -> false);

@@ -12,12 +12,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.vmoracle.impl.Together;
 import org.vmoracle.impl.phys.PhysMem;
 
 /**
@@ -491,45 +489,29 @@ class PmapTest {
     int baseline = inUse();
     int threads = 2;
     int leavesEach = 8;
-    AtomicReference<Throwable> failure = new AtomicReference<>();
     assertTimeoutPreemptively(
         Duration.ofSeconds(120),
         () -> {
           for (int round = 0; round < 300; round++) {
             Pmap p = Pmap.create(mem);
             long base = (round % 200 + 1L) << 39 | (long) (round % 7) << 30;
-            CyclicBarrier start = new CyclicBarrier(threads);
-            CountDownLatch done = new CountDownLatch(threads);
             long[][] entered = new long[threads][leavesEach];
-            for (int t = 0; t < threads; t++) {
-              int id = t;
-              new Thread(
-                      () -> {
-                        try {
-                          long[] mine = entered[id];
-                          for (int i = 0; i < leavesEach; i++) {
-                            mine[i] = leaf(true, i % 2 == 0);
-                          }
-                          start.await();
-                          for (int i = 0; i < leavesEach; i++) {
-                            // Interleaved pages of one PT: both threads need the same 3 tables.
-                            long va = base + (long) (i * threads + id) * PAGE;
-                            if (!p.enter(va, mine[i])) {
-                              throw new AssertionError("enter ran out of memory");
-                            }
-                          }
-                        } catch (Throwable e) {
-                          failure.compareAndSet(null, e);
-                        } finally {
-                          done.countDown();
-                        }
-                      })
-                  .start();
-            }
-            done.await();
-            if (failure.get() != null) {
-              throw new AssertionError("round " + round, failure.get());
-            }
+            Together.run(
+                threads,
+                (id, start) -> {
+                  long[] mine = entered[id];
+                  for (int i = 0; i < leavesEach; i++) {
+                    mine[i] = leaf(true, i % 2 == 0);
+                  }
+                  start.await();
+                  for (int i = 0; i < leavesEach; i++) {
+                    // Interleaved pages of one PT: both threads need the same 3 tables.
+                    long va = base + (long) (i * threads + id) * PAGE;
+                    if (!p.enter(va, mine[i])) {
+                      throw new AssertionError("enter ran out of memory");
+                    }
+                  }
+                });
             p.checkInvariants();
             assertEquals(4, p.tablePages(), "round " + round + ": one path of tables");
             assertEquals(4 + threads * leavesEach, p.residentCount());
@@ -558,53 +540,36 @@ class PmapTest {
     for (int i = 0; i < pages; i++) {
       frames[i] = leaf(true, false);
     }
-    AtomicReference<Throwable> failure = new AtomicReference<>();
     assertTimeoutPreemptively(
         Duration.ofSeconds(120),
-        () -> {
-          CyclicBarrier start = new CyclicBarrier(threads);
-          CountDownLatch done = new CountDownLatch(threads);
-          for (int t = 0; t < threads; t++) {
-            int id = t;
-            new Thread(
-                    () -> {
-                      try {
-                        start.await();
-                        for (int r = 0; r < 20_000; r++) {
-                          int i = (r * 7 + id) % pages;
-                          long va = VA + i * PAGE;
-                          switch ((r + id) % 4) {
-                            case 0:
-                              pmap.enter(va, frames[i]);
-                              break;
-                            case 1:
-                              pmap.enter(va, Pte.withBits(frames[i], Pte.WIRED));
-                              break;
-                            case 2:
-                              pmap.remove(va);
-                              break;
-                            default:
-                              long old = pmap.lookup(va);
-                              pmap.compareAndSet(va, old, old == 0 ? frames[i] : 0);
-                              break;
-                          }
-                          if (pmap.residentCount() < Pmap.TOP_LEVEL_PAGES) {
-                            throw new AssertionError("resident below the top-level pages");
-                          }
-                        }
-                      } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
-                      } finally {
-                        done.countDown();
-                      }
-                    })
-                .start();
-          }
-          done.await();
-        });
-    if (failure.get() != null) {
-      throw new AssertionError("a worker failed", failure.get());
-    }
+        () ->
+            Together.run(
+                threads,
+                (id, start) -> {
+                  start.await();
+                  for (int r = 0; r < 20_000; r++) {
+                    int i = (r * 7 + id) % pages;
+                    long va = VA + i * PAGE;
+                    switch ((r + id) % 4) {
+                      case 0:
+                        pmap.enter(va, frames[i]);
+                        break;
+                      case 1:
+                        pmap.enter(va, Pte.withBits(frames[i], Pte.WIRED));
+                        break;
+                      case 2:
+                        pmap.remove(va);
+                        break;
+                      default:
+                        long old = pmap.lookup(va);
+                        pmap.compareAndSet(va, old, old == 0 ? frames[i] : 0);
+                        break;
+                    }
+                    if (pmap.residentCount() < Pmap.TOP_LEVEL_PAGES) {
+                      throw new AssertionError("resident below the top-level pages");
+                    }
+                  }
+                }));
     pmap.checkInvariants(); // counts exact again now that no call is in flight
     pmap.removeRange(0, Pmap.USER_VA_LIMIT, pte -> {});
     assertEquals(4, pmap.residentCount());
