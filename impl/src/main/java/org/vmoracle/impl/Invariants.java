@@ -168,8 +168,8 @@ final class Invariants {
             fail("group of %s lists %s, which is in another group", e, other);
           }
         }
-        if (!c.needsCopy && c.front().kind != VmObject.Kind.ANON) {
-          fail("entry %s: a group that needs no copy must have an anonymous front", e);
+        if (!c.needsCopy && (c.front().kind != VmObject.Kind.ANON || c.front().sharedAnon)) {
+          fail("entry %s: a group that needs no copy must have a private anonymous front", e);
         }
         for (VmObject o : c.chain()) {
           expected.computeIfAbsent(o, x -> newSet()).add(c);

@@ -1,5 +1,6 @@
 package org.vmoracle.checks.gen;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,12 +40,27 @@ public final class Generator {
   private final int totalWeight;
   private final List<Integer> pids = new ArrayList<>();
 
-  /** What each pid has mapped, as {start, pages}; clones share one list, as they share a map. */
+  /**
+   * What each pid has mapped, as {start, pages, origin}: origin numbers the mmap a mapping came
+   * from, which a fork's child keeps. Clones share one list, as they share a map.
+   */
   private final Map<Integer, List<long[]>> mapped = new HashMap<>();
 
   private List<long[]> mappings = new ArrayList<>();
   private int nextPid;
   private Op last;
+
+  /** The scenario under way ({@link Mix#SCENARIO_PERCENT}), or null. */
+  private Inheritance scenario;
+
+  /** Numbers the mmaps remembered, so that a fork's copy of a mapping keeps its origin. */
+  private long nextOrigin;
+
+  /**
+   * Accesses queued by {@link #probeVisibility}, made before anything new. Each names a process
+   * alive when queued; one that exits meanwhile just answers ESRCH.
+   */
+  private final ArrayDeque<Op> pending = new ArrayDeque<>();
 
   /** The original mix ({@link Mix#MIXED}), pids from 1. */
   public Generator(long seed) {
@@ -77,7 +93,23 @@ public final class Generator {
 
   /** The next operation to run. Call {@link #observe} with its result before asking again. */
   public Op next() {
-    if (!pids.isEmpty()) {
+    if (!pending.isEmpty()) {
+      last = pending.poll();
+      return last;
+    }
+    if (scenario == null
+        && !pids.isEmpty()
+        && mix.scenarioPercent > 0
+        && random.nextInt(100) < mix.scenarioPercent) {
+      scenario = new Inheritance(actor());
+    }
+    Op scripted = scenario == null ? null : scenario.next();
+    if (scripted == null) {
+      scenario = null;
+    }
+    if (scripted != null) {
+      last = scripted;
+    } else if (!pids.isEmpty()) {
       int pid = actor();
       mappings = mapped.get(pid);
       last = choose(pid);
@@ -85,6 +117,50 @@ public final class Generator {
       last = new Op.Spawn(freshPid());
     }
     return last;
+  }
+
+  /** The word address of a read or write; -1 for any other operation. */
+  private static long accessAddress(Op op) {
+    if (op instanceof Op.Read) {
+      return ((Op.Read) op).addr();
+    }
+    if (op instanceof Op.Write) {
+      return ((Op.Write) op).addr();
+    }
+    return -1;
+  }
+
+  /**
+   * Queues a check of who sees whose stores at {@code addr} after {@code access}, with another live
+   * process whose mapping there came from the same mmap (a fork's child or parent, a clone): after
+   * a store, the other loads the word; after a load, the other stores to it and the first loads
+   * again. Nothing is queued when no other process maps the address. Whatever the rules say each
+   * should see, a system that mixes up private and shared pages answers otherwise.
+   */
+  private void probeVisibility(Op access, long addr) {
+    boolean wrote = access instanceof Op.Write;
+    int self = actorOf(access);
+    long[] mine = mappingAt(self, addr);
+    if (mine == null) {
+      return;
+    }
+    List<Integer> others = new ArrayList<>();
+    for (int pid : pids) {
+      long[] theirs = mappingAt(pid, addr);
+      if (pid != self && theirs != null && theirs[2] == mine[2]) {
+        others.add(pid);
+      }
+    }
+    if (others.isEmpty()) {
+      return;
+    }
+    int other = others.get(random.nextInt(others.size()));
+    if (wrote) {
+      pending.add(new Op.Read(other, addr));
+    } else {
+      pending.add(new Op.Write(other, addr, value()));
+      pending.add(new Op.Read(self, addr));
+    }
   }
 
   /** The pid that acts next: any live one, or with a fork-line mix often the newest. */
@@ -95,8 +171,34 @@ public final class Generator {
     return anyPid();
   }
 
+  /** The pid of a read or write. */
+  private static int actorOf(Op access) {
+    return access instanceof Op.Write ? ((Op.Write) access).pid() : ((Op.Read) access).pid();
+  }
+
+  /**
+   * The mapping {@code pid} remembers at {@code addr}, the latest if several (a fixed mmap over an
+   * older one); null when it remembers none there, or is not alive.
+   */
+  private long[] mappingAt(int pid, long addr) {
+    List<long[]> ms = mapped.get(pid);
+    if (ms == null) {
+      return null;
+    }
+    for (int k = ms.size() - 1; k >= 0; k--) {
+      long[] m = ms.get(k);
+      if (addr >= m[0] && addr < m[0] + m[1] * Boot.PAGE_SIZE) {
+        return m;
+      }
+    }
+    return null;
+  }
+
   /** Learns from the result of the operation {@link #next} gave last. */
   public void observe(Op op, Result result) {
+    if (scenario != null) {
+      scenario.observe(op, result);
+    }
     if (!result.succeeded()) {
       return;
     }
@@ -128,7 +230,7 @@ public final class Generator {
     if (mappings.size() == MAX_MAPPINGS) {
       mappings.remove(0);
     }
-    mappings.add(new long[] {start, pages});
+    mappings.add(new long[] {start, pages, nextOrigin++});
   }
 
   /**
@@ -287,10 +389,15 @@ public final class Generator {
         Boot.MMAP_BASE + random.nextInt(32) * Boot.PAGE_SIZE, 1 + random.nextInt(4)
       };
     }
-    long[] m = mappings.get(random.nextInt(mappings.size()));
+    long[] m = pickMapping();
     long first = random.nextLong(m[1]);
     long pages = 1 + random.nextLong(Math.max(1, m[1] - first + (random.nextInt(4) == 0 ? 2 : 0)));
     return new long[] {m[0] + first * Boot.PAGE_SIZE, pages};
+  }
+
+  /** A remembered mapping of the acting process, which must have one. */
+  private long[] pickMapping() {
+    return mappings.get(random.nextInt(mappings.size()));
   }
 
   /** A word address, mostly inside a remembered mapping, sometimes just past one. */
@@ -300,7 +407,7 @@ public final class Generator {
           ? Boot.SHARED_PAGE + random.nextInt(512) * 8L
           : Boot.MMAP_BASE + random.nextInt(64 * 512) * 8L;
     }
-    long[] m = mappings.get(random.nextInt(mappings.size()));
+    long[] m = pickMapping();
     long page = random.nextInt(8) == 0 ? m[1] : random.nextLong(Math.min(m[1], 16));
     return m[0] + page * Boot.PAGE_SIZE + random.nextInt(4) * 8L;
   }
@@ -319,5 +426,87 @@ public final class Generator {
 
   private <T> T pick(T[] xs) {
     return xs[random.nextInt(xs.length)];
+  }
+
+  /**
+   * One inheritance scenario ({@link Mix#SCENARIO_PERCENT}): a fresh mapping of any source and
+   * sharing, a few of its pages touched, {@code minherit} of any kind over part of it, a fork, and
+   * then stores and loads by parent and child over the range, each load of the other's store
+   * checked ({@link #probeVisibility}). Every combination of source, sharing, inheritance and touch
+   * order is as likely as any other, where random operations leave most untried: the first touch of
+   * a page after the fork is where a fault picks where the page comes from (INH, COW, FILE-7). It
+   * gives up when an operation it needs fails (no room, too many processes).
+   */
+  private final class Inheritance {
+    private final int pid;
+    private int child = -1;
+    private long addr = -1;
+    private long pages;
+    private int stage;
+    private int rounds = 4 + random.nextInt(8);
+    private boolean failed;
+
+    Inheritance(int pid) {
+      this.pid = pid;
+    }
+
+    /** The scenario's next operation; null when it is over. */
+    Op next() {
+      if (failed) {
+        return null;
+      }
+      switch (stage++) {
+        case 0:
+          {
+            mappings = mapped.get(pid);
+            Op.Mmap m = (Op.Mmap) mmap(pid);
+            pages = 2 + random.nextInt(4);
+            return new Op.Mmap(pid, 0, pages, Prot.RW, m.sharing(), m.source(), false);
+          }
+        case 1:
+          return new Op.Write(pid, page(), value());
+        case 2:
+          {
+            long first = random.nextLong(pages);
+            long n = 1 + random.nextLong(pages - first);
+            return new Op.Minherit(pid, addr + first * Boot.PAGE_SIZE, n, pick(Inherit.values()));
+          }
+        case 3:
+          if (pids.size() >= mix.maxProcesses) {
+            return null;
+          }
+          child = freshPid();
+          return new Op.Fork(pid, child);
+        default:
+          if (rounds-- == 0) {
+            return null;
+          }
+          int who = random.nextBoolean() ? pid : child;
+          Op access =
+              random.nextBoolean() ? new Op.Write(who, page(), value()) : new Op.Read(who, page());
+          if (random.nextBoolean()) {
+            probeVisibility(access, accessAddress(access));
+          }
+          return access;
+      }
+    }
+
+    /** A word in a page of the range. */
+    private long page() {
+      long first = random.nextLong(pages);
+      return addr + first * Boot.PAGE_SIZE + random.nextInt(4) * 8L;
+    }
+
+    void observe(Op op, Result result) {
+      if (op instanceof Op.Mmap && stage == 1) {
+        if (result instanceof Result.Value) {
+          addr = ((Result.Value) result).value();
+        } else {
+          failed = true;
+        }
+      } else if (op instanceof Op.Fork && !result.succeeded()) {
+        failed = true;
+      }
+    }
   }
 }

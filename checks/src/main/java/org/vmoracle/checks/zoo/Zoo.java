@@ -87,7 +87,8 @@ public final class Zoo {
               entry(Bug.SHARED_PAGE_REMOVED_WHILE_SHARED, Check.lockstep(Profile.MIXED)),
               entry(Bug.STALE_PTE_AFTER_MUNMAP, Check.lockstep(Profile.MIXED)),
               entry(Bug.FORK_NO_WRITE_PROTECT, Check.lockstep(Profile.FORK)),
-              entry(Bug.DOUBLE_COUNTED_PT_PAGES, Check.lockstep(Profile.PRESSURE))));
+              entry(Bug.DOUBLE_COUNTED_PT_PAGES, Check.lockstep(Profile.PRESSURE)),
+              entry(Bug.SHARED_ANON_COPY_FILLS_PRIVATELY, Check.lockstep(Profile.FORK))));
 
   /** The check that hunts {@code bug}; empty when the table has no entry for it. */
   public static Optional<Check> check(Bug bug) {

@@ -49,4 +49,13 @@ public enum Bug {
    * pmap_remove trusts it).
    */
   DOUBLE_COUNTED_PT_PAGES,
+
+  /**
+   * A read fault of a private copy of shared anonymous memory (INH-4) that finds the page nowhere
+   * in its chain zero-fills it in the copy's front, as it would for private anonymous memory,
+   * instead of taking it from the shared object: later stores through the shared mappings never
+   * show in the copy. (The first implementation had it: it told private from shared anonymous
+   * memory by the object's kind alone.)
+   */
+  SHARED_ANON_COPY_FILLS_PRIVATELY,
 }

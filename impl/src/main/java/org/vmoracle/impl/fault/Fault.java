@@ -155,8 +155,13 @@ public final class Fault {
     }
     VmObject terminal = chain[chain.length - 1];
     // Nobody has the page. It comes from what the mapping maps (the file, the segment, shared
-    // memory, the shared page); for anonymous memory it is a zero page in the front (ACC-4).
-    int level = terminal.kind == VmObject.Kind.ANON ? 0 : chain.length - 1;
+    // memory, shared anonymous memory, the shared page), so that later stores through shared
+    // mappings of it show here (FILE-7, INH-4); only for private anonymous memory is it a zero
+    // page in the front (ACC-4).
+    boolean privateAnon =
+        terminal.kind == VmObject.Kind.ANON
+            && (!terminal.sharedAnon || m.config.has(Bug.SHARED_ANON_COPY_FILLS_PRIVATELY));
+    int level = privateAnon ? 0 : chain.length - 1;
     int f = obtain(m, chain[level], i);
     if (f == NO_MEMORY) {
       return Outcome.NEED_MEMORY;
