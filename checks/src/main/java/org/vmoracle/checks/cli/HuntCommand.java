@@ -14,6 +14,7 @@ import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
 import org.vmoracle.checks.nativ.NativeHunt;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
+import org.vmoracle.checks.shrink.Signature;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.trace.TracePrinter;
@@ -255,16 +256,28 @@ final class HuntCommand implements Callable<Integer> {
     }
     Path file = made.file().get();
     out.printf(
-        "shrunk from %,d to %d operations (%d runs, %.1f s); step by step: %s%n",
+        "shrunk from %,d to %d operations (%d runs, %.1f s), still %s; step by step%s: %s%n",
         shrunk.originalLength(),
         shrunk.ops().size(),
         shrunk.tests(),
         shrunk.seconds(),
-        shrunk.divergence().getMessage().split("\n", 2)[0]);
+        Signature.of(shrunk.divergence()),
+        shrunk.stepByStepSame() ? "" : " it fails sooner, another way",
+        shrunk.stepByStep().getMessage().split("\n", 2)[0]);
     for (String line : TracePrinter.print(shrunk.trace()).split("\n")) {
       out.println("  " + line);
     }
     out.println("written to " + file);
+    shrunk
+        .other()
+        .ifPresent(
+            o ->
+                out.printf(
+                    "also seen while shrinking, a second finding of another kind: %s in %d"
+                        + " operations%s%n",
+                    Signature.of(o.divergence()),
+                    o.ops().size(),
+                    made.second().map(x -> ": written to " + x).orElse(" (not written)")));
     out.println(summary(p, 1, " (" + file + ")"));
     return Main.FOUND;
   }

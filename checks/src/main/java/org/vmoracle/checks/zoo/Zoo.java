@@ -14,6 +14,8 @@ import org.vmoracle.checks.gen.Profile;
 import org.vmoracle.checks.hunt.Hunt;
 import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
+import org.vmoracle.checks.shrink.DivergenceShrinker;
+import org.vmoracle.checks.shrink.Signature;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 
@@ -106,6 +108,9 @@ public final class Zoo {
    * @param reproducer the shrunk reproducer's operations, when a sequential finding was shrunk
    * @param file where the reproducer was written, when it was
    * @param note what else to say (shrinking stopped by its budget, not reproducible, not written)
+   * @param second a second finding met while shrinking, a failure of another kind ({@code VIEW at
+   *     collapse, 3 operations}); empty when there was none
+   * @param secondFile where the second finding was written, when it was
    */
   public record Verdict(
       Bug bug,
@@ -116,7 +121,9 @@ public final class Zoo {
       String found,
       Optional<Integer> reproducer,
       Optional<Path> file,
-      String note) {}
+      String note,
+      String second,
+      Optional<Path> secondFile) {}
 
   /**
    * Hunts {@code bug} with its check for up to {@code seconds} from {@code seed}, stopping at the
@@ -135,7 +142,9 @@ public final class Zoo {
           "",
           Optional.empty(),
           Optional.empty(),
-          "no check for it in the zoo's table (Zoo.TABLE)");
+          "no check for it in the zoo's table (Zoo.TABLE)",
+          "",
+          Optional.empty());
     }
     return c.get().profile() != null
         ? lockstep(bug, c.get(), seconds, seed, findings)
@@ -165,7 +174,12 @@ public final class Zoo {
         what(f.divergence()),
         made.shrunk().map(x -> x.ops().size()),
         made.file(),
-        note);
+        note,
+        made.shrunk()
+            .flatMap(DivergenceShrinker.Shrunk::other)
+            .map(o -> Signature.of(o.divergence()) + ", " + o.ops().size() + " operations")
+            .orElse(""),
+        made.second());
   }
 
   private static Verdict concurrent(Bug bug, Check c, double seconds, long seed) {
@@ -189,7 +203,9 @@ public final class Zoo {
                 f.history().size(), f.why().split("\n", 2)[0]),
         Optional.empty(),
         Optional.empty(),
-        "");
+        "",
+        "",
+        Optional.empty());
   }
 
   /** {@code RESULT at read}: the kind of divergence, and of operation it was found at. */
@@ -207,6 +223,8 @@ public final class Zoo {
         "",
         Optional.empty(),
         Optional.empty(),
-        "");
+        "",
+        "",
+        Optional.empty());
   }
 }
