@@ -2,6 +2,7 @@ package org.vmoracle.checks.zoo;
 
 import static java.util.Map.entry;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -14,6 +15,7 @@ import org.vmoracle.checks.gen.Profile;
 import org.vmoracle.checks.hunt.Hunt;
 import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
+import org.vmoracle.checks.lin.HistoryFile;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
 import org.vmoracle.checks.shrink.Signature;
 import org.vmoracle.impl.core.Bug;
@@ -128,7 +130,8 @@ public final class Zoo {
   /**
    * Hunts {@code bug} with its check for up to {@code seconds} from {@code seed}, stopping at the
    * first finding; a sequential finding is shrunk (within {@link #SHRINK_BUDGET}) and written into
-   * {@code findings}.
+   * {@code findings}; a concurrent finding is written there as a history file ({@link
+   * HistoryFile}).
    */
   public static Verdict run(Bug bug, double seconds, long seed, Path findings) {
     Optional<Check> c = check(bug);
@@ -148,7 +151,7 @@ public final class Zoo {
     }
     return c.get().profile() != null
         ? lockstep(bug, c.get(), seconds, seed, findings)
-        : concurrent(bug, c.get(), seconds, seed);
+        : concurrent(bug, c.get(), seconds, seed, findings);
   }
 
   private static Verdict lockstep(Bug bug, Check c, double seconds, long seed, Path findings) {
@@ -182,7 +185,7 @@ public final class Zoo {
         made.second());
   }
 
-  private static Verdict concurrent(Bug bug, Check c, double seconds, long seed) {
+  private static Verdict concurrent(Bug bug, Check c, double seconds, long seed, Path findings) {
     Config config = Config.defaults().withFrames(ConcurrentHunt.FRAMES).withBug(bug);
     ConcurrentHunt.Report r =
         ConcurrentHunt.run(config, c.threads(), seed, seconds, c.burst(), line -> {});
@@ -190,6 +193,17 @@ public final class Zoo {
       return missed(bug, c, r.seconds(), r.calls());
     }
     ConcurrentHunt.Finding f = r.finding().get();
+    Optional<Path> file = Optional.empty();
+    String note = "";
+    try {
+      HistoryFile.Written w = HistoryFile.write(findings, config, seed, c.threads(), c.burst(), f);
+      file = Optional.of(w.file());
+      if (w.verdict().linearizable()) {
+        note = "the history recorded passes replay-history; only its reruns may fail";
+      }
+    } catch (IOException e) {
+      note = "cannot write the history to " + findings + ": " + e;
+    }
     return new Verdict(
         bug,
         Optional.of(c),
@@ -202,8 +216,8 @@ public final class Zoo {
                 "after a history of %d operations: %s",
                 f.history().size(), f.why().split("\n", 2)[0]),
         Optional.empty(),
-        Optional.empty(),
-        "",
+        file,
+        note,
         "",
         Optional.empty());
   }
