@@ -282,13 +282,10 @@ public final class ConcurrentHunt {
         return Optional.of(
             new Finding(model, history, e.getMessage(), way, endReads(impl, history), implView));
       }
-      State s = model;
       for (Call c : v.order()) {
-        Outcome o = Model.step(s, c.op());
-        if (o.result().equals(c.result())) {
+        if (!v.unchanged().contains(c)) { // those ran out of memory and changed nothing (MEM-1)
           way.add(c.op());
-          s = o.state();
-        } // else the implementation ran out of memory there and changed nothing (MEM-1)
+        }
       }
       model = v.end().orElseThrow();
       long now = System.nanoTime();
