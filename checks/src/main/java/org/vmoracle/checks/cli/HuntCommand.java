@@ -1,5 +1,6 @@
 package org.vmoracle.checks.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,8 +13,10 @@ import org.vmoracle.checks.gen.Profile;
 import org.vmoracle.checks.hunt.Hunt;
 import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
+import org.vmoracle.checks.lin.HistoryFile;
 import org.vmoracle.checks.nativ.NativeHunt;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
+import org.vmoracle.checks.shrink.Signature;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.trace.TracePrinter;
@@ -52,12 +55,15 @@ import picocli.CommandLine.TypeConversionException;
           + " implementation is fixed. The last line is a one-line summary.",
       "With --bug NAME the implementation runs with that injected bug switched on: a hunt that"
           + " proves the checks can see that class of bug (vmoracle zoo does it for every bug)."
-          + " Its finding is a planted bug, not one for the regression corpus."
+          + " Its finding is a planted bug, not one for the regression corpus.",
+      "With --threads 2 or more, a burst whose history is not linearizable (or that breaks an"
+          + " invariant or crashes) is written to target/vmoracle/findings/threads-KIND-SEED.history;"
+          + " 'vmoracle replay-history' checks it again and reruns it."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:the budget was spent and nothing was found",
-      "1:model and implementation disagreed (the shrunk trace was written)",
+      "1:model and implementation disagreed (the shrunk trace or the history was written)",
       "2:bad usage (unknown profile or bug, negative number)"
     })
 final class HuntCommand implements Callable<Integer> {
@@ -255,16 +261,28 @@ final class HuntCommand implements Callable<Integer> {
     }
     Path file = made.file().get();
     out.printf(
-        "shrunk from %,d to %d operations (%d runs, %.1f s); step by step: %s%n",
+        "shrunk from %,d to %d operations (%d runs, %.1f s), still %s; step by step%s: %s%n",
         shrunk.originalLength(),
         shrunk.ops().size(),
         shrunk.tests(),
         shrunk.seconds(),
-        shrunk.divergence().getMessage().split("\n", 2)[0]);
+        Signature.of(shrunk.divergence()),
+        shrunk.stepByStepSame() ? "" : " it fails sooner, another way",
+        shrunk.stepByStep().getMessage().split("\n", 2)[0]);
     for (String line : TracePrinter.print(shrunk.trace()).split("\n")) {
       out.println("  " + line);
     }
     out.println("written to " + file);
+    shrunk
+        .other()
+        .ifPresent(
+            o ->
+                out.printf(
+                    "also seen while shrinking, a second finding of another kind: %s in %d"
+                        + " operations%s%n",
+                    Signature.of(o.divergence()),
+                    o.ops().size(),
+                    made.second().map(x -> ": written to " + x).orElse(" (not written)")));
     out.println(summary(p, 1, " (" + file + ")"));
     return Main.FOUND;
   }
@@ -294,8 +312,21 @@ final class HuntCommand implements Callable<Integer> {
       out.println("hunt: clean: " + tally);
       return Main.OK;
     }
-    out.println("FOUND " + r.finding().get().describe());
-    out.println("hunt: 1 finding: " + tally);
+    ConcurrentHunt.Finding f = r.finding().get();
+    out.println("FOUND " + f.describe());
+    try {
+      HistoryFile.Written w = HistoryFile.write(findings.dir, config, s, threads, perThread, f);
+      out.println(
+          "written to "
+              + w.file()
+              + " (vmoracle replay-history "
+              + (w.verdict().linearizable() ? "passes: only its reruns may fail" : "fails on it")
+              + ")");
+      out.println("hunt: 1 finding: " + tally + " (" + w.file() + ")");
+    } catch (IOException e) {
+      err.println("vmoracle hunt: cannot write the finding to " + findings.dir + ": " + e);
+      out.println("hunt: 1 finding: " + tally + " (not written)");
+    }
     return Main.FOUND;
   }
 

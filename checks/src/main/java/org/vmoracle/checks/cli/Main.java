@@ -38,6 +38,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     },
     subcommands = {
       ReplayCommand.class,
+      ReplayHistoryCommand.class,
       HuntCommand.class,
       ZooCommand.class,
       BenchCommand.class,

@@ -139,6 +139,10 @@ final class ZooCommand implements Callable<Integer> {
       what.append(v.found());
       v.reproducer().ifPresent(n -> what.append("; reproducer ").append(n).append(" operations"));
       v.file().ifPresent(f -> what.append(": ").append(f));
+      if (!v.second().isEmpty()) {
+        what.append("; second finding ").append(v.second());
+        v.secondFile().ifPresent(f -> what.append(": ").append(f));
+      }
       if (!v.note().isEmpty()) {
         what.append(" (").append(v.note()).append(')');
       }

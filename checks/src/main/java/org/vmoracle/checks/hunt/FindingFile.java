@@ -61,7 +61,45 @@ public final class FindingFile {
 
   /** The file's text. */
   public static String render(Hunt.Settings s, Hunt.Finding f, DivergenceShrinker.Shrunk shrunk) {
-    List<String> h = new ArrayList<>();
+    return render(s, f, shrunk, List.of());
+  }
+
+  /**
+   * {@link #name}, with the kind of the second finding {@code other} (see {@link
+   * DivergenceShrinker.Shrunk#other()}) and {@code -second} before {@code .trace}.
+   */
+  public static String secondName(
+      Hunt.Settings s, Hunt.Finding f, DivergenceShrinker.Shrunk other) {
+    String first = name(s, f);
+    String kind = "-" + f.divergence().kind().name().toLowerCase(Locale.ROOT) + "-";
+    String theirs = "-" + other.original().kind().name().toLowerCase(Locale.ROOT) + "-";
+    int at = first.indexOf(kind);
+    String n = first.substring(0, at) + theirs + first.substring(at + kind.length());
+    return n.substring(0, n.length() - ".trace".length()) + "-second.trace";
+  }
+
+  /**
+   * Writes the second finding met while shrinking {@code first} (a failure of another kind) into
+   * {@code dir} beside it, and answers its path.
+   */
+  public static Path writeSecond(
+      Path dir, Hunt.Settings s, Hunt.Finding f, Path first, DivergenceShrinker.Shrunk other)
+      throws IOException {
+    Files.createDirectories(dir);
+    Path p = dir.resolve(secondName(s, f, other));
+    List<String> why =
+        List.of(
+            "SECOND FINDING: a failure of another kind, met while shrinking "
+                + first.getFileName()
+                + "\n  and shrunk on its own; that finding keeps its own kind. Seen as:",
+            "  " + other.original().getMessage());
+    Files.writeString(p, render(s, f, other, why), StandardCharsets.UTF_8);
+    return p;
+  }
+
+  private static String render(
+      Hunt.Settings s, Hunt.Finding f, DivergenceShrinker.Shrunk shrunk, List<String> second) {
+    List<String> h = new ArrayList<>(second);
     Config c = s.config();
     h.add(
         String.format(
@@ -89,14 +127,21 @@ public final class FindingFile {
             shrunk.tests(),
             shrunk.seconds(),
             shrunk.complete() ? "" : ", stopped by the time budget"));
-    Divergence d = shrunk.divergence();
+    Divergence d = shrunk.stepByStep();
     String where =
         d.step() == shrunk.ops().size() - 1 ? "the last line" : "operation " + (d.step() + 1);
+    if (!shrunk.stepByStepSame()) {
+      // The kept failure shows only as the hunt checks; a replay meets another one first.
+      h.add(
+          "as the hunt checks (results at every operation, invariants and views after the last)"
+              + " it fails the way found, at the last line:");
+      h.add("  " + shrunk.divergence().getMessage());
+    }
     h.add(
         String.format(
             "step by step (everything compared after every operation, as replay --system both"
-                + " does) it fails at %s:",
-            where));
+                + " does) it fails at %s%s:",
+            where, shrunk.stepByStepSame() ? "" : ", another way"));
     h.add("  " + d.getMessage());
     h.add("rule areas (spec/SEMANTICS.md): " + areas(d.op(), shrunk.ops()));
     h.add(

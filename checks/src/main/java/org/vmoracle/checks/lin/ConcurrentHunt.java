@@ -1,8 +1,10 @@
 package org.vmoracle.checks.lin;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
@@ -25,6 +27,7 @@ import org.vmoracle.spec.Result;
 import org.vmoracle.spec.Sharing;
 import org.vmoracle.spec.Source;
 import org.vmoracle.spec.View;
+import org.vmoracle.spec.trace.TraceLine;
 
 /**
  * Concurrency hunting: {@code threads} threads run bursts of operations on one implementation at
@@ -44,11 +47,34 @@ import org.vmoracle.spec.View;
  * <p>An operation that throws instead of answering, and a burst that does not end within {@code
  * BURST_LIMIT_SECONDS} (30 s), are findings too (the sequential hunt's CRASH), with the calls that
  * did answer as their history.
+ *
+ * <p>A finding keeps the way to its burst's start ({@link Finding#setup}: the setup, then every
+ * earlier burst in the order that linearized it) and what the implementation showed after it, so
+ * that {@link HistoryFile} can write it and {@link HistoryReplay} check it again. After {@link
+ * #SETUP_LIMIT} operations the hunt starts again on a fresh implementation.
  */
 public final class ConcurrentHunt {
 
-  /** What a hunt found. */
-  public record Finding(State start, List<Call> history, String why) {
+  /**
+   * What a hunt found.
+   *
+   * @param start the model's state before the burst: the state {@code setup} leads to
+   * @param history the burst's calls (those that answered, when one threw or the burst hung)
+   * @param why what was wrong: {@link #NOT_LINEARIZABLE}, or the invariant broken, or the crash
+   * @param setup sequential operations from boot to {@code start}: the hunt's setup, then every
+   *     earlier burst's calls in the order that linearized it (an out-of-memory failure the model
+   *     would not give left out: it changed nothing)
+   * @param end reads of every word and file offset the burst's calls touched, each with what the
+   *     implementation answered right after the burst
+   * @param endView the implementation's view right after the burst
+   */
+  public record Finding(
+      State start,
+      List<Call> history,
+      String why,
+      List<Op> setup,
+      List<TraceLine> end,
+      View endView) {
     /** The history, one call a line, for reports. */
     public String describe() {
       StringBuilder sb = new StringBuilder(why).append('\n');
@@ -56,6 +82,21 @@ public final class ConcurrentHunt {
         sb.append("  ").append(c).append('\n');
       }
       return sb.toString();
+    }
+
+    /**
+     * What kind of finding, one word for a file name: nonlinearizable, crash, invariant or setup.
+     */
+    public String kind() {
+      if (why.equals(NOT_LINEARIZABLE)) {
+        return "nonlinearizable";
+      }
+      if (why.startsWith("setup ")) {
+        return "setup";
+      }
+      return why.startsWith("the implementation threw") || why.startsWith("a burst did not end")
+          ? "crash"
+          : "invariant";
     }
   }
 
@@ -108,6 +149,61 @@ public final class ConcurrentHunt {
       double seconds,
       int perThread,
       Consumer<String> progress) {
+    long t0 = System.nanoTime();
+    long deadline = t0 + (long) (seconds * 1e9);
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "concurrent-hunt");
+              t.setDaemon(true); // one stuck in a hung implementation must not keep the JVM up
+              return t;
+            });
+    Tally tally = new Tally();
+    try {
+      for (int epoch = 0; ; epoch++) {
+        Optional<Finding> f =
+            epoch(config, threads, seed, epoch, perThread, pool, t0, deadline, tally, progress);
+        if (f.isPresent() || System.nanoTime() >= deadline) {
+          return new Report(
+              tally.histories, tally.calls, tally.explored, (System.nanoTime() - t0) / 1e9, f);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * Operations kept as the way to a finding's start ({@link Finding#setup}) at most: past them the
+   * hunt starts again on a fresh implementation, so that a long hunt's memory stays bounded (some
+   * 50 bytes an operation) and a finding's file stays replayable. At the concurrent hunt's few
+   * thousand operations a second, a fresh start every few minutes.
+   */
+  static final int SETUP_LIMIT = 500_000;
+
+  /** Histories, calls and linearization steps so far, over every epoch. */
+  private static final class Tally {
+    long histories;
+    long calls;
+    long explored;
+  }
+
+  /**
+   * One epoch: a fresh implementation and model, the setup, then bursts until a finding, the
+   * deadline or {@link #SETUP_LIMIT}. Epoch 0's workers are seeded from {@code seed} alone.
+   */
+  private static Optional<Finding> epoch(
+      Config config,
+      int threads,
+      long seed,
+      int epoch,
+      int perThread,
+      ExecutorService pool,
+      long t0,
+      long deadline,
+      Tally tally,
+      Consumer<String> progress) {
     ImplVm impl = new ImplVm(config);
     State model = Model.boot();
     // A shared address space with shared memory, and a file: sequential, checked as we go.
@@ -129,97 +225,112 @@ public final class ConcurrentHunt {
     for (int t = 0; t < threads; t++) {
       setup.add(new Op.Clone(SHARED_PID, SHARED_PID + 1 + t));
     }
+    List<Op> done = new ArrayList<>();
     for (Op op : setup) {
       Outcome o = Model.step(model, op);
       Result r = impl.apply(op);
       if (!r.equals(o.result())) {
-        return new Report(
-            0, 0, 0, 0, Optional.of(new Finding(model, List.of(), "setup " + op + ": " + r)));
+        return Optional.of(
+            new Finding(model, List.of(), "setup " + op + ": " + r, done, List.of(), impl.view()));
       }
+      done.add(op);
       model = o.state();
     }
     List<Worker> workers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
-      workers.add(new Worker(t, seed * 1_000_003 + t, perThread, impl));
+      workers.add(new Worker(t, seed * 1_000_003 + t + epoch * 7_919L, perThread, impl));
     }
-    long t0 = System.nanoTime();
-    long deadline = t0 + (long) (seconds * 1e9);
-    ExecutorService pool =
-        Executors.newFixedThreadPool(
-            threads,
-            r -> {
-              Thread t = new Thread(r, "concurrent-hunt");
-              t.setDaemon(true); // one stuck in a hung implementation must not keep the JVM up
-              return t;
-            });
-    try {
-      return hunt(impl, model, workers, pool, t0, deadline, progress);
-    } finally {
-      pool.shutdownNow();
-    }
+    return hunt(impl, model, done, workers, pool, t0, deadline, tally, progress);
   }
 
-  private static Report hunt(
+  private static Optional<Finding> hunt(
       ImplVm impl,
       State start,
+      List<Op> setup,
       List<Worker> workers,
       ExecutorService pool,
       long t0,
       long deadline,
+      Tally tally,
       Consumer<String> progress) {
     State model = start;
-    long histories = 0;
-    long calls = 0;
-    long explored = 0;
+    List<Op> way = new ArrayList<>(setup); // from boot to model
     long nextProgress = t0 + 2_000_000_000L;
-    while (System.nanoTime() < deadline) {
+    while (System.nanoTime() < deadline && way.size() < SETUP_LIMIT) {
       List<Call> history;
       try {
         history = burst(workers, pool);
       } catch (Crashed c) {
-        return new Report(
-            histories + 1,
-            calls + c.history.size(),
-            explored,
-            (System.nanoTime() - t0) / 1e9,
-            Optional.of(new Finding(model, c.history, c.getMessage())));
+        tally.histories++;
+        tally.calls += c.history.size();
+        return Optional.of(
+            new Finding(model, c.history, c.getMessage(), way, List.of(), impl.view()));
       }
       View implView = impl.view();
       Linearizability.Verdict v =
           Linearizability.check(model, history, s -> Model.view(s).equals(implView));
-      histories++;
-      calls += history.size();
-      explored += v.explored();
+      tally.histories++;
+      tally.calls += history.size();
+      tally.explored += v.explored();
       if (!v.linearizable()) {
-        return new Report(
-            histories,
-            calls,
-            explored,
-            (System.nanoTime() - t0) / 1e9,
-            Optional.of(new Finding(model, history, NOT_LINEARIZABLE)));
+        return Optional.of(
+            new Finding(model, history, NOT_LINEARIZABLE, way, endReads(impl, history), implView));
       }
       try {
         impl.checkInvariants();
       } catch (IllegalStateException e) {
-        return new Report(
-            histories,
-            calls,
-            explored,
-            (System.nanoTime() - t0) / 1e9,
-            Optional.of(new Finding(model, history, e.getMessage())));
+        return Optional.of(
+            new Finding(model, history, e.getMessage(), way, endReads(impl, history), implView));
+      }
+      for (Call c : v.order()) {
+        if (!v.unchanged().contains(c)) { // those ran out of memory and changed nothing (MEM-1)
+          way.add(c.op());
+        }
       }
       model = v.end().orElseThrow();
       long now = System.nanoTime();
       if (now >= nextProgress) {
-        double s = (now - t0) / 1e9;
+        double secs = (now - t0) / 1e9;
         progress.accept(
             String.format(
                 "hunt: %,d histories, %,d operations, %,.0f ops/s, %.0f s",
-                histories, calls, calls / s, s));
+                tally.histories, tally.calls, tally.calls / secs, secs));
         nextProgress = now + 2_000_000_000L;
       }
     }
-    return new Report(histories, calls, explored, (System.nanoTime() - t0) / 1e9, Optional.empty());
+    return Optional.empty();
+  }
+
+  /**
+   * What the implementation answers, right after a burst, to a read of every word and file offset
+   * {@code history} read or wrote: the end of a finding's history file, for people and for a replay
+   * without the view digest.
+   */
+  private static List<TraceLine> endReads(ImplVm impl, List<Call> history) {
+    Set<Op> reads = new LinkedHashSet<>();
+    for (Call c : history) {
+      Op op = c.op();
+      if (op instanceof Op.Read) {
+        reads.add(op);
+      } else if (op instanceof Op.Write) {
+        reads.add(new Op.Read(((Op.Write) op).pid(), ((Op.Write) op).addr()));
+      } else if (op instanceof Op.Fread) {
+        reads.add(op);
+      } else if (op instanceof Op.Fwrite) {
+        reads.add(new Op.Fread(((Op.Fwrite) op).name(), ((Op.Fwrite) op).offset()));
+      }
+    }
+    List<TraceLine> out = new ArrayList<>();
+    for (Op op : reads) {
+      Result r;
+      try {
+        r = impl.apply(op);
+      } catch (RuntimeException e) {
+        break; // the implementation is broken past reading: the digest still says what it showed
+      }
+      out.add(new TraceLine(out.size() + 1, op, Optional.of(r)));
+    }
+    return out;
   }
 
   /**

@@ -37,9 +37,22 @@ import org.vmoracle.spec.Result;
 public final class Linearizability {
   private Linearizability() {}
 
-  /** What the search found. */
+  /**
+   * What the search found.
+   *
+   * @param linearizable whether an order was found
+   * @param end the state that order ends in
+   * @param order the calls in that order
+   * @param unchanged those of {@code order} taken as out-of-memory failures that changed nothing
+   *     (MEM-1): the model does not step them
+   * @param explored steps of the model tried
+   */
   public record Verdict(
-      boolean linearizable, Optional<State> end, List<Call> order, long explored) {}
+      boolean linearizable,
+      Optional<State> end,
+      List<Call> order,
+      Set<Call> unchanged,
+      long explored) {}
 
   /**
    * Searches for a linearization of {@code calls} from {@code start} whose end state {@code accept}
@@ -48,7 +61,14 @@ public final class Linearizability {
   public static Verdict check(State start, List<Call> calls, Predicate<State> accept) {
     Search s = new Search(calls, accept);
     boolean ok = s.dfs(start, new BitSet(calls.size()));
-    return new Verdict(ok, Optional.ofNullable(s.end), List.copyOf(s.order), s.explored);
+    Set<Call> unchanged = new HashSet<>();
+    for (int i = 0; i < s.order.size(); i++) {
+      if (s.skipped.get(i)) {
+        unchanged.add(s.order.get(i));
+      }
+    }
+    return new Verdict(
+        ok, Optional.ofNullable(s.end), List.copyOf(s.order), Set.copyOf(unchanged), s.explored);
   }
 
   private static final class Search {
@@ -56,6 +76,7 @@ public final class Linearizability {
     final Predicate<State> accept;
     final Set<Memo> seen = new HashSet<>();
     final List<Call> order = new ArrayList<>();
+    final List<Boolean> skipped = new ArrayList<>(); // beside order: taken as changing nothing
     State end;
     long explored;
 
@@ -83,19 +104,23 @@ public final class Linearizability {
         explored++;
         Outcome o = Model.step(s, c.op());
         State next;
+        boolean unchanged = false;
         if (o.result().equals(c.result())) {
           next = o.state();
         } else if (exhaustion(c.op(), c.result())) {
           next = s; // the implementation ran out of memory here and changed nothing
+          unchanged = true;
         } else {
           continue;
         }
         done.set(i);
         order.add(c);
+        skipped.add(unchanged);
         if (dfs(next, done)) {
           return true;
         }
         order.remove(order.size() - 1);
+        skipped.remove(skipped.size() - 1);
         done.clear(i);
       }
       return false;

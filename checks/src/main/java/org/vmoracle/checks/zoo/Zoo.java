@@ -2,6 +2,7 @@ package org.vmoracle.checks.zoo;
 
 import static java.util.Map.entry;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -14,6 +15,9 @@ import org.vmoracle.checks.gen.Profile;
 import org.vmoracle.checks.hunt.Hunt;
 import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
+import org.vmoracle.checks.lin.HistoryFile;
+import org.vmoracle.checks.shrink.DivergenceShrinker;
+import org.vmoracle.checks.shrink.Signature;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 
@@ -107,6 +111,9 @@ public final class Zoo {
    * @param reproducer the shrunk reproducer's operations, when a sequential finding was shrunk
    * @param file where the reproducer was written, when it was
    * @param note what else to say (shrinking stopped by its budget, not reproducible, not written)
+   * @param second a second finding met while shrinking, a failure of another kind ({@code VIEW at
+   *     collapse, 3 operations}); empty when there was none
+   * @param secondFile where the second finding was written, when it was
    */
   public record Verdict(
       Bug bug,
@@ -117,12 +124,15 @@ public final class Zoo {
       String found,
       Optional<Integer> reproducer,
       Optional<Path> file,
-      String note) {}
+      String note,
+      String second,
+      Optional<Path> secondFile) {}
 
   /**
    * Hunts {@code bug} with its check for up to {@code seconds} from {@code seed}, stopping at the
    * first finding; a sequential finding is shrunk (within {@link #SHRINK_BUDGET}) and written into
-   * {@code findings}.
+   * {@code findings}; a concurrent finding is written there as a history file ({@link
+   * HistoryFile}).
    */
   public static Verdict run(Bug bug, double seconds, long seed, Path findings) {
     Optional<Check> c = check(bug);
@@ -136,11 +146,13 @@ public final class Zoo {
           "",
           Optional.empty(),
           Optional.empty(),
-          "no check for it in the zoo's table (Zoo.TABLE)");
+          "no check for it in the zoo's table (Zoo.TABLE)",
+          "",
+          Optional.empty());
     }
     return c.get().profile() != null
         ? lockstep(bug, c.get(), seconds, seed, findings)
-        : concurrent(bug, c.get(), seconds, seed);
+        : concurrent(bug, c.get(), seconds, seed, findings);
   }
 
   private static Verdict lockstep(Bug bug, Check c, double seconds, long seed, Path findings) {
@@ -166,10 +178,15 @@ public final class Zoo {
         what(f.divergence()),
         made.shrunk().map(x -> x.ops().size()),
         made.file(),
-        note);
+        note,
+        made.shrunk()
+            .flatMap(DivergenceShrinker.Shrunk::other)
+            .map(o -> Signature.of(o.divergence()) + ", " + o.ops().size() + " operations")
+            .orElse(""),
+        made.second());
   }
 
-  private static Verdict concurrent(Bug bug, Check c, double seconds, long seed) {
+  private static Verdict concurrent(Bug bug, Check c, double seconds, long seed, Path findings) {
     Config config = Config.defaults().withFrames(ConcurrentHunt.FRAMES).withBug(bug);
     ConcurrentHunt.Report r =
         ConcurrentHunt.run(config, c.threads(), seed, seconds, c.burst(), line -> {});
@@ -177,6 +194,17 @@ public final class Zoo {
       return missed(bug, c, r.seconds(), r.calls());
     }
     ConcurrentHunt.Finding f = r.finding().get();
+    Optional<Path> file = Optional.empty();
+    String note = "";
+    try {
+      HistoryFile.Written w = HistoryFile.write(findings, config, seed, c.threads(), c.burst(), f);
+      file = Optional.of(w.file());
+      if (w.verdict().linearizable()) {
+        note = "the history recorded passes replay-history; only its reruns may fail";
+      }
+    } catch (IOException e) {
+      note = "cannot write the history to " + findings + ": " + e;
+    }
     return new Verdict(
         bug,
         Optional.of(c),
@@ -189,8 +217,10 @@ public final class Zoo {
                 "after a history of %d operations: %s",
                 f.history().size(), f.why().split("\n", 2)[0]),
         Optional.empty(),
-        Optional.empty(),
-        "");
+        file,
+        note,
+        "",
+        Optional.empty());
   }
 
   /** {@code RESULT at read}: the kind of divergence, and of operation it was found at. */
@@ -208,6 +238,8 @@ public final class Zoo {
         "",
         Optional.empty(),
         Optional.empty(),
-        "");
+        "",
+        "",
+        Optional.empty());
   }
 }

@@ -62,6 +62,41 @@ final class Liar implements VmSystem {
     };
   }
 
+  /**
+   * A liar with a second face, for checking that shrinking keeps a failure's signature: besides the
+   * lie on reads (when {@code lies}), its "invariants" break once a process of pid {@code minPid}
+   * or more has stored a small non-zero word. Invariants are checked as {@link Subject} says: after
+   * every {@code every} operations and after the last, so with {@code every} 0 a wrong read comes
+   * first, and with {@code every} 1 the broken invariant at the store before it.
+   */
+  static Subject twoFaced(int minPid, boolean lies) {
+    return (ops, every) -> {
+      ModelVm want = new ModelVm();
+      Liar got = new Liar(minPid);
+      boolean broken = false;
+      for (int i = 0; i < ops.size(); i++) {
+        Op op = ops.get(i);
+        Result w = want.apply(op);
+        Result g = lies ? got.apply(op) : w;
+        if (!w.equals(g)) {
+          return Optional.of(
+              new Divergence(
+                  Divergence.Kind.RESULT, op, i, "model " + w + ", implementation " + g, null));
+        }
+        if (op instanceof Op.Write && w.equals(Result.OK)) {
+          Op.Write s = (Op.Write) op;
+          broken |= s.pid() >= minPid && s.value() >= 1 && s.value() <= 1000;
+        }
+        boolean check = (every > 0 && i % every == 0) || i == ops.size() - 1;
+        if (broken && check) {
+          return Optional.of(
+              new Divergence(Divergence.Kind.INVARIANT, op, i, "a small store by a big pid", null));
+        }
+      }
+      return Optional.empty();
+    };
+  }
+
   /** The first divergence of {@code ops} against a liar, if any. */
   static Optional<Divergence> run(List<Op> ops, int minPid) {
     return subject(minPid).run(ops, 0);

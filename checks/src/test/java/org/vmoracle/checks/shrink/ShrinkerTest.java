@@ -196,6 +196,63 @@ class ShrinkerTest {
   }
 
   @Test
+  void divergenceShrinker_wrongReadAfterBrokenInvariant_staysAWrongReadWithTheOtherAsSecond() {
+    // Step by step the two-faced liar breaks an invariant at the store before the wrong read: a
+    // shrinker that took the step-by-step failure as the one to keep would drift to it.
+    List<Op> run = generated(7, 10_000);
+    Subject two = Liar.twoFaced(LIAR_PID, true);
+    Divergence d = two.run(run, 0).orElseThrow();
+    assertEquals(Signature.of(d).toString(), "RESULT at read");
+
+    DivergenceShrinker.Shrunk s = DivergenceShrinker.shrink(run, d, two, Duration.ofSeconds(60));
+
+    assertEquals(Divergence.Kind.RESULT, s.divergence().kind(), s.divergence().getMessage());
+    assertEquals(OpKind.READ, OpKind.of(s.divergence().op()), "a wrong read stays a wrong read");
+    assertEquals(s.ops().size() - 1, s.divergence().step(), "it fails at the last line");
+    assertTrue(s.ops().get(s.ops().size() - 1) instanceof Op.Read, s.ops().toString());
+    assertEquals(
+        Optional.of(s.divergence().getMessage()),
+        two.run(s.ops(), 0).map(Divergence::getMessage),
+        "the trace fails as kept when checked the way the hunt checks");
+    assertFalse(s.stepByStepSame());
+    assertEquals(Divergence.Kind.INVARIANT, s.stepByStep().kind());
+    assertEquals(OpKind.WRITE, OpKind.of(s.stepByStep().op()));
+
+    // The broken invariant, a failure of another kind, is the second finding, shrunk on its own.
+    DivergenceShrinker.Shrunk other = s.other().orElseThrow();
+    assertEquals(Divergence.Kind.INVARIANT, other.divergence().kind());
+    assertTrue(other.ops().size() < s.ops().size(), other.ops() + " vs " + s.ops());
+    assertTrue(other.other().isEmpty(), "a second finding has no second finding of its own");
+    assertEquals(
+        Optional.of(Signature.of(other.divergence()).toString()),
+        two.run(other.ops(), 0).map(x -> Signature.of(x).toString()));
+  }
+
+  @Test
+  void divergenceShrinker_brokenInvariantAtAFork_staysBrokenAtAFork() {
+    // The invariant breaks at a small store; the hunt saw it first at the next fork. The shortest
+    // list that breaks it ends at the store: shrinking may not slide there.
+    List<Op> run = generated(7, 10_000);
+    Subject two = Liar.twoFaced(LIAR_PID, false);
+    int store = (int) two.run(run, 1).orElseThrow().step();
+    int fork = store + 1;
+    while (!(run.get(fork) instanceof Op.Fork)) {
+      fork++;
+    }
+    List<Op> found = run.subList(0, fork + 1);
+    Divergence d = two.run(found, 0).orElseThrow();
+    assertEquals("INVARIANT at fork", Signature.of(d).toString());
+
+    DivergenceShrinker.Shrunk s = DivergenceShrinker.shrink(found, d, two, Duration.ofSeconds(60));
+
+    assertEquals("INVARIANT at fork", Signature.of(s.divergence()).toString(), s.ops().toString());
+    assertTrue(s.ops().get(s.ops().size() - 1) instanceof Op.Fork, s.ops().toString());
+    assertTrue(s.ops().size() <= 6, s.ops().toString());
+    assertEquals(
+        "INVARIANT at write", Signature.of(s.other().orElseThrow().divergence()).toString());
+  }
+
+  @Test
   void signature_result_keepsTheOperationKind() {
     Op read = new Op.Read(1, 0x10000000);
     Op write = new Op.Write(1, 0x10000000, 1);
@@ -203,8 +260,17 @@ class ShrinkerTest {
     assertTrue(s.matches(new Divergence(Divergence.Kind.RESULT, read, 9, "y", null)));
     assertFalse(s.matches(new Divergence(Divergence.Kind.RESULT, write, 3, "x", null)));
     assertFalse(s.matches(new Divergence(Divergence.Kind.VIEW, read, 3, "x", null)));
-    Signature v = Signature.of(new Divergence(Divergence.Kind.VIEW, read, 3, "x", null));
-    assertTrue(v.matches(new Divergence(Divergence.Kind.VIEW, write, 5, "y", null)));
+  }
+
+  @Test
+  void signature_viewOrInvariant_keepsTheOperationKindToo() {
+    Op read = new Op.Read(1, 0x10000000);
+    Op write = new Op.Write(1, 0x10000000, 1);
+    for (Divergence.Kind k : List.of(Divergence.Kind.VIEW, Divergence.Kind.INVARIANT)) {
+      Signature v = Signature.of(new Divergence(k, read, 3, "x", null));
+      assertTrue(v.matches(new Divergence(k, read, 5, "y", null)), k.toString());
+      assertFalse(v.matches(new Divergence(k, write, 3, "x", null)), k + " at another operation");
+    }
   }
 
   @Test

@@ -1,0 +1,628 @@
+package org.vmoracle.checks.lin;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.vmoracle.impl.core.Bug;
+import org.vmoracle.impl.core.Config;
+import org.vmoracle.model.ModelVm;
+import org.vmoracle.spec.Mapping;
+import org.vmoracle.spec.Op;
+import org.vmoracle.spec.ProcessView;
+import org.vmoracle.spec.View;
+import org.vmoracle.spec.trace.Trace;
+import org.vmoracle.spec.trace.TraceLine;
+import org.vmoracle.spec.trace.TraceParser;
+import org.vmoracle.spec.trace.TracePrinter;
+import org.vmoracle.spec.trace.TraceSyntaxException;
+import org.vmoracle.spec.trace.TraceSyntaxException.Problem;
+
+/**
+ * A concurrent history as a file ({@code .history}): what {@code hunt --threads T} found, written
+ * so that {@code vmoracle replay-history} can check it again. It extends the trace language without
+ * touching it: every operation line is a trace line ({@link org.vmoracle.spec.trace the grammar}),
+ * and the lines around them say where each belongs.
+ *
+ * <pre>
+ * file     = { line }                            one item a line; "#" starts a comment
+ * line     = [ item ] [ "#" comment ]
+ * item     = "vmoracle-history" "1"              the first item: the format and its version
+ *          | "frames" N                          the implementation's frames (default 2048)
+ *          | "bug" NAME                          an injected bug switched on; repeatable
+ *          | "seed" S                            the hunt's seed (for people; replay ignores it)
+ *          | "schedule" "none"                   no schedule recorded: the threads ran as the
+ *                                                JVM scheduled them (a schedule file later)
+ *          | "end-view" "sha256" HEX             the digest of the implementation's view after
+ *                                                the threads (below); optional
+ *          | "setup"                             starts the setup: trace lines run in order from
+ *                                                boot, before the threads
+ *          | "thread" T                          starts thread T's calls, in program order
+ *          | "end"                               starts the end: trace lines run after the calls
+ *          | trace-line                          in the setup or the end: op [ "-&gt;" result ]
+ *          | INVOKED ANSWERED trace-line         in a thread: when the call was invoked and
+ *                                                when it answered, then op "-&gt;" result
+ * </pre>
+ *
+ * <p>The header items come before {@code setup}; then the setup, each thread once (T from 0), and
+ * the end, in that order. INVOKED and ANSWERED are integers from 0 (the hunt writes nanoseconds
+ * since the first call was invoked; any clock will do, or event numbers): a call precedes another
+ * in real time when it answered before the other was invoked ({@code ANSWERED < INVOKED}); a call
+ * answers no sooner than it was invoked, and a thread invokes its next call no sooner than its last
+ * one answered. Setup lines may expect results; end lines and calls must.
+ *
+ * <p>What replaying it checks ({@link HistoryReplay}): the setup, run through the model from boot,
+ * gives the expected results; then some order of the calls consistent with real time gives, run
+ * through the model from there, the result every call answered, after which the end lines answer as
+ * expected and the model's view has the {@code end-view} digest. The digest is SHA-256 of the
+ * view's canonical text in UTF-8: for each process by pid, {@code pid P}, then its maps as {@code
+ * /proc/P/maps}-style lines ({@link Mapping#toString()}), then {@code WORD_ADDR VALUE} for each
+ * non-zero word, in hex; then {@code file NAME PAGES} and {@code shm KEY PAGES} for each file and
+ * segment; every line ended by {@code \n}.
+ *
+ * <p>A bad file is rejected with every bad line's problem, {@code FILE:LINE:COLUMN: expected …,
+ * found …}, as the trace parser reports them.
+ */
+public final class HistoryFile {
+  private HistoryFile() {}
+
+  /** The first item of every history file. */
+  public static final String MAGIC = "vmoracle-history";
+
+  /** The format's version. */
+  public static final int VERSION = 1;
+
+  /**
+   * A history read from a file.
+   *
+   * @param source where it came from, for messages
+   * @param frames the implementation's frames for reruns
+   * @param bugs the injected bugs switched on for reruns
+   * @param seed the hunt's seed, when recorded
+   * @param endView the digest of the implementation's view after the calls, when recorded
+   * @param setup the sequential operations from boot
+   * @param calls every thread's calls; {@link Call#invoked()} and {@link Call#answered()} are the
+   *     file's times
+   * @param threads how many thread sections there were
+   * @param end the sequential operations after the calls, each with its expected result
+   */
+  public record History(
+      String source,
+      int frames,
+      Set<Bug> bugs,
+      OptionalLong seed,
+      Optional<String> endView,
+      Trace setup,
+      List<Call> calls,
+      int threads,
+      Trace end) {
+
+    public History {
+      Objects.requireNonNull(source, "source");
+      bugs = bugs.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(bugs));
+      calls = List.copyOf(calls);
+    }
+
+    /** The implementation's settings for a rerun. */
+    public Config config() {
+      Config c = Config.defaults().withFrames(frames);
+      for (Bug b : bugs) {
+        c = c.withBug(b);
+      }
+      return c;
+    }
+
+    /** Thread {@code t}'s calls, in program order. */
+    public List<Call> thread(int t) {
+      List<Call> out = new ArrayList<>();
+      for (Call c : calls) {
+        if (c.thread() == t) {
+          out.add(c);
+        }
+      }
+      out.sort(Comparator.comparingInt(Call::index));
+      return out;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ writing
+
+  /**
+   * The text of a history file: {@code comments} first (each line a {@code #} comment), then the
+   * header, the setup, each thread's calls with their times relative to the first invocation, and
+   * the end.
+   */
+  public static String render(List<String> comments, History h) {
+    StringBuilder sb = new StringBuilder();
+    for (String c : comments) {
+      for (String part : c.split("\n", -1)) {
+        sb.append(part.isEmpty() ? "#" : "# " + part).append('\n');
+      }
+    }
+    sb.append(MAGIC).append(' ').append(VERSION).append('\n');
+    sb.append("frames ").append(h.frames()).append('\n');
+    h.bugs().stream().sorted().forEach(b -> sb.append("bug ").append(b.name()).append('\n'));
+    h.seed().ifPresent(s -> sb.append("seed ").append(s).append('\n'));
+    sb.append("schedule none  # the threads ran as the JVM scheduled them; no schedule is kept\n");
+    h.endView().ifPresent(d -> sb.append("end-view sha256 ").append(d).append('\n'));
+    sb.append("setup\n");
+    sb.append(TracePrinter.print(h.setup()));
+    long t0 = h.calls().stream().mapToLong(Call::invoked).min().orElse(0);
+    for (int t = 0; t < h.threads(); t++) {
+      sb.append("thread ").append(t).append('\n');
+      for (Call c : h.thread(t)) {
+        sb.append(
+            String.format(
+                "%d %d %s -> %s%n", c.invoked() - t0, c.answered() - t0, c.op(), c.result()));
+      }
+    }
+    sb.append("end\n");
+    sb.append(TracePrinter.print(h.end()));
+    return sb.toString();
+  }
+
+  /** The digest an {@code end-view} item records for {@code v} (see the class comment). */
+  public static String digest(View v) {
+    StringBuilder sb = new StringBuilder();
+    for (ProcessView p : v.processes().values()) {
+      sb.append("pid ").append(p.pid()).append('\n');
+      for (Mapping m : p.maps()) {
+        sb.append(m).append('\n');
+      }
+      for (Map.Entry<Long, Long> w : p.words().entrySet()) {
+        sb.append(Long.toHexString(w.getKey()))
+            .append(' ')
+            .append(Long.toHexString(w.getValue()))
+            .append('\n');
+      }
+    }
+    new TreeMap<>(v.filePages())
+        .forEach((n, pages) -> sb.append("file ").append(n).append(' ').append(pages).append('\n'));
+    new TreeMap<>(v.shmPages())
+        .forEach((k, pages) -> sb.append("shm ").append(k).append(' ').append(pages).append('\n'));
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(md.digest(sb.toString().getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  /**
+   * {@code threads-<kind>-<seed>.history}: the kind of finding ({@link
+   * ConcurrentHunt.Finding#kind}) and the hunt's seed; with injected bugs on, one {@code -<bug>}
+   * for each before {@code .history}.
+   */
+  public static String name(Config config, long seed, ConcurrentHunt.Finding f) {
+    StringBuilder sb = new StringBuilder("threads-").append(f.kind()).append('-').append(seed);
+    config.bugs().stream()
+        .sorted()
+        .forEach(b -> sb.append('-').append(b.name().toLowerCase(Locale.ROOT).replace('_', '-')));
+    return sb.append(".history").toString();
+  }
+
+  /** The history of {@code f}, found by a hunt of {@code threads} threads on {@code config}. */
+  public static History of(Config config, long seed, int threads, ConcurrentHunt.Finding f) {
+    List<TraceLine> setup = new ArrayList<>();
+    ModelVm model = new ModelVm();
+    for (Op op : f.setup()) {
+      setup.add(new TraceLine(setup.size() + 1, op, Optional.of(model.apply(op))));
+    }
+    return new History(
+        "hunt",
+        config.frames(),
+        config.bugs(),
+        OptionalLong.of(seed),
+        Optional.of(digest(f.endView())),
+        new Trace("setup", setup),
+        f.history(),
+        threads,
+        new Trace("end", f.end()));
+  }
+
+  /**
+   * Writes {@code f}, found by {@code hunt --threads threads --burst burst --seed seed} on {@code
+   * config}, into {@code dir} (made if missing) as {@link #name}, and answers its path and what
+   * checking the written file again says ({@link HistoryReplay#check}).
+   */
+  public static Written write(
+      Path dir, Config config, long seed, int threads, int burst, ConcurrentHunt.Finding f)
+      throws IOException {
+    History h = of(config, seed, threads, f);
+    Path p = dir.resolve(name(config, seed, f));
+    List<String> comments = new ArrayList<>();
+    comments.add("vmoracle concurrent hunt finding: " + f.why().split("\n", 2)[0]);
+    comments.add(
+        String.format(
+            "  a burst of %d calls on %d threads, after %,d operations of setup and earlier bursts",
+            f.history().size(), threads, f.setup().size()));
+    if (!config.bugs().isEmpty()) {
+      comments.add(
+          "injected bugs on: "
+              + config.bugs().stream().sorted().map(Bug::name).collect(Collectors.joining(", "))
+              + "\n  (planted, not to be fixed)");
+    }
+    comments.add(
+        String.format(
+            "reproduce the hunt (by chance, for a race): vmoracle hunt --threads %d --burst %d"
+                + " --seed %d%s%s",
+            threads,
+            burst,
+            seed,
+            config.frames() == ConcurrentHunt.FRAMES ? "" : " --frames " + config.frames(),
+            config.bugs().stream()
+                .sorted()
+                .map(b -> " --bug " + b.name())
+                .collect(Collectors.joining())));
+    comments.add(
+        "replay: vmoracle replay-history "
+            + p.getFileName()
+            + " checks this history again against the model,\n  then reruns the threads' calls on"
+            + " the implementation; the format is in HistoryFile's Javadoc and the README");
+    // Read back what is written, so that the verdict is the file's own, not the hunt's.
+    HistoryReplay.Verdict v;
+    try {
+      v = HistoryReplay.check(parse(p.toString(), render(comments, h)));
+    } catch (TraceSyntaxException e) {
+      throw new IllegalStateException("a history written does not read back: " + e.getMessage(), e);
+    }
+    comments.add(
+        v.linearizable()
+            ? "checked again, the recorded history passes ("
+                + v.why()
+                + "): what was found shows only in reruns"
+            : "checked again, the recorded history fails: " + v.why());
+    Files.createDirectories(dir);
+    Files.writeString(p, render(comments, h), StandardCharsets.UTF_8);
+    return new Written(p, v);
+  }
+
+  /** A history file written, and what checking it again said. */
+  public record Written(Path file, HistoryReplay.Verdict verdict) {}
+
+  // ------------------------------------------------------------------------------------ reading
+
+  private enum Section {
+    HEADER,
+    SETUP,
+    THREAD,
+    END
+  }
+
+  /** One whitespace-separated word of a line and the 1-based column it starts at. */
+  private record Word(String text, int column) {}
+
+  /** A call line's times, until its trace line is parsed. */
+  private record Timed(int line, int thread, int index, long invoked, long answered, int column) {}
+
+  /**
+   * Reads a history file.
+   *
+   * @param source where the text came from, for messages (a file name)
+   * @throws TraceSyntaxException listing every bad line, {@code source:line:column}
+   */
+  public static History parse(String source, String text) throws TraceSyntaxException {
+    List<String> lines = text.lines().collect(Collectors.toList());
+    String[] shadow = new String[lines.size()]; // what the trace parser reads: operations only
+    Section[] where = new Section[lines.size()];
+    List<Problem> problems = new ArrayList<>();
+    List<Timed> timed = new ArrayList<>();
+    Section section = Section.HEADER;
+    boolean magic = false;
+    int frames = ConcurrentHunt.FRAMES;
+    Set<Bug> bugs = EnumSet.noneOf(Bug.class);
+    OptionalLong seed = OptionalLong.empty();
+    Optional<String> endView = Optional.empty();
+    int thread = -1;
+    int index = 0;
+    long lastAnswered = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      int number = i + 1;
+      String raw = lines.get(i);
+      shadow[i] = "";
+      List<Word> w = words(raw);
+      if (w.isEmpty()) {
+        continue;
+      }
+      String head = w.get(0).text();
+      try {
+        if (!magic) {
+          expect(source, number, w, 0, MAGIC, "'" + MAGIC + " 1', the first item");
+          long v = number(source, number, w, 1, "the format's version");
+          if (v != VERSION) {
+            throw bad(source, number, w.get(1).column(), "version " + VERSION, w.get(1).text());
+          }
+          end(source, number, raw, w, 2);
+          magic = true;
+          continue;
+        }
+        switch (head) {
+          case "frames":
+          case "bug":
+          case "seed":
+          case "schedule":
+          case "end-view":
+            if (section != Section.HEADER) {
+              throw bad(source, number, w.get(0).column(), "an operation, 'thread' or 'end'", head);
+            }
+            if (head.equals("frames")) {
+              long f = number(source, number, w, 1, "a number of frames");
+              if (f < 16 || f > Integer.MAX_VALUE) {
+                throw bad(source, number, w.get(1).column(), "16 frames or more", w.get(1).text());
+              }
+              frames = (int) f;
+            } else if (head.equals("bug")) {
+              bugs.add(bug(source, number, w));
+            } else if (head.equals("seed")) {
+              seed = OptionalLong.of(number(source, number, w, 1, "the hunt's seed"));
+            } else if (head.equals("schedule")) {
+              expect(source, number, w, 1, "none", "'none' (no schedule is kept yet)");
+            } else {
+              expect(source, number, w, 1, "sha256", "'sha256'");
+              String hex = word(source, number, w, 2, "a SHA-256 digest in hex");
+              if (!hex.matches("[0-9a-f]{64}")) {
+                throw bad(
+                    source, number, w.get(2).column(), "64 lowercase hex digits", w.get(2).text());
+              }
+              endView = Optional.of(hex);
+            }
+            end(source, number, raw, w, head.equals("end-view") ? 3 : 2);
+            continue;
+          case "setup":
+            if (section != Section.HEADER) {
+              throw bad(source, number, w.get(0).column(), "an operation, 'thread' or 'end'", head);
+            }
+            end(source, number, raw, w, 1);
+            section = Section.SETUP;
+            continue;
+          case "thread":
+            if (section != Section.SETUP && section != Section.THREAD) {
+              throw bad(source, number, w.get(0).column(), "'setup' before the threads", head);
+            }
+            long t = number(source, number, w, 1, "a thread number");
+            if (t != thread + 1) {
+              throw bad(
+                  source, number, w.get(1).column(), "thread " + (thread + 1), w.get(1).text());
+            }
+            end(source, number, raw, w, 2);
+            thread = (int) t;
+            index = 0;
+            lastAnswered = -1;
+            section = Section.THREAD;
+            continue;
+          case "end":
+            if (section != Section.SETUP && section != Section.THREAD) {
+              throw bad(source, number, w.get(0).column(), "'setup' before the end", head);
+            }
+            end(source, number, raw, w, 1);
+            section = Section.END;
+            continue;
+          default:
+            break;
+        }
+        if (section == Section.HEADER) {
+          throw bad(
+              source,
+              number,
+              w.get(0).column(),
+              "a header item (frames, bug, seed, schedule, end-view) or 'setup'",
+              head);
+        }
+        where[i] = section;
+        if (section != Section.THREAD) {
+          shadow[i] = raw;
+          continue;
+        }
+        long invoked = number(source, number, w, 0, "the time the call was invoked");
+        long answered = number(source, number, w, 1, "the time the call answered");
+        if (answered < invoked) {
+          throw bad(
+              source,
+              number,
+              w.get(1).column(),
+              "a time no sooner than the call was invoked (" + invoked + ")",
+              w.get(1).text());
+        }
+        if (invoked < lastAnswered) {
+          throw bad(
+              source,
+              number,
+              w.get(0).column(),
+              "a time no sooner than the thread's last call answered (" + lastAnswered + ")",
+              w.get(0).text());
+        }
+        lastAnswered = answered;
+        if (w.size() < 3) {
+          throw bad(source, number, raw.length() + 1, "an operation", Problem.END_OF_LINE);
+        }
+        int opColumn = w.get(2).column();
+        // Blank the times: the trace parser then reports columns of the line as written.
+        shadow[i] = " ".repeat(opColumn - 1) + raw.substring(opColumn - 1);
+        timed.add(new Timed(number, thread, index++, invoked, answered, opColumn));
+      } catch (BadLine e) {
+        problems.add(e.problem);
+      }
+    }
+    if (!magic) {
+      problems.add(
+          new Problem(source, Math.max(1, lines.size()), 1, "'" + MAGIC + " 1'", "end of file"));
+    }
+
+    Trace ops = null;
+    while (ops == null) {
+      try {
+        ops = TraceParser.parse(source, String.join("\n", shadow));
+      } catch (TraceSyntaxException e) {
+        // Blank the bad lines and read the rest again, to check what the good ones lack.
+        for (Problem p : e.problems()) {
+          problems.add(p);
+          shadow[p.line() - 1] = "";
+          where[p.line() - 1] = null;
+        }
+      }
+    }
+    Map<Integer, TraceLine> byLine = new TreeMap<>();
+    for (TraceLine l : ops.lines()) {
+      byLine.put(l.line(), l);
+    }
+    List<TraceLine> setup = new ArrayList<>();
+    List<TraceLine> end = new ArrayList<>();
+    for (TraceLine l : byLine.values()) {
+      Section s = where[l.line() - 1];
+      if (s == Section.END && l.expect().isEmpty()) {
+        problems.add(missingResult(source, l.line(), lines.get(l.line() - 1), "an end line"));
+      } else if (s == Section.SETUP) {
+        setup.add(l);
+      } else if (s == Section.END) {
+        end.add(l);
+      }
+    }
+    List<Call> calls = new ArrayList<>();
+    for (Timed t : timed) {
+      TraceLine l = byLine.get(t.line());
+      if (l == null) {
+        continue; // a bad operation, said above
+      }
+      if (l.expect().isEmpty()) {
+        problems.add(missingResult(source, t.line(), lines.get(t.line() - 1), "a call"));
+        continue;
+      }
+      calls.add(
+          new Call(t.thread(), t.index(), l.op(), l.expect().get(), t.invoked(), t.answered()));
+    }
+    if (!problems.isEmpty()) {
+      problems.sort(Comparator.comparingInt(Problem::line).thenComparingInt(Problem::column));
+      int shown = Math.min(problems.size(), TraceParser.MAX_PROBLEMS);
+      throw new TraceSyntaxException(problems.subList(0, shown), problems.size() - shown);
+    }
+    return new History(
+        source,
+        frames,
+        bugs,
+        seed,
+        endView,
+        new Trace(source, setup),
+        calls,
+        thread + 1,
+        new Trace(source, end));
+  }
+
+  private static Problem missingResult(String source, int line, String raw, String what) {
+    int hash = raw.indexOf('#');
+    int endColumn =
+        (hash >= 0 ? raw.substring(0, hash).stripTrailing() : raw.stripTrailing()).length();
+    return new Problem(
+        source,
+        line,
+        endColumn + 1,
+        "'->' and the result " + what + " answered",
+        Problem.END_OF_LINE);
+  }
+
+  private static Bug bug(String source, int line, List<Word> w) throws BadLine {
+    String name = word(source, line, w, 1, "a bug name");
+    for (Bug b : Bug.values()) {
+      if (b.name().equalsIgnoreCase(name)) {
+        return b;
+      }
+    }
+    throw bad(source, line, w.get(1).column(), "an injected bug (impl/…/core/Bug.java)", name);
+  }
+
+  private static List<Word> words(String raw) {
+    int hash = raw.indexOf('#');
+    String s = hash >= 0 ? raw.substring(0, hash) : raw;
+    List<Word> out = new ArrayList<>();
+    int i = 0;
+    while (i < s.length()) {
+      while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) {
+        i++;
+      }
+      int start = i;
+      while (i < s.length() && s.charAt(i) != ' ' && s.charAt(i) != '\t') {
+        i++;
+      }
+      if (i > start) {
+        out.add(new Word(s.substring(start, i), start + 1));
+      }
+    }
+    return out;
+  }
+
+  private static String word(String source, int line, List<Word> w, int at, String what)
+      throws BadLine {
+    if (at >= w.size()) {
+      Word last = w.get(w.size() - 1);
+      throw bad(source, line, last.column() + last.text().length() + 1, what, Problem.END_OF_LINE);
+    }
+    return w.get(at).text();
+  }
+
+  private static void expect(
+      String source, int line, List<Word> w, int at, String word, String what) throws BadLine {
+    if (!word(source, line, w, at, what).equals(word)) {
+      throw bad(source, line, w.get(at).column(), what, w.get(at).text());
+    }
+  }
+
+  /** A non-negative number, decimal or {@code 0x} hex. */
+  private static long number(String source, int line, List<Word> w, int at, String what)
+      throws BadLine {
+    String s = word(source, line, w, at, what);
+    try {
+      long v =
+          s.startsWith("0x") || s.startsWith("0X")
+              ? Long.parseLong(s.substring(2), 16)
+              : Long.parseLong(s);
+      if (v >= 0) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // said below
+    }
+    throw bad(source, line, w.get(at).column(), what + " (a number, at least 0)", s);
+  }
+
+  private static void end(String source, int line, String raw, List<Word> w, int count)
+      throws BadLine {
+    if (w.size() > count) {
+      throw bad(source, line, w.get(count).column(), "end of line or '#'", w.get(count).text());
+    }
+  }
+
+  private static BadLine bad(String source, int line, int column, String expected, String found) {
+    return new BadLine(
+        new Problem(
+            source,
+            line,
+            column,
+            expected,
+            found.equals(Problem.END_OF_LINE) ? found : "'" + found + "'"));
+  }
+
+  /** One bad line: its first problem. */
+  private static final class BadLine extends Exception {
+    private static final long serialVersionUID = 1L;
+    final transient Problem problem;
+
+    BadLine(Problem problem) {
+      super(problem.toString(), null, false, false);
+      this.problem = problem;
+    }
+  }
+}
