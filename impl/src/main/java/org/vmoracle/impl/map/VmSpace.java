@@ -49,9 +49,28 @@ public final class VmSpace {
    */
   private final MapEntry[] hints = new MapEntry[HINT_STRIPES * HINT_PAD];
 
+  /**
+   * Every address in [MMAP_BASE, freeFloor) lies in some entry (FreeBSD's old {@code first_free}
+   * hint), so placement starts its walk there instead of at MMAP_BASE: without it, a process with n
+   * mappings placed one after another walks all n on every mmap. Lowered to an entry's start when
+   * the entry leaves the map, raised only by {@link #findSpace}, which has just walked the entries
+   * below. A merge takes an entry out and widens its neighbour: the floor drops though nothing was
+   * unmapped, which costs a longer walk later, never a wrong answer.
+   */
+  private long freeFloor = Boot.MMAP_BASE; // (x)
+
+  /** Whether {@link #findSpace} uses {@link #freeFloor} ({@code Config.placementHint}). */
+  private final boolean useFloor; // (c)
+
   public VmSpace(int id, Pmap pmap) {
+    this(id, pmap, true);
+  }
+
+  /** A space whose placement walks from MMAP_BASE every time when {@code useFloor} is false. */
+  public VmSpace(int id, Pmap pmap, boolean useFloor) {
     this.id = id;
     this.pmap = pmap;
+    this.useFloor = useFloor;
   }
 
   /** The entry holding {@code va}, or null. The caller holds the map lock in either mode. */
@@ -72,6 +91,7 @@ public final class VmSpace {
   /** Takes entry {@code e} out of the map. The caller holds the lock exclusive. */
   public void remove(MapEntry e) {
     entries.remove(e.start);
+    freeFloor = Math.min(freeFloor, Math.max(e.start, Boot.MMAP_BASE));
     for (int i = 0; i < hints.length; i += HINT_PAD) {
       hints[i] = null;
     }
@@ -177,17 +197,29 @@ public final class VmSpace {
 
   /**
    * The lowest free start at or above MMAP_BASE for {@code bytes}, 2 MiB-aligned when {@code bytes}
-   * is a multiple of 2 MiB, ending at or below PLACE_MAX; -1 if there is none (PLACE-1..3). Either
-   * mode.
+   * is a multiple of 2 MiB, ending at or below PLACE_MAX; -1 if there is none (PLACE-1..3). The
+   * walk starts at {@link #freeFloor}: no start below it is free. The caller holds the lock
+   * exclusive.
    */
   public long findSpace(long bytes) {
     long align = bytes % Boot.SEGMENT_SIZE == 0 ? Boot.SEGMENT_SIZE : Boot.PAGE_SIZE;
-    long at = roundUp(Boot.MMAP_BASE, align);
+    long floor = useFloor ? freeFloor : Boot.MMAP_BASE;
+    long at = roundUp(floor, align);
+    // The first address of the walk that no entry holds: all below it is mapped.
+    long firstHole = -1;
+    long covered = floor;
     // Start from the entry at or below the first candidate: an entry that starts lower may reach
     // past it. (Found by the concurrent hunt: starting from the first candidate skipped such an
     // entry and placed a segment-aligned mapping over it.)
     Long from = entries.floorKey(at);
     for (MapEntry e : entries.tailMap(from == null ? at : from, true).values()) {
+      if (firstHole < 0) {
+        if (e.start > covered) {
+          firstHole = covered;
+        } else {
+          covered = Math.max(covered, e.end);
+        }
+      }
       if (e.end <= at) {
         continue;
       }
@@ -196,6 +228,7 @@ public final class VmSpace {
       }
       at = roundUp(e.end, align);
     }
+    freeFloor = firstHole >= 0 ? firstHole : Math.max(freeFloor, covered);
     return at + bytes <= Boot.PLACE_MAX ? at : -1;
   }
 
