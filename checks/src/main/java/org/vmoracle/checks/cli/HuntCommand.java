@@ -49,7 +49,8 @@ import picocli.CommandLine.TypeConversionException;
           + " every run (and every --check-every operations if given).",
       "A disagreement is shrunk to a short trace whose expectations are the model's results,"
           + " written to target/vmoracle/findings/PROFILE-KIND-SEED.trace (under the current"
-          + " directory); replaying it with 'vmoracle replay --system both' fails until the"
+          + " directory). Its header line '# vmoracle: --system both --bug ... --config ...'"
+          + " holds the hunt's settings, so 'vmoracle replay FILE' fails the same way until the"
           + " implementation is fixed. The last line is a one-line summary.",
       "With --bug NAME the implementation runs with that injected bug switched on: a hunt that"
           + " proves the checks can see that class of bug (vmoracle zoo does it for every bug)."

@@ -3,6 +3,7 @@ package org.vmoracle.checks.cli;
 import java.util.ArrayList;
 import java.util.List;
 import org.vmoracle.checks.hunt.ConfigText;
+import org.vmoracle.checks.lin.ConcurrentHunt;
 import org.vmoracle.impl.core.Config;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -22,7 +23,11 @@ final class ImplOptions {
       paramLabel = "N",
       converter = FramesConverter.class,
       description =
-          "Physical frames of the implementation, 4 KiB each (the same as --config frames=N).")
+          "Physical frames of the implementation, 4 KiB each, at least 16; the same as --config"
+              + " frames=N (default: replay 16,384 or its file header's; hunt and zoo the"
+              + " profile's, or "
+              + ConcurrentHunt.FRAMES
+              + " with threads).")
   ConfigText.Setting frames;
 
   @Option(
