@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.vmoracle.checks.gen.Profile;
+import org.vmoracle.checks.hunt.ConfigText;
 import org.vmoracle.checks.hunt.Hunt;
 import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
@@ -51,7 +52,8 @@ import picocli.CommandLine.TypeConversionException;
           + " every run (and every --check-every operations if given).",
       "A disagreement is shrunk to a short trace whose expectations are the model's results,"
           + " written to target/vmoracle/findings/PROFILE-KIND-SEED.trace (under the current"
-          + " directory); replaying it with 'vmoracle replay --system both' fails until the"
+          + " directory). Its header line '# vmoracle: --system both --bug ... --config ...'"
+          + " holds the hunt's settings, so 'vmoracle replay FILE' fails the same way until the"
           + " implementation is fixed. The last line is a one-line summary.",
       "With --bug NAME the implementation runs with that injected bug switched on: a hunt that"
           + " proves the checks can see that class of bug (vmoracle zoo does it for every bug)."
@@ -122,12 +124,6 @@ final class HuntCommand implements Callable<Integer> {
   boolean listProfiles;
 
   @Option(
-      names = "--frames",
-      paramLabel = "N",
-      description = "Physical frames of the implementation (default: the profile's; at least 16).")
-  Integer frames;
-
-  @Option(
       names = "--check-every",
       paramLabel = "N",
       description =
@@ -172,6 +168,9 @@ final class HuntCommand implements Callable<Integer> {
 
   @Mixin BugNames.Choice bugChoice;
 
+  /** --frames and --config, on top of the profile's settings (or the concurrent hunt's). */
+  @Mixin ImplOptions impl;
+
   @Mixin FindingsDir findings;
 
   @Override
@@ -187,6 +186,9 @@ final class HuntCommand implements Callable<Integer> {
     if (nativ) {
       if (!bugChoice.named().isEmpty()) {
         throw usage("--bug plants a bug in the implementation, which --native does not run");
+      }
+      if (impl.given()) {
+        throw usage("--frames and --config set up the implementation, which --native does not run");
       }
       return NativeHunt.run(
           seconds != null ? seconds : DEFAULT_SECONDS,
@@ -207,13 +209,14 @@ final class HuntCommand implements Callable<Integer> {
     }
     Hunt.Settings settings = settings();
     out.printf(
-        "hunt: profile %s%s, seed %d, %s, %,d frames, runs of %,d operations, invariants and views"
-            + " %s%n",
+        "hunt: profile %s%s, seed %d, %s, %,d frames%s, runs of %,d operations, invariants and"
+            + " views %s%n",
         settings.profile().word(),
         bugNote(),
         settings.seed(),
         budget(settings),
         settings.config().frames(),
+        configNote(settings.config(), profile.config()),
         settings.runLength(),
         settings.checkEvery() == 0
             ? "at each run's end"
@@ -296,12 +299,18 @@ final class HuntCommand implements Callable<Integer> {
     double secs = seconds != null ? seconds : 10;
     int perThread = burst != null ? burst : ConcurrentHunt.BURST;
     Config config =
-        BugNames.withAll(
-            Config.defaults().withFrames(frames != null ? frames : ConcurrentHunt.FRAMES),
-            bugChoice.named());
+        impl.applyTo(
+            BugNames.withAll(
+                Config.defaults().withFrames(ConcurrentHunt.FRAMES), bugChoice.named()));
     out.printf(
-        "hunt: %d threads%s, seed %d, %.0f s, %,d frames, bursts of %d operations a thread%n",
-        threads, bugNote(), s, secs, config.frames(), perThread);
+        "hunt: %d threads%s, seed %d, %.0f s, %,d frames%s, bursts of %d operations a thread%n",
+        threads,
+        bugNote(),
+        s,
+        secs,
+        config.frames(),
+        configNote(config, Config.defaults().withFrames(ConcurrentHunt.FRAMES)),
+        perThread);
     out.flush();
     ConcurrentHunt.Report r = ConcurrentHunt.run(config, threads, s, secs, perThread, err::println);
     String tally =
@@ -344,22 +353,45 @@ final class HuntCommand implements Callable<Integer> {
     if (runLength != null && runLength < 1) {
       throw usage("--run-length must be at least 1, not " + runLength);
     }
-    if (frames != null && frames < 16) {
-      throw usage("--frames must be at least 16, not " + frames);
-    }
     double s = seconds != null ? seconds : ops == null ? DEFAULT_SECONDS : 0;
     long n = ops != null ? ops : 0;
     if (s == 0 && n == 0) {
-      throw usage("nothing to do: --seconds and --ops are both 0");
+      throw usage(nothingToDo());
     }
-    Config config = BugNames.withAll(profile.config(), bugChoice.named());
-    if (frames != null) {
-      config = config.withFrames(frames);
-    }
+    Config config = impl.applyTo(BugNames.withAll(profile.config(), bugChoice.named()));
     long first = seed != null ? seed : Math.floorMod(System.nanoTime(), 1_000_000L);
     int every = checkEvery != null ? checkEvery : DEFAULT_CHECK_EVERY;
     int length = runLength != null ? runLength : Hunt.RUN_LENGTH;
     return new Hunt.Settings(profile, config, first, n, s, length, every);
+  }
+
+  /**
+   * Why a budget of no seconds and no operations leaves nothing to hunt, naming the options that
+   * were given: 0 for either means no budget of that kind, so the other one must be set.
+   */
+  private String nothingToDo() {
+    if (seconds != null && ops != null) {
+      return "nothing to do: --seconds 0 and --ops 0 leave no budget; give either more than 0";
+    }
+    if (seconds != null) {
+      return "nothing to do: --seconds 0 leaves no time; give more seconds, or --ops N to hunt N"
+          + " operations";
+    }
+    return "nothing to do: --ops 0 leaves no operations; give more, or --seconds N to hunt for N"
+        + " seconds";
+  }
+
+  /**
+   * {@code " (swapSlots=16, prunePageTables=false)"}: the settings other than frames in which
+   * {@code c} differs from {@code base}, for the first line; nothing when there are none.
+   */
+  private static String configNote(Config c, Config base) {
+    String changes =
+        ConfigText.changes(base, c).stream()
+            .filter(x -> x.key() != ConfigText.Key.FRAMES)
+            .map(ConfigText.Setting::toString)
+            .collect(Collectors.joining(", "));
+    return changes.isEmpty() ? "" : " (" + changes + ")";
   }
 
   /** {@code ", injected bug NAME"} for the first line, or nothing. */
@@ -371,9 +403,14 @@ final class HuntCommand implements Callable<Integer> {
             + bugs.stream().map(Bug::name).collect(Collectors.joining(", "));
   }
 
-  /** {@code " --bug NAME"} for each bug, for a command line that reruns the hunt. */
+  /**
+   * {@code " --bug NAME"} for each bug and the {@code --config} given, for a command line that
+   * reruns the hunt.
+   */
   private String bugOptions() {
-    return bugChoice.named().stream().map(b -> " --bug " + b.name()).collect(Collectors.joining());
+    String bugs =
+        bugChoice.named().stream().map(b -> " --bug " + b.name()).collect(Collectors.joining());
+    return impl.given() ? bugs + " --config " + ConfigText.join(impl.settings()) : bugs;
   }
 
   private ParameterException usage(String message) {

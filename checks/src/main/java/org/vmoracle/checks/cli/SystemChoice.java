@@ -3,6 +3,7 @@ package org.vmoracle.checks.cli;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.vmoracle.checks.diff.CheckedImpl;
 import org.vmoracle.checks.diff.Lockstep;
@@ -21,36 +22,50 @@ import picocli.CommandLine.TypeConversionException;
  * <ul>
  *   <li>{@code model}: the pure reference model;
  *   <li>{@code impl}: the optimized concurrent implementation, with its structural invariants
- *       checked after every operation;
+ *       checked every {@code every} operations and at the end;
  *   <li>{@code both}: model and implementation side by side ({@link Lockstep}): every result
- *       compared, views compared after every operation; the first difference is reported.
+ *       compared, invariants checked and views compared every {@code every} operations and at the
+ *       end; the first difference is reported.
  * </ul>
  */
 enum SystemChoice {
   /** The pure reference model ({@link ModelVm}). */
   MODEL("model") {
     @Override
-    VmSystem boot() {
-      return new ModelVm();
+    Booted boot(Config config, int every) {
+      return new Booted(new ModelVm(), () -> {}, Optional.empty());
     }
   },
-  /** The implementation, invariants checked after every operation. */
+  /** The implementation, invariants checked every {@code every} operations. */
   IMPL("impl") {
     @Override
-    VmSystem boot() {
-      return new CheckedImpl(new ImplVm(REPLAY_CONFIG));
+    Booted boot(Config config, int every) {
+      CheckedImpl impl = new CheckedImpl(new ImplVm(config), every);
+      return new Booted(impl, impl::checkNow, Optional.of(impl.impl()));
     }
   },
   /** Model and implementation in lockstep. */
   BOTH("both") {
     @Override
-    VmSystem boot() {
-      return new Lockstep(new ImplVm(REPLAY_CONFIG), 1, 1);
+    Booted boot(Config config, int every) {
+      Lockstep both = new Lockstep(new ImplVm(config), every, every);
+      return new Booted(both, both::checkNow, Optional.of(both.impl()));
     }
   };
 
   /** Frames for replays: 64 MiB, plenty for any trace a person writes. */
   static final Config REPLAY_CONFIG = Config.defaults().withFrames(16_384);
+
+  /**
+   * A booted system.
+   *
+   * @param system what runs the operations
+   * @param checkNow checks what the system checks as of now (the implementation's invariants, the
+   *     two views), throwing a {@link org.vmoracle.checks.diff.Divergence} for a difference; does
+   *     nothing for the model
+   * @param impl the implementation inside, for its view; empty for the model
+   */
+  record Booted(VmSystem system, Runnable checkNow, Optional<ImplVm> impl) {}
 
   /** The word for this system on the command line. */
   final String word;
@@ -59,8 +74,12 @@ enum SystemChoice {
     this.word = word;
   }
 
-  /** A newly booted system: boot files present, no processes, no segments (BOOT-1). */
-  abstract VmSystem boot();
+  /**
+   * A newly booted system: boot files present, no processes, no segments (BOOT-1), its
+   * implementation (if it has one) on {@code config}, checked every {@code every} operations (0:
+   * only by {@link Booted#checkNow}).
+   */
+  abstract Booted boot(Config config, int every);
 
   /** The words {@code --system} accepts, for help and error messages. */
   static String words() {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import org.vmoracle.checks.hunt.ConfigText;
 import org.vmoracle.checks.zoo.Zoo;
 import org.vmoracle.impl.core.Bug;
 import picocli.CommandLine.Command;
@@ -72,6 +73,9 @@ final class ZooCommand implements Callable<Integer> {
   @Option(names = "--list", description = "List every bug with its check, one a line, and exit.")
   boolean list;
 
+  /** --frames and --config, on top of each check's own settings. */
+  @Mixin ImplOptions impl;
+
   @Mixin FindingsDir findings;
 
   @Override
@@ -91,17 +95,18 @@ final class ZooCommand implements Callable<Integer> {
     }
     long s = seed != null ? seed : Math.floorMod(System.nanoTime(), 1_000_000L);
     out.printf(
-        "zoo: %d injected %s, up to %s s each, seed %d%n",
+        "zoo: %d injected %s, up to %s s each, seed %d%s%n",
         bugs.size(),
         bugs.size() == 1 ? "bug" : "bugs",
         BigDecimal.valueOf(secs).stripTrailingZeros().toPlainString(),
-        s);
+        s,
+        impl.given() ? ", --config " + ConfigText.join(impl.settings()) : "");
     out.flush();
 
     long t0 = System.nanoTime();
     List<Bug> missed = new ArrayList<>();
     for (Bug b : bugs) {
-      Zoo.Verdict v = Zoo.run(b, secs, s, findings.dir);
+      Zoo.Verdict v = Zoo.run(b, secs, s, findings.dir, impl::applyTo);
       if (!v.caught()) {
         missed.add(b);
       }

@@ -26,12 +26,19 @@ public final class Divergence extends RuntimeException {
   private final Kind kind;
   private final transient Op op;
   private final long step;
+  private final String detail;
 
   public Divergence(Kind kind, Op op, long step, String detail, Throwable cause) {
     super(kind + " at operation " + step + " (" + op + "): " + detail, cause);
     this.kind = kind;
     this.op = op;
     this.step = step;
+    this.detail = detail;
+  }
+
+  /** What differed, without the kind and the operation: {@code model 42, implementation 7}. */
+  public String detail() {
+    return detail;
   }
 
   public Kind kind() {

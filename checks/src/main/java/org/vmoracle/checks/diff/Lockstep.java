@@ -1,11 +1,14 @@
 package org.vmoracle.checks.diff;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.model.Model;
 import org.vmoracle.model.Outcome;
 import org.vmoracle.model.State;
+import org.vmoracle.spec.Numbers;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.ProcessView;
 import org.vmoracle.spec.Result;
@@ -132,20 +135,21 @@ public final class Lockstep implements VmSystem {
     return impl;
   }
 
-  /** The first few ways two views differ, for a report. */
+  /**
+   * The first few ways two views differ, for a report: parts separated by {@code "; "} (the maps of
+   * a process, when they differ, on lines of their own), word addresses in hex as a trace writes
+   * them, values as a trace writes them ({@code pid 2 word 0x10001000: model 70, impl 0}).
+   */
   public static String difference(View want, View got) {
-    StringBuilder sb = new StringBuilder();
+    List<String> parts = new ArrayList<>();
     if (!want.filePages().equals(got.filePages())) {
-      sb.append("files ").append(want.filePages()).append(" vs ").append(got.filePages());
+      parts.add("files " + want.filePages() + " vs " + got.filePages());
     }
     if (!want.shmPages().equals(got.shmPages())) {
-      sb.append("; segments ").append(want.shmPages()).append(" vs ").append(got.shmPages());
+      parts.add("segments " + want.shmPages() + " vs " + got.shmPages());
     }
     if (!want.processes().keySet().equals(got.processes().keySet())) {
-      sb.append("; pids ")
-          .append(want.processes().keySet())
-          .append(" vs ")
-          .append(got.processes().keySet());
+      parts.add("pids " + want.processes().keySet() + " vs " + got.processes().keySet());
     }
     for (Map.Entry<Integer, ProcessView> p : want.processes().entrySet()) {
       ProcessView g = got.processes().get(p.getKey());
@@ -154,32 +158,42 @@ public final class Lockstep implements VmSystem {
       }
       ProcessView w = p.getValue();
       if (!w.maps().equals(g.maps())) {
-        sb.append("; pid ")
-            .append(p.getKey())
-            .append(" maps\nmodel:\n")
-            .append(w.mapsText())
-            .append("impl:\n")
-            .append(g.mapsText());
+        parts.add(
+            "pid " + p.getKey() + " maps\nmodel:\n" + w.mapsText() + "impl:\n" + g.mapsText());
       }
       int shown = 0;
       for (Map.Entry<Long, Long> word : w.words().entrySet()) {
         Long other = g.words().get(word.getKey());
         if (!Objects.equals(other, word.getValue()) && shown++ < 3) {
-          sb.append(
+          parts.add(
               String.format(
-                  "; pid %d word %x: model %s, impl %s",
-                  p.getKey(), word.getKey(), word.getValue(), other == null ? "0" : other));
+                  "pid %d word 0x%x: model %s, impl %s",
+                  p.getKey(),
+                  word.getKey(),
+                  Numbers.value(word.getValue()),
+                  Numbers.value(other == null ? 0 : other)));
         }
       }
       for (Map.Entry<Long, Long> word : g.words().entrySet()) {
         if (!w.words().containsKey(word.getKey()) && shown++ < 6) {
-          sb.append(
+          parts.add(
               String.format(
-                  "; pid %d word %x: model 0, impl %s",
-                  p.getKey(), word.getKey(), word.getValue()));
+                  "pid %d word 0x%x: model 0, impl %s",
+                  p.getKey(), word.getKey(), Numbers.value(word.getValue())));
         }
       }
     }
-    return sb.length() == 0 ? "(views differ)" : sb.toString();
+    if (parts.isEmpty()) {
+      return "(views differ)";
+    }
+    // A part of several lines (both maps) ends its last line; the next part starts on a new one.
+    StringBuilder sb = new StringBuilder();
+    for (String part : parts) {
+      if (sb.length() > 0 && sb.charAt(sb.length() - 1) != '\n') {
+        sb.append("; ");
+      }
+      sb.append(part);
+    }
+    return sb.toString().stripTrailing();
   }
 }

@@ -59,6 +59,26 @@ public final class FindingFile {
     return p;
   }
 
+  /**
+   * What opens the header line that {@code vmoracle replay} reads its options from: {@code #
+   * vmoracle: --system both --bug NAME --config frames=N,...}. A comment to the trace language, so
+   * every other reader skips it.
+   */
+  public static final String OPTIONS_MARK = "# vmoracle:";
+
+  /**
+   * The options that replay the finding the way the hunt ran it, as the header's {@link
+   * #OPTIONS_MARK} line gives them: {@code --system both}, a {@code --bug} for each injected bug,
+   * and {@code --config} with the implementation's sizes and every switch that is off.
+   */
+  public static String replayOptions(Config c) {
+    StringBuilder sb = new StringBuilder("--system both");
+    for (Bug b : bugs(c)) {
+      sb.append(" --bug ").append(b.name());
+    }
+    return sb.append(" --config ").append(ConfigText.join(ConfigText.describe(c))).toString();
+  }
+
   /** The file's text. */
   public static String render(Hunt.Settings s, Hunt.Finding f, DivergenceShrinker.Shrunk shrunk) {
     return render(s, f, shrunk, List.of());
@@ -105,10 +125,14 @@ public final class FindingFile {
         String.format(
             "vmoracle hunt finding: profile %s, run seed %d (run %d of a hunt from seed %d)",
             s.profile().word(), f.runSeed(), f.run(), s.seed()));
+    String options = OPTIONS_MARK + " " + replayOptions(c);
+    h.add(
+        "replay reads its options from the next line, so 'vmoracle replay FILE' runs this the way"
+            + "\n  the hunt did (options given on the command line win; --ignore-header drops it):");
     h.add(
         String.format(
-            "implementation: %,d frames, %,d swap slots, collapse depth %d%s",
-            c.frames(), c.swapSlots(), c.collapseDepth(), pressureNote(c)));
+            "implementation: %,d frames, %,d swap slots, collapse depth %d",
+            c.frames(), c.swapSlots(), c.collapseDepth()));
     if (!c.bugs().isEmpty()) {
       h.add(
           "injected bugs on: "
@@ -150,19 +174,23 @@ public final class FindingFile {
             s.profile().word(),
             f.runSeed(),
             f.ops().size(),
-            c.frames() == s.profile().config().frames() ? "" : " --frames " + c.frames(),
-            bugs(c).stream().map(b -> " --bug " + b.name()).collect(Collectors.joining())));
+            bugs(c).stream().map(b -> " --bug " + b.name()).collect(Collectors.joining()),
+            rerunConfig(s.profile().config(), c)));
     h.add("every expectation is the model's: replay --system model passes; model and");
     if (c.bugs().isEmpty()) {
       h.add("implementation side by side disagree at the last line until one is fixed.");
     } else {
-      h.add("implementation disagree at the last line only with the injected bugs on (the hunt");
-      h.add("above); replay --system both runs the implementation without them and passes.");
+      h.add("implementation disagree at the last line only with the injected bugs on, as the");
+      h.add("options line has them; replay --ignore-header runs the implementation without them");
+      h.add("(and on replay's own settings) and passes.");
     }
     StringBuilder sb = new StringBuilder();
     for (String line : h) {
       for (String part : line.split("\n", -1)) {
         sb.append(part.isEmpty() ? "#" : "# " + part).append('\n');
+      }
+      if (line.startsWith("replay reads its options")) {
+        sb.append(options).append('\n');
       }
     }
     sb.append('\n');
@@ -171,15 +199,12 @@ public final class FindingFile {
   }
 
   /**
-   * A warning for findings on small memories: {@code vmoracle replay} runs on 16,384 frames, where
-   * paging and out-of-memory paths may not run; the corpus test reads this header line and replays
-   * on these frames.
+   * {@code " --config swapSlots=16"}: the settings in which the hunt's implementation differs from
+   * its profile's (bugs aside), for the command line that reruns it; nothing when there are none.
    */
-  private static String pressureNote(Config c) {
-    return c.frames() < 1024
-        ? "\n  (vmoracle replay runs on 16,384 frames and may not page at all; the regression"
-            + " corpus test uses the frames named here)"
-        : "";
+  private static String rerunConfig(Config profile, Config c) {
+    List<ConfigText.Setting> changes = ConfigText.changes(profile, c);
+    return changes.isEmpty() ? "" : " --config " + ConfigText.join(changes);
   }
 
   /**

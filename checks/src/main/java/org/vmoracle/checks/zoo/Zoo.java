@@ -9,6 +9,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import org.vmoracle.checks.diff.Divergence;
 import org.vmoracle.checks.gen.OpKind;
 import org.vmoracle.checks.gen.Profile;
@@ -135,6 +136,16 @@ public final class Zoo {
    * HistoryFile}).
    */
   public static Verdict run(Bug bug, double seconds, long seed, Path findings) {
+    return run(bug, seconds, seed, findings, UnaryOperator.identity());
+  }
+
+  /**
+   * Like {@link #run(Bug, double, long, Path)}, with the implementation's settings of the bug's
+   * check (its profile's, or the concurrent hunt's) passed through {@code tune} before the bug is
+   * switched on: {@code vmoracle zoo --config}.
+   */
+  public static Verdict run(
+      Bug bug, double seconds, long seed, Path findings, UnaryOperator<Config> tune) {
     Optional<Check> c = check(bug);
     if (c.isEmpty()) {
       return new Verdict(
@@ -151,14 +162,16 @@ public final class Zoo {
           Optional.empty());
     }
     return c.get().profile() != null
-        ? lockstep(bug, c.get(), seconds, seed, findings)
-        : concurrent(bug, c.get(), seconds, seed, findings);
+        ? lockstep(bug, c.get(), seconds, seed, findings, tune)
+        : concurrent(bug, c.get(), seconds, seed, findings, tune);
   }
 
-  private static Verdict lockstep(Bug bug, Check c, double seconds, long seed, Path findings) {
+  private static Verdict lockstep(
+      Bug bug, Check c, double seconds, long seed, Path findings, UnaryOperator<Config> tune) {
     Profile p = c.profile();
     Hunt.Settings s =
-        new Hunt.Settings(p, p.config().withBug(bug), seed, 0, seconds, Hunt.RUN_LENGTH, 0);
+        new Hunt.Settings(
+            p, tune.apply(p.config()).withBug(bug), seed, 0, seconds, Hunt.RUN_LENGTH, 0);
     Hunt.Report r = Hunt.run(s, progress -> {}, 0);
     if (r.finding().isEmpty()) {
       return missed(bug, c, r.progress().seconds(), r.progress().operations());
@@ -186,8 +199,9 @@ public final class Zoo {
         made.second());
   }
 
-  private static Verdict concurrent(Bug bug, Check c, double seconds, long seed, Path findings) {
-    Config config = Config.defaults().withFrames(ConcurrentHunt.FRAMES).withBug(bug);
+  private static Verdict concurrent(
+      Bug bug, Check c, double seconds, long seed, Path findings, UnaryOperator<Config> tune) {
+    Config config = tune.apply(Config.defaults().withFrames(ConcurrentHunt.FRAMES)).withBug(bug);
     ConcurrentHunt.Report r =
         ConcurrentHunt.run(config, c.threads(), seed, seconds, c.burst(), line -> {});
     if (r.finding().isEmpty()) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,20 +85,320 @@ class MainTest {
   }
 
   @Test
-  void replay_missingFile_usageErrorAndNothingRuns() throws IOException {
+  void replay_missingFile_reportedAndTheOthersStillRunWithExitTwo() throws IOException {
     String good = trace("good.trace", "spawn 1");
     String missing = dir.resolve("nope.trace").toString();
-    Run r = vmoracle("replay", good, missing);
+    String other = trace("other.trace", "spawn 1", "spawn 2");
+    Run r = vmoracle("replay", good, missing, other);
     assertEquals(2, r.code(), r.toString());
-    assertEquals(List.of(), r.out());
-    assertEquals("vmoracle: cannot read " + missing + ": no such file\n", r.err());
+    assertEquals(
+        List.of(
+            "PASS " + good + " (1 op)",
+            "ERROR " + missing + ": cannot read: no such file",
+            "PASS " + other + " (2 ops)",
+            "replay: 3 files, 2 passed, 0 failed, 1 unreadable, 3 operations"),
+        r.out());
   }
 
   @Test
   void replay_directory_cannotBeRead() {
     Run r = vmoracle("replay", dir.toString());
     assertEquals(2, r.code(), r.toString());
-    assertEquals("vmoracle: cannot read " + dir + ": is a directory\n", r.err());
+    assertEquals("ERROR " + dir + ": cannot read: is a directory", r.out().get(0));
+  }
+
+  @Test
+  void replay_failedAndUnreadable_exitIsTheWorst() throws IOException {
+    String bad = trace("bad.trace", "spawn 1", "spawn 1 -> ok");
+    String missing = dir.resolve("nope.trace").toString();
+    assertEquals(1, vmoracle("replay", bad).code());
+    assertEquals(2, vmoracle("replay", missing, bad).code());
+    assertEquals(2, vmoracle("replay", bad, missing).code());
+  }
+
+  @Test
+  void replay_emptyTrace_passesWithAWarning() throws IOException {
+    String empty = trace("empty.trace", "# nothing here yet", "");
+    Run r = vmoracle("replay", "--system", "both", empty);
+    assertEquals(0, r.code(), r.toString());
+    assertEquals("PASS " + empty + " (0 ops)", r.out().get(0));
+    assertEquals("vmoracle replay: warning: " + empty + " has no operations\n", r.err());
+  }
+
+  @Test
+  void replay_bytesNotUtf8_failNamingLineColumnAndByteOffset() throws IOException {
+    Path p = dir.resolve("latin1.trace");
+    byte[] text = "spawn 1\nexit 1 # caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1);
+    Files.write(p, text);
+    Run r = vmoracle("replay", p.toString());
+    assertEquals(1, r.code(), r.toString());
+    assertEquals(
+        p + ":2:13: expected UTF-8 text, found byte 0xe9 at byte offset 20, which is not UTF-8",
+        r.out().get(0));
+  }
+
+  @Test
+  void replay_byteOrderMark_namedAsSuch() throws IOException {
+    String f = trace("bom.trace", "\uFEFFspawn 1");
+    Run r = vmoracle("replay", f);
+    assertEquals(1, r.code(), r.toString());
+    assertTrue(
+        r.out().get(0).startsWith(f + ":1:1: expected a trace without a byte-order mark"),
+        r.toString());
+    assertTrue(
+        r.out().get(0).endsWith("found a UTF-8 byte-order mark (U+FEFF, bytes 0xef 0xbb 0xbf)"));
+  }
+
+  @Test
+  void replay_hugeTokenAndControlCharacters_echoedShortAndEscaped() throws IOException {
+    String f = trace("odd.trace", "pageout " + "7".repeat(100_000), "sp\u001b[31mawn 1");
+    Run r = vmoracle("replay", f);
+    assertEquals(1, r.code(), r.toString());
+    assertTrue(r.out().get(0).endsWith("…' (a token of 100,000 characters)"), r.out().get(0));
+    assertTrue(r.out().get(0).length() < 300, r.out().get(0));
+    assertTrue(r.out().get(1).endsWith("found 'sp\\u001b[31mawn'"), r.out().get(1));
+  }
+
+  /** Stores a word, unmaps it: with STALE_PTE_AFTER_MUNMAP the PTE stays (UNMAP-1). */
+  private String staleTrace() throws IOException {
+    return trace(
+        "stale.trace",
+        "spawn 1",
+        "mmap 1 0 4 rw private anon -> 0x10000000",
+        "# a comment, so that operations and lines are counted differently",
+        "write 1 0x10000008 42 -> ok",
+        "munmap 1 0x10000000 4 -> ok",
+        "spawn 2",
+        "read 1 0x10000008 -> SEGV");
+  }
+
+  @Test
+  void replay_show_printsEachLinesResultMarksTheUnmetOneAndShowsTheView() throws IOException {
+    String f = trace("show.trace", "spawn 1", "", "read 1 0x7ffffffff008 -> 5", "spawn 2");
+    for (String flag : List.of("--show", "-v")) {
+      Run r = vmoracle("replay", flag, f);
+      assertEquals(1, r.code(), r.toString());
+      assertEquals("1: spawn 1 -> ok", r.out().get(0));
+      assertEquals("3: read 1 0x7ffffffff008 -> 0xc0de0001  (UNMET: expected 5)", r.out().get(1));
+      assertTrue(r.out().get(2).startsWith("FAIL " + f + ":3: expected 5"), r.toString());
+      assertEquals("  view after line 3, model:", r.out().get(3));
+      assertTrue(r.out().contains("    pid 1 maps:"), r.toString());
+      assertTrue(
+          r.out().contains("    pid 1 words not zero: 0 (and 512 of the shared page, as booted)"),
+          r.toString());
+    }
+  }
+
+  @Test
+  void replay_showBothOnAViewDifference_printsBothViewsAndTheWordsThatDiffer() throws IOException {
+    // FILE-7: a private file mapping reads the file; COLLAPSE_DROPS_FILE makes it read zeros.
+    String f =
+        trace(
+            "drops.trace",
+            "spawn 1",
+            "mmap 1 0 5 rw private file bin/static 0 -> 0x10000000",
+            "collapse 1 0x10003000 -> ok");
+    Run r = vmoracle("replay", "-v", "--system", "both", "--bug", "collapse_drops_file", f);
+    assertEquals(1, r.code(), r.toString());
+    String all = String.join("\n", r.out());
+    assertTrue(
+        all.contains("FAIL " + f + ":3: VIEW at line 3 (collapse 1 0x10003000): pid 1 maps"), all);
+    assertTrue(all.contains("\n  views after line 3, model and implementation:\n"), all);
+    assertTrue(all.contains("\n    pid 1 maps, model:\n"), all);
+    assertTrue(all.contains("\n    pid 1 maps, implementation:\n"), all);
+    assertTrue(all.contains("\n      0x10000000: model 0x100000000, implementation 0\n"), all);
+  }
+
+  @Test
+  void replay_brokenInvariant_sameWordsInImplAndBoth() throws IOException {
+    String f = staleTrace();
+    List<String> lines = new ArrayList<>();
+    for (String system : List.of("impl", "both")) {
+      Run r = vmoracle("replay", "--system", system, "--bug", "STALE_PTE_AFTER_MUNMAP", f);
+      assertEquals(1, r.code(), system + ": " + r);
+      lines.add(r.out().get(0));
+    }
+    assertTrue(
+        lines.get(0).startsWith("FAIL " + f + ":5: INVARIANT at line 5 (munmap 1 0x10000000 4): "),
+        lines.get(0));
+    assertEquals(lines.get(0), lines.get(1));
+  }
+
+  @Test
+  void replay_checkEvery_spacesTheChecksAndTheEndIsAlwaysChecked() throws IOException {
+    String f = staleTrace();
+    Run end =
+        vmoracle("replay", "--system=both", "--bug=stale_pte_after_munmap", "--check-every=0", f);
+    assertEquals(1, end.code(), end.toString());
+    assertTrue(
+        end.out().get(0).startsWith("FAIL " + f + ":7: INVARIANT at line 7"), end.toString());
+    assertTrue(
+        end.out()
+            .get(0)
+            .endsWith(
+                "(checked only at the end: it arose somewhere before;"
+                    + " --check-every 1 finds the line)"),
+        end.toString());
+    Run every2 =
+        vmoracle("replay", "--system=impl", "--bug=stale_pte_after_munmap", "--check-every=2", f);
+    assertTrue(
+        every2.out().get(0).startsWith("FAIL " + f + ":5: INVARIANT at line 5"), every2.toString());
+    Run bad = vmoracle("replay", "--check-every", "-1", f);
+    assertEquals(2, bad.code(), bad.toString());
+  }
+
+  @Test
+  void replay_largeFile_checkedEveryThousandByDefault() throws IOException {
+    List<String> lines =
+        new ArrayList<>(
+            List.of(
+                "spawn 1",
+                "mmap 1 0 4 rw private anon",
+                "write 1 0x10000000 1",
+                "munmap 1 0x10000000 4"));
+    while (lines.size() <= ReplayCommand.LARGE) {
+      lines.add("read 1 0x7ffffffff000 -> 0xc0de0000");
+    }
+    String f = trace("large.trace", lines.toArray(new String[0]));
+    Run r = vmoracle("replay", "--system", "impl", "--bug", "STALE_PTE_AFTER_MUNMAP", f);
+    assertEquals(1, r.code(), r.toString());
+    assertTrue(
+        r.out().get(0).startsWith("FAIL " + f + ":1000: INVARIANT at line 1000"), r.toString());
+    assertTrue(r.out().get(0).contains("(checked every 1,000 operations"), r.toString());
+    Run one =
+        vmoracle(
+            "replay",
+            "--system",
+            "impl",
+            "--bug",
+            "STALE_PTE_AFTER_MUNMAP",
+            "--check-every",
+            "1",
+            f);
+    assertTrue(
+        one.out().get(0).startsWith("FAIL " + f + ":4: INVARIANT at line 4"), one.toString());
+  }
+
+  @Test
+  void replay_progress_linesOnStandardErrorOnlyWhenItTakesLonger() throws IOException {
+    List<String> lines = new ArrayList<>(List.of("spawn 1"));
+    for (int i = 0; i < 300; i++) {
+      lines.add("read 1 0x7ffffffff000 -> 0xc0de0000");
+    }
+    String f = trace("p.trace", lines.toArray(new String[0]));
+    Run quiet = vmoracle("replay", f);
+    assertEquals("", quiet.err());
+    Run never = vmoracle("replay", "--progress", "0", f);
+    assertEquals("", never.err());
+    Run often = vmoracle("replay", "--progress", "1e-9", f);
+    assertEquals(0, often.code(), often.toString());
+    assertTrue(often.err().startsWith("replay: " + f + ": 1 of 301 ops, "), often.err());
+    assertTrue(often.err().contains("\nreplay: " + f + ": 301 of 301 ops, "), often.err());
+    assertTrue(
+        often.err().matches("(?s)(replay: .*: [\\d,]+ of 301 ops, [\\d,]+ ops/s\n)+"), often.err());
+    assertEquals(2, vmoracle("replay", "--progress", "-1", f).code());
+  }
+
+  @Test
+  void replay_framesAndConfig_setUpTheImplementation() throws IOException {
+    // WIRE-7, MEM-1: on 16 frames the implementation cannot wire 64 pages and answers EAGAIN.
+    String f =
+        trace(
+            "wire.trace",
+            "spawn 1",
+            "mmap 1 0 64 rw private anon -> 0x10000000",
+            "mlock 1 0x10000000 64 -> ok");
+    assertEquals(0, vmoracle("replay", "--system", "impl", f).code());
+    Run small = vmoracle("replay", "--system", "impl", "--frames", "16", f);
+    assertEquals(1, small.code(), small.toString());
+    assertTrue(
+        small.out().get(0).startsWith("FAIL " + f + ":3: expected ok, got "), small.toString());
+    assertEquals(1, vmoracle("replay", "--system", "impl", "--config", "frames=16", f).code());
+    assertEquals(
+        0,
+        vmoracle("replay", "--system", "impl", "--config", "frames=16", "--frames", "4096", f)
+            .code());
+  }
+
+  @Test
+  void implOptions_unknownKeyOrBadValue_usageErrorEverywhere() throws IOException {
+    String f = trace("ok.trace", "spawn 1");
+    for (String cmd : List.of("replay", "hunt", "zoo")) {
+      for (String[] bad :
+          List.of(
+              new String[] {"--config", "fram=100"},
+              new String[] {"--config", "frames=100,pmapEarlyReturn=maybe"},
+              new String[] {"--config", "collapseDepth=0"},
+              new String[] {"--frames", "8"},
+              new String[] {"--frames", "many"})) {
+        List<String> args = new ArrayList<>(List.of(cmd));
+        args.addAll(List.of(bad));
+        args.addAll(cmd.equals("replay") ? List.of(f) : List.of("--seconds", "1"));
+        Run r = vmoracle(args.toArray(new String[0]));
+        assertEquals(2, r.code(), args + ": " + r);
+        assertTrue(r.out().isEmpty(), args + ": " + r);
+      }
+    }
+    Run r = vmoracle("replay", "--config", "fram=100", f);
+    assertTrue(r.err().contains("unknown key 'fram': expected one of frames, swapSlots,"), r.err());
+    r = vmoracle("replay", "--config", "pmapEarlyReturn=maybe", f);
+    assertTrue(r.err().contains("pmapEarlyReturn must be true or false, not 'maybe'"), r.err());
+  }
+
+  @Test
+  void replay_bugOrConfigWithSystemModel_usageError() throws IOException {
+    String f = trace("ok.trace", "spawn 1");
+    for (String[] args :
+        List.of(
+            new String[] {"replay", "--system", "model", "--bug", "UNLOCKED_FAULTS", f},
+            new String[] {"replay", "--system", "model", "--frames", "64", f})) {
+      Run r = vmoracle(args);
+      assertEquals(2, r.code(), r.toString());
+      assertTrue(r.err().contains("--system model does not run"), r.err());
+    }
+  }
+
+  @Test
+  void replay_header_commandLineWins() throws IOException {
+    String f =
+        trace(
+            "h.trace",
+            "# vmoracle: --system both --bug STALE_PTE_AFTER_MUNMAP --config frames=512",
+            "spawn 1",
+            "mmap 1 0 4 rw private anon -> 0x10000000",
+            "write 1 0x10000008 42 -> ok",
+            "munmap 1 0x10000000 4 -> ok");
+    Run fromHeader = vmoracle("replay", f);
+    assertEquals(1, fromHeader.code(), fromHeader.toString());
+    assertTrue(
+        fromHeader.out().get(0).startsWith("FAIL " + f + ":5: INVARIANT"), fromHeader.toString());
+    assertEquals(
+        "replay: "
+            + f
+            + ": options from its header (line 1): --system both --bug"
+            + " STALE_PTE_AFTER_MUNMAP --config frames=512\n",
+        fromHeader.err());
+    Run otherBug = vmoracle("replay", "--bug", "UNLOCKED_FAULTS", "--frames", "1024", f);
+    assertEquals(0, otherBug.code(), otherBug.toString());
+    assertTrue(
+        otherBug.err().contains("; the command line's --bug, --config frames won"), otherBug.err());
+    Run model = vmoracle("replay", "--system", "model", f);
+    assertEquals(0, model.code(), model.toString());
+    assertTrue(model.err().contains("its header's options are ignored"), model.err());
+    assertEquals(0, vmoracle("replay", "--ignore-header", f).code());
+  }
+
+  @Test
+  void replay_badHeader_failsNamingItsLine() throws IOException {
+    String f = trace("h.trace", "# a comment", "# vmoracle: --bug NO_SUCH_BUG", "spawn 1");
+    String ok = trace("ok.trace", "spawn 1");
+    Run r = vmoracle("replay", f, ok);
+    assertEquals(1, r.code(), r.toString());
+    assertTrue(
+        r.out().get(0).startsWith("FAIL " + f + ":2: bad options in its header: "), r.toString());
+    assertTrue(r.out().get(0).contains("unknown bug 'NO_SUCH_BUG'"), r.toString());
+    assertEquals("PASS " + ok + " (1 op)", r.out().get(1));
+    assertEquals(0, vmoracle("replay", "--ignore-header", f).code());
   }
 
   @Test
@@ -207,6 +508,18 @@ class MainTest {
   }
 
   @Test
+  void hunt_zeroBudget_messageNamesWhatWasGiven() {
+    Run seconds = vmoracle("hunt", "--seconds", "0");
+    assertEquals(2, seconds.code(), seconds.toString());
+    assertTrue(seconds.err().contains("--seconds 0 leaves no time"), seconds.err());
+    assertTrue(!seconds.err().contains("both 0"), seconds.err());
+    Run ops = vmoracle("hunt", "--ops", "0");
+    assertTrue(ops.err().contains("--ops 0 leaves no operations"), ops.err());
+    Run both = vmoracle("hunt", "--ops", "0", "--seconds", "0");
+    assertTrue(both.err().contains("--seconds 0 and --ops 0 leave no budget"), both.err());
+  }
+
+  @Test
   void help_everyCommand_exitZero() {
     for (String[] args :
         List.of(
@@ -284,10 +597,23 @@ class MainTest {
     Path file = Path.of(r.last().substring(r.last().indexOf(" (") + 2, r.last().length() - 1));
     assertTrue(file.startsWith(dir), file.toString());
     String text = Files.readString(file);
-    assertTrue(text.contains("--bug COLLAPSE_DROPS_FILE"), text);
-    // Without the bug, the implementation agrees with the model on the reproducer.
-    Run clean = vmoracle("replay", "--system", "both", file.toString());
+    assertTrue(
+        text.contains("\n# vmoracle: --system both --bug COLLAPSE_DROPS_FILE --config frames="),
+        text);
+    // Its header carries the bug: replayed with no options, it fails as the hunt did, and says so.
+    Run again = vmoracle("replay", file.toString());
+    assertEquals(1, again.code(), again.toString());
+    assertTrue(again.out().get(0).startsWith("FAIL " + file + ":"), again.toString());
+    assertTrue(
+        again.err().contains("options from its header (line 4): --system both --bug"), again.err());
+    // Without the header line, the same operations pass, through both systems too: the header
+    // is what makes it fail.
+    Path stripped = dir.resolve("stripped.trace");
+    Files.writeString(stripped, text.replaceAll("(?m)^# vmoracle: .*\n", ""));
+    assertEquals(0, vmoracle("replay", stripped.toString()).code());
+    Run clean = vmoracle("replay", "--system", "both", stripped.toString());
     assertEquals(0, clean.code(), clean.toString());
+    assertEquals(0, vmoracle("replay", "--ignore-header", "--system=both", file.toString()).code());
   }
 
   @Test

@@ -1,6 +1,12 @@
 package org.vmoracle.spec.trace;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,6 +61,15 @@ public final class TraceParser {
     for (String raw : (Iterable<String>) text.lines()::iterator) {
       number++;
       try {
+        if (number == 1 && raw.startsWith(BYTE_ORDER_MARK)) {
+          throw new BadLine(
+              new Problem(
+                  source,
+                  1,
+                  1,
+                  NO_BYTE_ORDER_MARK,
+                  "a UTF-8 byte-order mark (U+FEFF, bytes 0xef 0xbb 0xbf)"));
+        }
         new LineReader(source, number, raw).read().ifPresent(lines::add);
       } catch (BadLine e) {
         badLines++;
@@ -70,13 +85,82 @@ public final class TraceParser {
   }
 
   /**
+   * Reads a whole trace from its bytes, which must be UTF-8 text: bytes that are not are a problem
+   * at the line and column where they stand, naming their byte offset in the file (and nothing is
+   * parsed further).
+   *
+   * @param source where the bytes came from, for messages (a file name, or a label)
+   * @param utf8 the trace as UTF-8
+   * @throws TraceSyntaxException if the bytes are not UTF-8 or any line is bad
+   */
+  public static Trace parse(String source, byte[] utf8) throws TraceSyntaxException {
+    return parse(source, decode(source, utf8));
+  }
+
+  /**
    * Reads a trace file (UTF-8); its path, as given, is the source in messages.
    *
    * @throws IOException if the file cannot be read
-   * @throws TraceSyntaxException if any line is bad
+   * @throws TraceSyntaxException if it is not UTF-8 or any line is bad
    */
   public static Trace parse(Path file) throws IOException, TraceSyntaxException {
-    return parse(file.toString(), Files.readString(file));
+    return parse(file.toString(), Files.readAllBytes(file));
+  }
+
+  /** What a problem says is expected at a byte-order mark that opens a trace. */
+  static final String NO_BYTE_ORDER_MARK =
+      "a trace without a byte-order mark (it is plain UTF-8 and must not start with one: save it"
+          + " without)";
+
+  private static final String BYTE_ORDER_MARK = "\uFEFF";
+
+  /**
+   * {@code utf8} as text; bytes that are not UTF-8 throw a problem at their line and column (lines
+   * end as {@link String#lines} ends them; the column counts characters), naming the byte and its
+   * offset from the start of the file, counted from 0.
+   */
+  static String decode(String source, byte[] utf8) throws TraceSyntaxException {
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(utf8);
+    CharBuffer out = CharBuffer.allocate(utf8.length);
+    CoderResult r = decoder.decode(in, out, true);
+    if (!r.isError()) {
+      r = decoder.flush(out);
+    }
+    if (!r.isError()) {
+      return out.flip().toString();
+    }
+    int offset = in.position();
+    int line = 1;
+    int lineStart = 0;
+    for (int i = 0; i < offset; i++) {
+      byte b = utf8[i];
+      boolean crlf = b == '\r' && i + 1 < offset && utf8[i + 1] == '\n';
+      if ((b == '\n' || b == '\r') && !crlf) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    int column =
+        1 + new String(utf8, lineStart, offset - lineStart, StandardCharsets.UTF_8).length();
+    StringBuilder bytes = new StringBuilder();
+    for (int i = offset; i < Math.min(offset + r.length(), utf8.length); i++) {
+      bytes.append(bytes.length() == 0 ? "" : " ").append(String.format("0x%02x", utf8[i] & 0xff));
+    }
+    throw new TraceSyntaxException(
+        List.of(
+            new Problem(
+                source,
+                line,
+                column,
+                "UTF-8 text",
+                String.format(
+                    "%s %s at byte offset %,d, which is not UTF-8",
+                    r.length() == 1 ? "byte" : "bytes", bytes, offset))));
   }
 
   // ---------------------------------------------------------------- what is expected where
@@ -333,7 +417,8 @@ public final class TraceParser {
       return new BadLine(
           t == null
               ? new Problem(source, line, endColumn, expected, Problem.END_OF_LINE)
-              : new Problem(source, line, t.column(), expected, "'" + t.text() + "'"));
+              : new Problem(
+                  source, line, t.column(), expected, TraceSyntaxException.echo(t.text())));
     }
 
     /**
@@ -344,7 +429,7 @@ public final class TraceParser {
       try {
         return build.get();
       } catch (IllegalArgumentException e) {
-        throw bad(t, what + " (" + e.getMessage() + ")");
+        throw bad(t, what + " (" + TraceSyntaxException.clip(e.getMessage()) + ")");
       }
     }
 

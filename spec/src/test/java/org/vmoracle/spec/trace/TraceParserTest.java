@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -457,6 +459,80 @@ class TraceParserTest {
     String[] messageLines = e.getMessage().split("\n");
     assertEquals(21, messageLines.length);
     assertEquals("... and 5 more bad lines", messageLines[20]);
+  }
+
+  // ---------------------------------------------------------------- what a problem echoes
+
+  @Test
+  void parse_tokenOfAMillionDigits_echoesItsStartAndLength() {
+    String digits = "9".repeat(1_000_000);
+    Problem p = problems("pageout " + digits).get(0);
+    assertEquals("'" + "9".repeat(80) + "…' (a token of 1,000,000 characters)", p.found());
+    assertTrue(p.toString().length() < 300, p.toString());
+  }
+
+  @Test
+  void parse_controlCharacters_escapedWhereEchoed() {
+    assertProblem(
+        "t:1:1: expected " + OPERATIONS + ", found 'sp\\u001b[2Jawn'", "sp\u001b[2Jawn 1");
+    assertProblem("t:1:7: expected a number, found 'x\\u0000'", "spawn x\u0000");
+  }
+
+  @Test
+  void parse_longBadName_constructorMessageClipped() {
+    Problem p = problems("file " + "a".repeat(5000) + "! 1").get(0);
+    assertTrue(p.expected().contains("…(5,004 characters)"), p.expected());
+    assertTrue(p.toString().length() < 400, p.toString());
+  }
+
+  @Test
+  void parse_byteOrderMark_namedAsSuchAndTheOtherLinesRead() {
+    List<Problem> problems = problems("\uFEFFspawn 1\nfrok 2\n");
+    assertEquals(2, problems.size(), problems.toString());
+    assertEquals(
+        "t:1:1: expected "
+            + TraceParser.NO_BYTE_ORDER_MARK
+            + ", found a UTF-8 byte-order mark"
+            + " (U+FEFF, bytes 0xef 0xbb 0xbf)",
+        problems.get(0).toString());
+    assertTrue(TraceParser.NO_BYTE_ORDER_MARK.contains("must not start with one"));
+    assertEquals(2, problems.get(1).line());
+  }
+
+  @Test
+  void parse_byteOrderMarkLaterOn_escapedInTheEcho() {
+    assertProblem("t:1:1: expected " + OPERATIONS + ", found 'sp\\ufeffawn'", "sp\uFEFFawn 1");
+  }
+
+  @Test
+  void parse_bytesNotUtf8_problemAtLineAndColumnNamingTheByteOffset() {
+    byte[] good = "spawn 1\r\n# \u00e9 ".getBytes(StandardCharsets.UTF_8); // 9 + 2 + 2 + 1 bytes
+    byte[] bytes = Arrays.copyOf(good, good.length + 2);
+    bytes[good.length] = (byte) 0xff;
+    bytes[good.length + 1] = '\n';
+    TraceSyntaxException e =
+        assertThrows(TraceSyntaxException.class, () -> TraceParser.parse("t", bytes));
+    assertEquals(
+        List.of(
+            "t:2:5: expected UTF-8 text, found byte 0xff at byte offset 14, which is not UTF-8"),
+        e.problems().stream().map(Problem::toString).collect(Collectors.toList()));
+  }
+
+  @Test
+  void parse_utf8Bytes_sameTraceAsTheText() throws TraceSyntaxException {
+    assertEquals(
+        parse(Examples.DESIGN),
+        TraceParser.parse("t", Examples.DESIGN.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void parse_fileNotUtf8_syntaxErrorNamingThePath(@TempDir Path dir) throws IOException {
+    Path p = dir.resolve("latin1.trace");
+    Files.write(p, new byte[] {'s', 'p', 'a', 'w', 'n', ' ', '1', ' ', '#', ' ', (byte) 0xe9});
+    TraceSyntaxException e = assertThrows(TraceSyntaxException.class, () -> TraceParser.parse(p));
+    assertEquals(
+        p + ":1:11: expected UTF-8 text, found byte 0xe9 at byte offset 10, which is not UTF-8",
+        e.problems().get(0).toString());
   }
 
   private static List<Integer> lineNumbers(Trace trace) {

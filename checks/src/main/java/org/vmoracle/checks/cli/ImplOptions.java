@@ -1,0 +1,88 @@
+package org.vmoracle.checks.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.vmoracle.checks.hunt.ConfigText;
+import org.vmoracle.checks.lin.ConcurrentHunt;
+import org.vmoracle.impl.core.Config;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code --frames N} and {@code --config KEY=VALUE[,KEY=VALUE…]} of {@code hunt}, {@code replay}
+ * and {@code zoo}, for a command to mix in ({@code @Mixin}): the implementation's settings ({@link
+ * Config}, every field but the injected bugs, which {@code --bug} names), applied on top of what
+ * the command would use anyway. An unknown key or a bad value is a usage error (exit 2) that says
+ * what the key takes.
+ */
+final class ImplOptions {
+
+  @Option(
+      names = "--frames",
+      paramLabel = "N",
+      converter = FramesConverter.class,
+      description =
+          "Physical frames of the implementation, 4 KiB each, at least 16; the same as --config"
+              + " frames=N (default: replay 16,384 or its file header's; hunt and zoo the"
+              + " profile's, or "
+              + ConcurrentHunt.FRAMES
+              + " with threads).")
+  ConfigText.Setting frames;
+
+  @Option(
+      names = "--config",
+      paramLabel = "KEY=VALUE",
+      split = ",",
+      converter = SettingConverter.class,
+      description = {
+        "Settings of the implementation, comma-separated or repeated; a later one for the same key"
+            + " wins, --frames last. Keys (every switch is on by default):",
+        "  frames=N (at least 16), swapSlots=N, collapseDepth=N (at least 1),",
+        "  pmapEarlyReturn, scalableReads, unmapUnderSharedLock, prunePageTables=true|false."
+      })
+  List<ConfigText.Setting> config = new ArrayList<>();
+
+  /** The settings given, in order, {@code --frames} last. */
+  List<ConfigText.Setting> settings() {
+    List<ConfigText.Setting> all = new ArrayList<>(config);
+    if (frames != null) {
+      all.add(frames);
+    }
+    return all;
+  }
+
+  /** Whether any setting was given. */
+  boolean given() {
+    return frames != null || !config.isEmpty();
+  }
+
+  /** {@code base} with every setting given applied. */
+  Config applyTo(Config base) {
+    return ConfigText.applyAll(base, settings());
+  }
+
+  /** Parses {@code --config}'s {@code KEY=VALUE}; a bad one is a usage error saying why. */
+  static final class SettingConverter implements ITypeConverter<ConfigText.Setting> {
+    @Override
+    public ConfigText.Setting convert(String value) {
+      try {
+        return ConfigText.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** Parses {@code --frames}, as {@code --config frames=N} would. */
+  static final class FramesConverter implements ITypeConverter<ConfigText.Setting> {
+    @Override
+    public ConfigText.Setting convert(String value) {
+      try {
+        return ConfigText.value(ConfigText.Key.FRAMES, value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}
