@@ -45,7 +45,14 @@ public final class Model {
       id++;
     }
     return new State(
-        IntTreePMap.empty(), IntTreePMap.empty(), objects, files, TreePMap.empty(), id, 64);
+        IntTreePMap.empty(),
+        IntTreePMap.empty(),
+        IntTreePMap.empty(),
+        objects,
+        files,
+        TreePMap.empty(),
+        id,
+        64);
   }
 
   /** Carries out {@code op} on {@code s}. */
@@ -80,7 +87,7 @@ public final class Model {
       int space = s.nextId();
       return Outcome.ok(
           s.withNextId(space + 1)
-              .withSpace(space, freshSpace())
+              .withNewSpace(space, freshSpace())
               .withProcesses(s.processes().plus(op.pid(), space)));
     }
 
@@ -125,7 +132,7 @@ public final class Model {
       int space = t.nextId();
       return Outcome.ok(
           t.withNextId(space + 1)
-              .withSpace(space, child)
+              .withNewSpace(space, child)
               .withProcesses(t.processes().plus(op.child(), space)));
     }
 
@@ -169,7 +176,7 @@ public final class Model {
       return Outcome.ok(
           sweep(
               t.withNextId(space + 1)
-                  .withSpace(space, regions)
+                  .withNewSpace(space, regions)
                   .withProcesses(t.processes().plus(op.pid(), space))));
     }
 
@@ -209,13 +216,15 @@ public final class Model {
           && isFree(regions, op.addr(), op.addr() + bytes)) {
         start = op.addr(); // MMAP-6, PLACE-4
       } else {
-        start = place(regions, bytes); // PLACE-1, PLACE-2
+        start = Runs.place(s.runsOf(spaceOf(op.pid())), bytes); // PLACE-1, PLACE-2
         if (start < 0) {
           return Outcome.fail(s, Errno.ENOMEM); // PLACE-3
         }
       }
       Made m = make(s, start, op.pages(), op.prot(), op.sharing(), op.source());
-      State t = m.state.withSpace(spaceOf(op.pid()), regions.plus(start, m.region));
+      State t =
+          m.state.withMapped(
+              spaceOf(op.pid()), regions.plus(start, m.region), start, start + bytes);
       return Outcome.value(op.fixed() ? sweep(t) : t, start);
     }
 
@@ -234,7 +243,11 @@ public final class Model {
       // UNMAP-1, UNMAP-3, UNMAP-6: holes are fine; wiring goes with the mapping.
       return Outcome.ok(
           sweep(
-              s.withSpace(spaceOf(op.pid()), removeRange(s.regionsOf(op.pid()), op.addr(), end))));
+              s.withUnmapped(
+                  spaceOf(op.pid()),
+                  removeRange(s.regionsOf(op.pid()), op.addr(), end),
+                  op.addr(),
+                  end)));
     }
 
     @Override
@@ -565,7 +578,7 @@ public final class Model {
         return s; // EXEC-4: still in use by a clone
       }
     }
-    return s.withSpaces(s.spaces().minus(space));
+    return s.withoutSpace(space);
   }
 
   /**
@@ -745,29 +758,5 @@ public final class Model {
       TreePMap<Long, Region> regions, long start, long end) {
     TreePMap<Long, Region> clipped = clip(clip(regions, start), end);
     return clipped.minusAll(clipped.subMap(start, end).keySet());
-  }
-
-  /**
-   * The lowest start at or above MMAP_BASE for {@code bytes}, 2 MiB-aligned when {@code bytes} is a
-   * multiple of 2 MiB, ending at or below PLACE_MAX; -1 when there is none (PLACE-1..3).
-   */
-  private static long place(TreePMap<Long, Region> regions, long bytes) {
-    long align = bytes % Boot.SEGMENT_SIZE == 0 ? Boot.SEGMENT_SIZE : PAGE_SIZE;
-    long at = alignUp(Boot.MMAP_BASE, align);
-    Long from = regions.floorKey(at);
-    for (Region r : regions.tailMap(from == null ? at : from).values()) {
-      if (r.end() <= at) {
-        continue;
-      }
-      if (r.start() >= at + bytes) {
-        break;
-      }
-      at = alignUp(r.end(), align);
-    }
-    return at + bytes <= Boot.PLACE_MAX ? at : -1;
-  }
-
-  private static long alignUp(long a, long align) {
-    return (a + align - 1) & -align;
   }
 }

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.pcollections.TreePMap;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Errno;
 import org.vmoracle.spec.Op;
@@ -97,5 +100,66 @@ class ModelStructureTest {
     Outcome o = Model.step(s, new Op.Mprotect(1, BASE, 2, Prot.R));
     assertEquals(Result.of(Errno.ENOMEM), o.result());
     assertEquals(Prot.R, o.state().regionsOf(1).get(BASE).prot());
+  }
+
+  /** Placement the plain way: walk the regions from MMAP_BASE (PLACE-1, PLACE-2, PLACE-3). */
+  private static long placeByRegions(TreePMap<Long, Region> regions, long bytes) {
+    long align = bytes % Boot.SEGMENT_SIZE == 0 ? Boot.SEGMENT_SIZE : Boot.PAGE_SIZE;
+    long at = Boot.MMAP_BASE;
+    for (Region r : regions.values()) {
+      if (r.end() <= at) {
+        continue;
+      }
+      if (r.start() >= at + bytes) {
+        break;
+      }
+      at = (r.end() + align - 1) & -align;
+    }
+    return at + bytes <= Boot.PLACE_MAX ? at : -1;
+  }
+
+  @Test
+  void runs_afterRandomMapChanges_areTheUnionOfTheRegionsAndPlaceAlike() {
+    // PLACE-1, PLACE-2: the runs the model places by are exactly what its regions map.
+    SplittableRandom random = new SplittableRandom(7);
+    State s = run(Model.boot(), new Op.Spawn(1), new Op.Spawn(2));
+    Prot[] prots = {Prot.R, Prot.RW, Prot.NONE};
+    for (int i = 0; i < 4000; i++) {
+      int pid = 1 + random.nextInt(2);
+      long addr = BASE + random.nextInt(96) * Boot.PAGE_SIZE;
+      long pages = random.nextInt(10) == 0 ? 512 : 1 + random.nextInt(6);
+      Op op;
+      switch (random.nextInt(8)) {
+        case 0:
+        case 1:
+        case 2:
+          op = anon(pid, pages);
+          break;
+        case 3:
+          op = new Op.Mmap(pid, addr, pages, Prot.RW, Sharing.SHARED, new Source.Anon(), true);
+          break;
+        case 4:
+        case 5:
+          op = new Op.Munmap(pid, addr, pages);
+          break;
+        case 6:
+          op = new Op.Mprotect(pid, addr, pages, prots[random.nextInt(prots.length)]);
+          break;
+        default:
+          op = random.nextBoolean() ? new Op.Exit(pid) : new Op.Spawn(pid);
+          break;
+      }
+      s = run(s, op);
+      for (Map.Entry<Integer, Integer> p : s.processes().entrySet()) {
+        int space = p.getValue();
+        TreePMap<Long, Region> regions = s.spaces().get(space);
+        assertEquals(Runs.of(regions), s.runsOf(space), "runs after " + op);
+        for (long want : new long[] {1, 3, 512}) {
+          long bytes = want * Boot.PAGE_SIZE;
+          assertEquals(
+              placeByRegions(regions, bytes), Runs.place(s.runsOf(space), bytes), "after " + op);
+        }
+      }
+    }
   }
 }
