@@ -657,7 +657,7 @@ public final class ImplVm implements VmSystem {
     if (p == null) {
       return null;
     }
-    VmSpace sp = new VmSpace(m.newId(), p);
+    VmSpace sp = new VmSpace(m.newId(), p, m.config.placementHint());
     sp.users = 1;
     MapEntry shared =
         new MapEntry(

@@ -70,7 +70,12 @@ public final class ConfigText {
         "prunePageTables",
         "page-table pages that unmap or exit empties are freed at once",
         Config::prunePageTables,
-        (c, v) -> c.withPrunePageTables((Boolean) v));
+        (c, v) -> c.withPrunePageTables((Boolean) v)),
+    PLACEMENT_HINT(
+        "placementHint",
+        "mmap's placement starts at the lowest hole instead of at MMAP_BASE",
+        Config::placementHint,
+        (c, v) -> c.withPlacementHint((Boolean) v));
 
     /** The key as written, Config's field name. */
     public final String word;

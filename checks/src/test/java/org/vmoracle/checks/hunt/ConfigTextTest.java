@@ -23,8 +23,10 @@ class ConfigTextTest {
                 ConfigText.parse("pmapEarlyReturn=false"),
                 ConfigText.parse("scalableReads=off"),
                 ConfigText.parse("unmapUnderSharedLock=false"),
-                ConfigText.parse("prunePageTables=false")));
-    assertEquals(new Config(100, 7, 3, false, false, false, false, Config.defaults().bugs()), c);
+                ConfigText.parse("prunePageTables=false"),
+                ConfigText.parse("placementHint=off")));
+    assertEquals(
+        new Config(100, 7, 3, false, false, false, false, false, Config.defaults().bugs()), c);
   }
 
   @Test
@@ -40,7 +42,7 @@ class ConfigTextTest {
         assertThrows(IllegalArgumentException.class, () -> ConfigText.parse("fram=100"));
     assertEquals(
         "unknown key 'fram': expected one of frames, swapSlots, collapseDepth, pmapEarlyReturn,"
-            + " scalableReads, unmapUnderSharedLock, prunePageTables (see --help)",
+            + " scalableReads, unmapUnderSharedLock, prunePageTables, placementHint (see --help)",
         e.getMessage());
   }
 

@@ -73,7 +73,8 @@ class ImplDifferentialTest {
             .withPmapEarlyReturn(false)
             .withScalableReads(false)
             .withUnmapUnderSharedLock(false)
-            .withPrunePageTables(false);
+            .withPrunePageTables(false)
+            .withPlacementHint(false);
     return runs(off, 6, 3000, 50, 10);
   }
 

@@ -24,6 +24,9 @@ import java.util.Set;
  *     lock is freed at once (FreeBSD's pmap_unuse_pt), so that an exiting process's pmap is down to
  *     its top-level page once the shared page is gone and the early return above fires; off, they
  *     stay until the address space goes (DragonFly 2019, seed 000)
+ * @param placementHint mmap's placement starts its walk at the lowest hole of the map instead of at
+ *     MMAP_BASE (FreeBSD's old {@code first_free} hint), so placing mappings one after another does
+ *     not walk all earlier ones each time
  * @param bugs injected bugs switched on ({@link Bug}): empty except in the checks' zoo
  */
 public record Config(
@@ -34,6 +37,7 @@ public record Config(
     boolean scalableReads,
     boolean unmapUnderSharedLock,
     boolean prunePageTables,
+    boolean placementHint,
     Set<Bug> bugs) {
 
   /** Frames by default: 256 MiB. */
@@ -55,7 +59,15 @@ public record Config(
   /** Every optimization on, default sizes, no injected bug. */
   public static Config defaults() {
     return new Config(
-        DEFAULT_FRAMES, DEFAULT_FRAMES, DEFAULT_COLLAPSE_DEPTH, true, true, true, true, Set.of());
+        DEFAULT_FRAMES,
+        DEFAULT_FRAMES,
+        DEFAULT_COLLAPSE_DEPTH,
+        true,
+        true,
+        true,
+        true,
+        true,
+        Set.of());
   }
 
   public Config withFrames(int n) {
@@ -67,6 +79,7 @@ public record Config(
         scalableReads,
         unmapUnderSharedLock,
         prunePageTables,
+        placementHint,
         bugs);
   }
 
@@ -79,6 +92,7 @@ public record Config(
         scalableReads,
         unmapUnderSharedLock,
         prunePageTables,
+        placementHint,
         bugs);
   }
 
@@ -91,6 +105,7 @@ public record Config(
         scalableReads,
         unmapUnderSharedLock,
         prunePageTables,
+        placementHint,
         bugs);
   }
 
@@ -103,6 +118,7 @@ public record Config(
         scalableReads,
         unmapUnderSharedLock,
         prunePageTables,
+        placementHint,
         bugs);
   }
 
@@ -115,6 +131,7 @@ public record Config(
         on,
         unmapUnderSharedLock,
         prunePageTables,
+        placementHint,
         bugs);
   }
 
@@ -127,6 +144,7 @@ public record Config(
         scalableReads,
         on,
         prunePageTables,
+        placementHint,
         bugs);
   }
 
@@ -138,6 +156,20 @@ public record Config(
         pmapEarlyReturn,
         scalableReads,
         unmapUnderSharedLock,
+        on,
+        placementHint,
+        bugs);
+  }
+
+  public Config withPlacementHint(boolean on) {
+    return new Config(
+        frames,
+        swapSlots,
+        collapseDepth,
+        pmapEarlyReturn,
+        scalableReads,
+        unmapUnderSharedLock,
+        prunePageTables,
         on,
         bugs);
   }
@@ -154,6 +186,7 @@ public record Config(
         scalableReads,
         unmapUnderSharedLock,
         prunePageTables,
+        placementHint,
         more);
   }
 
