@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import org.vmoracle.checks.diff.Divergence;
+import org.vmoracle.checks.diff.Spacing;
 import org.vmoracle.checks.hunt.ConfigText;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
@@ -79,8 +80,10 @@ import picocli.CommandLine.Spec;
           + " --config or the header say otherwise; its invariants (and with both, the two views)"
           + " are checked after every operation of a file of up to 10,000 operations, and every"
           + " 1,000 operations and at the end of a longer file, unless --check-every says"
-          + " otherwise. A long replay prints a progress line on standard error every --progress"
-          + " seconds."
+          + " otherwise; without --check-every, checks also space out as the state grows (about"
+          + " one operation for every 1,024 words and mappings a check compares), so a state of"
+          + " many processes or mappings is not checked at every step. A long replay prints a"
+          + " progress line on standard error every --progress seconds."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -234,8 +237,13 @@ final class ReplayCommand implements Callable<Integer> {
     Setup setup = setup(header);
     setup.note.ifPresent(n -> err.println("replay: " + file + ": " + n));
     int ops = trace.lines().size();
+    // By default checks are spaced by the state's size too (Spacing): a long fork chain or a
+    // process with thousands of mappings would otherwise spend nearly all its time checking.
     int every = checkEvery != null ? checkEvery : ops > LARGE ? SAMPLED_EVERY : 1;
-    SystemChoice.Booted booted = setup.system.boot(setup.config, every);
+    SystemChoice.Booted booted =
+        checkEvery != null
+            ? setup.system.boot(setup.config, every)
+            : setup.system.boot(setup.config, new Spacing(every));
     Watched watched =
         new Watched(
             booted.system(),
@@ -311,10 +319,16 @@ final class ReplayCommand implements Callable<Integer> {
    * What a sampled check adds to a VIEW or INVARIANT difference: that it arose somewhere since the
    * check before, and how to find the line.
    */
-  private static String sampled(Divergence d, int every, int ops) {
+  private String sampled(Divergence d, int every, int ops) {
     boolean checked = d.kind() == Divergence.Kind.VIEW || d.kind() == Divergence.Kind.INVARIANT;
-    if (!checked || every == 1 || ops <= 1) {
+    if (!checked || ops <= 1 || (every == 1 && checkEvery != null)) {
       return "";
+    }
+    if (checkEvery == null) {
+      return String.format(
+          " (checked at least every %,d operations, further apart on a large state: it arose"
+              + " since the check before; --check-every 1 finds the line)",
+          every);
     }
     return every == 0
         ? " (checked only at the end: it arose somewhere before; --check-every 1 finds the line)"

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import org.vmoracle.checks.diff.CheckedImpl;
 import org.vmoracle.checks.diff.Lockstep;
+import org.vmoracle.checks.diff.Spacing;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.model.ModelVm;
@@ -35,6 +36,11 @@ enum SystemChoice {
     Booted boot(Config config, int every) {
       return new Booted(new ModelVm(), () -> {}, Optional.empty());
     }
+
+    @Override
+    Booted boot(Config config, Spacing spacing) {
+      return boot(config, 0);
+    }
   },
   /** The implementation, invariants checked every {@code every} operations. */
   IMPL("impl") {
@@ -43,12 +49,24 @@ enum SystemChoice {
       CheckedImpl impl = new CheckedImpl(new ImplVm(config), every);
       return new Booted(impl, impl::checkNow, Optional.of(impl.impl()));
     }
+
+    @Override
+    Booted boot(Config config, Spacing spacing) {
+      CheckedImpl impl = new CheckedImpl(new ImplVm(config), spacing);
+      return new Booted(impl, impl::checkNow, Optional.of(impl.impl()));
+    }
   },
   /** Model and implementation in lockstep. */
   BOTH("both") {
     @Override
     Booted boot(Config config, int every) {
       Lockstep both = new Lockstep(new ImplVm(config), every, every);
+      return new Booted(both, both::checkNow, Optional.of(both.impl()));
+    }
+
+    @Override
+    Booted boot(Config config, Spacing spacing) {
+      Lockstep both = new Lockstep(new ImplVm(config), spacing);
       return new Booted(both, both::checkNow, Optional.of(both.impl()));
     }
   };
@@ -80,6 +98,9 @@ enum SystemChoice {
    * only by {@link Booted#checkNow}).
    */
   abstract Booted boot(Config config, int every);
+
+  /** As {@link #boot(Config, int)}, checked as {@code spacing} spaces the checks. */
+  abstract Booted boot(Config config, Spacing spacing);
 
   /** The words {@code --system} accepts, for help and error messages. */
   static String words() {

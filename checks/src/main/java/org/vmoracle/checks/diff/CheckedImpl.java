@@ -17,6 +17,7 @@ import org.vmoracle.spec.VmSystem;
 public final class CheckedImpl implements VmSystem {
   private final ImplVm impl;
   private final int every;
+  private final Spacing spacing; // null: every {@code every} operations
   private long applied;
   private Op last;
 
@@ -35,6 +36,17 @@ public final class CheckedImpl implements VmSystem {
     }
     this.impl = impl;
     this.every = every;
+    this.spacing = null;
+  }
+
+  /**
+   * Invariants checked as {@code spacing} spaces them, further apart as the implementation holds
+   * more pages ({@link Spacing}).
+   */
+  public CheckedImpl(ImplVm impl, Spacing spacing) {
+    this.impl = impl;
+    this.every = 0;
+    this.spacing = spacing;
   }
 
   @Override
@@ -47,7 +59,12 @@ public final class CheckedImpl implements VmSystem {
     } catch (RuntimeException | AssertionError e) {
       throw new Divergence(Divergence.Kind.CRASH, op, step, "the implementation threw " + e, e);
     }
-    if (every > 0 && applied % every == 0) {
+    if (spacing != null) {
+      if (spacing.due(step)) {
+        checkNow();
+        spacing.checked(step, impl.stats().getOrDefault("residentPages", 0L));
+      }
+    } else if (every > 0 && applied % every == 0) {
       checkNow();
     }
     return r;

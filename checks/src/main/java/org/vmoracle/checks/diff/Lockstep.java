@@ -32,6 +32,7 @@ public final class Lockstep implements VmSystem {
   private final ImplVm impl;
   private final int viewEvery;
   private final int invariantsEvery;
+  private final Spacing spacing; // null: at viewEvery and invariantsEvery
   private State model = Model.boot();
   private long steps;
   private long exhaustions;
@@ -41,6 +42,18 @@ public final class Lockstep implements VmSystem {
     this.impl = impl;
     this.viewEvery = viewEvery;
     this.invariantsEvery = invariantsEvery;
+    this.spacing = null;
+  }
+
+  /**
+   * Invariants and views checked together, as {@code spacing} spaces them: further apart as the
+   * state grows ({@link Spacing}).
+   */
+  public Lockstep(ImplVm impl, Spacing spacing) {
+    this.impl = impl;
+    this.viewEvery = 0;
+    this.invariantsEvery = 0;
+    this.spacing = spacing;
   }
 
   @Override
@@ -75,6 +88,13 @@ public final class Lockstep implements VmSystem {
           Divergence.Kind.RESULT, op, step, "model " + want + ", implementation " + got, null);
     }
     model = expected.state();
+    if (spacing != null) {
+      if (spacing.due(step)) {
+        checkInvariants(op, step);
+        spacing.checked(step, compareViews(op, step));
+      }
+      return want;
+    }
     if (invariantsEvery > 0 && step % invariantsEvery == 0) {
       checkInvariants(op, step);
     }
@@ -97,12 +117,18 @@ public final class Lockstep implements VmSystem {
     }
   }
 
-  private void compareViews(Op op, long step) {
+  /** Compares the views; answers their size, in mappings and words (for {@link Spacing}). */
+  private long compareViews(Op op, long step) {
     View want = Model.view(model);
     View got = impl.view();
     if (!want.equals(got)) {
       throw new Divergence(Divergence.Kind.VIEW, op, step, difference(want, got), null);
     }
+    long size = 0;
+    for (ProcessView p : want.processes().values()) {
+      size += p.maps().size() + p.words().size();
+    }
+    return size;
   }
 
   /**
