@@ -11,7 +11,10 @@
  * Processes
  * ------------------------------------------------------------------------------------------
  *
- *   vmtrace coordinator WORKDIR SHMPREFIX    the process Java talks to (stdin/stdout)
+ *   vmtrace coordinator WORKDIR SHMPREFIX [MAXPROCS]
+ *                                            the process Java talks to (stdin/stdout); at most
+ *                                            MAXPROCS workers live at once (default
+ *                                            DEFAULT_MAX_WORKERS, HOST-5)
  *   vmtrace worker FD                        one per live trace pid; never started by hand
  *
  * The coordinator owns the trace's files (in WORKDIR, which Java creates empty and deletes
@@ -67,15 +70,21 @@
  *   pageout                          every worker: madvise(MADV_PAGEOUT) on each of its mappings
  *                                    outside the reserved ranges (errors ignored: locked ranges)
  *   file NAME PAGES                  open(O_CREAT) + ftruncate(PAGES * 4096)
- *   fwrite NAME OFF VALUE            pwrite(2) of one word; first ftruncate()s to the end of
- *                                    OFF's page when OFF lies past the end (trace sizes are pages)
- *   fread NAME OFF                   pread(2) of one word; 0 bytes read answers EINVAL
+ *   fwrite NAME OFF VALUE            pwrite(2) of one word at any OFF below 2^63, then
+ *                                    ftruncate()s to the end of OFF's page when the file ends
+ *                                    before it (trace sizes are pages). The kernel itself refuses
+ *                                    OFF at or past 2^47 with EFBIG (FILE-12): RLIMIT_FSIZE is
+ *                                    2^47 and SIGXFSZ ignored
+ *   fread NAME OFF                   pread(2) of one word at any OFF below 2^63; 0 bytes read
+ *                                    answers EINVAL
  *   shmget KEY PAGES                 shm_open(O_CREAT|O_EXCL) + ftruncate; 0 pages answers EINVAL
  *                                    (shmget(2): size below SHMMIN)
  *   shmrm KEY                        shm_unlink(3)
  *   quit                             ends the run (so does end of input)
  *
- * File NAMEs map to WORKDIR/f_NAME with every '/' written '%'. The boot files bin/static,
+ * File NAMEs map to WORKDIR/f_N, N the name's number in the order the run first made them, so
+ * every name the trace language allows (up to 255 characters of [A-Za-z0-9_./-], "." and ".."
+ * included) is one flat host file; a name never made is no file (ENOENT). The boot files bin/static,
  * bin/dynamic and lib/libc (20, 20, 68 pages; word w of file k reads (k << 32) | w) are made at
  * start. Pids the coordinator does not know answer ESRCH; spawn, fork and clone onto a live pid
  * answer EEXIST (a dead parent is checked first).
@@ -85,7 +94,12 @@
  * "ERROR <text>" when the runner itself failed (a worker died, a malformed line). Before the
  * first command the coordinator prints
  *
- *   ready reserved=LO-HI[,LO-HI...] memlock=N|unlimited
+ *   ready reserved=LO-HI[,LO-HI...] memlock=N|unlimited filemax=N shmmax=N
+ *
+ * filemax and shmmax are the largest sizes in bytes (at most 2^47, FILE-12) that a file in
+ * WORKDIR and a POSIX shared-memory object can be given here: the file system's own limit
+ * (s_maxbytes: 16 TiB - 4 KiB on ext4) may be lower than 2^47; Java reports a line that would need
+ * more as unsupported (HOST-4).
  *
  * or an ERROR line and exits. Diagnostics go to stderr.
  *
@@ -152,6 +166,18 @@
 #define PATH_LEN 4096
 #define LINE_MAX_LEN 65536
 #define BOOT_WORDS_PER_PAGE 512
+/* The largest file, in bytes (FILE-12): RLIMIT_FSIZE, so the kernel answers EFBIG past it. */
+#define FILE_MAX ((uint64_t)1 << 47)
+/* The longest file name of the trace language (Source.NAME_MAX). */
+#define NAME_MAX_LEN 255
+/*
+ * Live workers (host processes) at once, unless the coordinator is told otherwise: a trace that
+ * would have more is unsupported (HOST-5), so that a trace of 50,000 spawns cannot exhaust the
+ * host's pids (pid_max is 32,768 by default) or its RLIMIT_NPROC. Each worker costs a few hundred
+ * KiB (page tables, stack, its pages of the static image), so 256 stay well under 100 MiB, and
+ * traces of the generator and the examples use a handful.
+ */
+#define DEFAULT_MAX_WORKERS 256
 
 /* ------------------------------------------------------------------------------------------
  * Messages between the coordinator and a worker (one SOCK_SEQPACKET datagram each)
@@ -822,6 +848,10 @@ struct worker {
 static struct worker *g_workers;
 static size_t g_nworkers;
 static size_t g_capworkers;
+static size_t g_maxworkers = DEFAULT_MAX_WORKERS;
+static char **g_files; /* file names by number: WORKDIR/f_N is g_files[N] */
+static size_t g_nfiles;
+static size_t g_capfiles;
 static const char *g_workdir;
 static const char *g_shmprefix;
 static char g_self[PATH_MAX];
@@ -972,17 +1002,42 @@ static void shm_name(char *buf, size_t size, long long key) {
   }
 }
 
-/* WORKDIR/f_NAME with '/' written '%': flat, and safe for names such as "..". */
-static int file_path(char *buf, size_t size, const char *name) {
-  int n = snprintf(buf, size, "%s/f_%s", g_workdir, name);
-  if (n < 0 || (size_t)n >= size) {
+/*
+ * WORKDIR/f_N for the file named name: N its number, given when create is set and the name is
+ * new. Answers 0, or -1 with errno ENOENT (a name never made, without create), ENAMETOOLONG or
+ * ENOMEM.
+ */
+static int file_path(char *buf, size_t size, const char *name, int create) {
+  size_t n = 0;
+  while (n < g_nfiles && strcmp(g_files[n], name) != 0) {
+    n++;
+  }
+  if (n == g_nfiles) {
+    if (!create) {
+      errno = ENOENT;
+      return -1;
+    }
+    if (g_nfiles == g_capfiles) {
+      size_t cap = g_capfiles == 0 ? 16 : 2 * g_capfiles;
+      char **f = realloc(g_files, cap * sizeof *f);
+      if (f == NULL) {
+        errno = ENOMEM;
+        return -1;
+      }
+      g_files = f;
+      g_capfiles = cap;
+    }
+    char *copy = strdup(name);
+    if (copy == NULL) {
+      errno = ENOMEM;
+      return -1;
+    }
+    g_files[g_nfiles++] = copy;
+  }
+  int w = snprintf(buf, size, "%s/f_%zu", g_workdir, n);
+  if (w < 0 || (size_t)w >= size) {
     errno = ENAMETOOLONG;
     return -1;
-  }
-  for (char *p = buf + strlen(g_workdir) + 3; *p != '\0'; p++) {
-    if (*p == '/') {
-      *p = '%';
-    }
   }
   return 0;
 }
@@ -1220,7 +1275,7 @@ static int parse_sharing(const char *s, int32_t *flags) {
 }
 
 static int parse_name(const char *s) {
-  if (s == NULL || *s == '\0') {
+  if (s == NULL || *s == '\0' || strlen(s) > NAME_MAX_LEN) {
     return -1;
   }
   for (const char *p = s; *p != '\0'; p++) {
@@ -1246,9 +1301,14 @@ static int parse_source(char **t, int nt, struct wmsg *m) {
   }
   if (nt >= 3 && strcmp(t[0], "file") == 0) {
     uint64_t pgoff;
-    if (parse_name(t[1]) != 0 || parse_u64(t[2], &pgoff) != 0 || pgoff > ((uint64_t)1 << 35)
-        || file_path(m->path, sizeof m->path, t[1]) != 0) {
+    if (parse_name(t[1]) != 0 || parse_u64(t[2], &pgoff) != 0 || pgoff > ((uint64_t)1 << 35)) {
       return -1;
+    }
+    if (file_path(m->path, sizeof m->path, t[1], 0) != 0) {
+      if (errno != ENOENT) {
+        return -1;
+      }
+      m->path[0] = '\0'; /* never made: open("") answers ENOENT, as for a missing file */
     }
     m->source = SRC_FILE;
     m->off = pgoff * PAGE;
@@ -1290,9 +1350,21 @@ static void out_reply(const struct wreply *r) {
   }
 }
 
+/* Whether one more worker would pass the cap; then an ERROR line says so (HOST-5). */
+static int at_worker_cap(void) {
+  if (g_nworkers < g_maxworkers) {
+    return 0;
+  }
+  out_line("ERROR the runner's cap of %zu live processes is reached (HOST-5)", g_maxworkers);
+  return 1;
+}
+
 static void cmd_spawn(int tpid) {
   if (find_worker(tpid) != NULL) {
     out_line("EEXIST");
+    return;
+  }
+  if (at_worker_cap()) {
     return;
   }
   int sock;
@@ -1328,6 +1400,9 @@ static void cmd_fork(int parent, int child, uint32_t op) {
   }
   if (find_worker(child) != NULL) {
     out_line("EEXIST");
+    return;
+  }
+  if (at_worker_cap()) {
     return;
   }
   int sv[2];
@@ -1505,7 +1580,7 @@ static void cmd_file(const char *name, const char *pages) {
     out_line("ERROR file: bad arguments");
     return;
   }
-  if (file_path(path, sizeof path, name) != 0) {
+  if (file_path(path, sizeof path, name, 1) != 0) {
     out_errno(errno);
     return;
   }
@@ -1529,11 +1604,11 @@ static void cmd_fwrite(const char *name, const char *off_s, const char *val_s) {
   uint64_t off;
   uint64_t value;
   if (parse_name(name) != 0 || parse_u64(off_s, &off) != 0 || parse_u64(val_s, &value) != 0
-      || (off & 7) != 0 || off > ((uint64_t)1 << 62)) {
+      || (off & 7) != 0 || off > (uint64_t)INT64_MAX) {
     out_line("ERROR fwrite: bad arguments");
     return;
   }
-  if (file_path(path, sizeof path, name) != 0) {
+  if (file_path(path, sizeof path, name, 0) != 0) {
     out_errno(errno);
     return;
   }
@@ -1542,19 +1617,22 @@ static void cmd_fwrite(const char *name, const char *off_s, const char *val_s) {
     out_errno(errno);
     return;
   }
+  /*
+   * The word first: at or past RLIMIT_FSIZE (2^47) or the file system's s_maxbytes the kernel
+   * answers EFBIG and nothing changed (FILE-12). Then FILE-3: a file that ends within the word's
+   * page grows to hold the whole page; that end lies at or below 2^47, so it cannot overflow.
+   */
+  ssize_t w;
+  do {
+    w = pwrite(fd, &value, sizeof value, (off_t)off);
+  } while (w < 0 && errno == EINTR);
+  int rc = w < 0 ? -1 : 0;
   struct stat st;
-  int rc = fstat(fd, &st);
-  if (rc == 0 && (uint64_t)st.st_size / PAGE <= off / PAGE) {
-    /* FILE-3: past the end, the file grows to hold the word's whole page. */
-    rc = ftruncate(fd, (off_t)((off / PAGE + 1) * PAGE));
-  }
-  ssize_t w = 0;
-  if (rc == 0) {
-    do {
-      w = pwrite(fd, &value, sizeof value, (off_t)off);
-    } while (w < 0 && errno == EINTR);
-    if (w < 0) {
-      rc = -1;
+  uint64_t page_end = (off / PAGE + 1) * PAGE;
+  if (rc == 0 && w == (ssize_t)sizeof value) {
+    rc = fstat(fd, &st);
+    if (rc == 0 && (uint64_t)st.st_size < page_end) {
+      rc = ftruncate(fd, (off_t)page_end);
     }
   }
   int e = errno;
@@ -1572,11 +1650,11 @@ static void cmd_fread(const char *name, const char *off_s) {
   char path[PATH_LEN];
   uint64_t off;
   if (parse_name(name) != 0 || parse_u64(off_s, &off) != 0 || (off & 7) != 0
-      || off > ((uint64_t)1 << 62)) {
+      || off > (uint64_t)INT64_MAX) {
     out_line("ERROR fread: bad arguments");
     return;
   }
-  if (file_path(path, sizeof path, name) != 0) {
+  if (file_path(path, sizeof path, name, 0) != 0) {
     out_errno(errno);
     return;
   }
@@ -1740,7 +1818,7 @@ static void cmd_worker_op(const char *verb, char **t, int nt) {
 /* Writes boot file number k (1, 2, 3): pages pages whose word w reads (k << 32) | w. */
 static int make_boot_file(const char *name, uint64_t k, uint64_t pages) {
   char path[PATH_LEN];
-  if (file_path(path, sizeof path, name) != 0) {
+  if (file_path(path, sizeof path, name, 1) != 0) {
     return -1;
   }
   int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -1830,8 +1908,69 @@ static void dispatch(char **t, int nt) {
   }
 }
 
-static int coordinator_main(const char *workdir, const char *shmprefix) {
+/*
+ * The largest size, a multiple of a page and at most FILE_MAX, that ftruncate can give fd (an
+ * empty file, left empty): a binary search, cheap since the file stays sparse.
+ */
+static uint64_t probe_max_size(int fd) {
+  uint64_t lo = 0; /* lo pages fit */
+  uint64_t hi = FILE_MAX / PAGE + 1; /* hi pages do not */
+  while (hi - lo > 1) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (ftruncate(fd, (off_t)(mid * PAGE)) == 0) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  if (ftruncate(fd, 0) != 0) {
+    diag("vmtrace: ftruncate of a probe: %s", strerror(errno));
+  }
+  return lo * PAGE;
+}
+
+/* filemax and shmmax of the ready line; answers -1 with errno set when a probe cannot be made. */
+static int probe_limits(uint64_t *filemax, uint64_t *shmmax) {
+  char path[PATH_LEN];
+  int n = snprintf(path, sizeof path, "%s/probe", g_workdir);
+  if (n < 0 || (size_t)n >= sizeof path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return -1;
+  }
+  *filemax = probe_max_size(fd);
+  close_quietly(fd);
+  if (unlink(path) != 0) {
+    return -1;
+  }
+  char name[PATH_LEN];
+  n = snprintf(name, sizeof name, "/%s-probe", g_shmprefix);
+  if (n < 0 || (size_t)n >= sizeof name) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    return -1;
+  }
+  *shmmax = probe_max_size(fd);
+  close_quietly(fd);
+  return shm_unlink(name);
+}
+
+static int coordinator_main(const char *workdir, const char *shmprefix, const char *maxprocs) {
   g_workdir = workdir;
+  if (maxprocs != NULL) {
+    uint64_t cap;
+    if (parse_u64(maxprocs, &cap) != 0 || cap < 1 || cap > INT_MAX) {
+      out_line("ERROR bad process cap '%s'", maxprocs);
+      return 2;
+    }
+    g_maxworkers = (size_t)cap;
+  }
   g_shmprefix = shmprefix;
   for (const char *p = shmprefix; *p != '\0'; p++) {
     if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) {
@@ -1843,7 +1982,8 @@ static int coordinator_main(const char *workdir, const char *shmprefix) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_IGN;
-  if (sigaction(SIGPIPE, &sa, NULL) != 0) {
+  /* FILE-12: past RLIMIT_FSIZE the kernel answers EFBIG; without SIGXFSZ, which would kill. */
+  if (sigaction(SIGPIPE, &sa, NULL) != 0 || sigaction(SIGXFSZ, &sa, NULL) != 0) {
     out_line("ERROR sigaction: %s", strerror(errno));
     return 2;
   }
@@ -1885,6 +2025,24 @@ static int coordinator_main(const char *workdir, const char *shmprefix) {
   if (setrlimit(RLIMIT_CORE, &nocore) != 0) {
     diag("vmtrace: setrlimit(RLIMIT_CORE): %s", strerror(errno));
   }
+  /* FILE-12: the largest file is 2^47 bytes; a lower hard limit shows in filemax (HOST-4). */
+  struct rlimit fsize;
+  if (getrlimit(RLIMIT_FSIZE, &fsize) != 0) {
+    out_line("ERROR getrlimit: %s", strerror(errno));
+    return 2;
+  }
+  fsize.rlim_cur = fsize.rlim_max != RLIM_INFINITY && fsize.rlim_max < FILE_MAX ? fsize.rlim_max
+                                                                                 : FILE_MAX;
+  if (setrlimit(RLIMIT_FSIZE, &fsize) != 0) {
+    out_line("ERROR setrlimit(RLIMIT_FSIZE): %s", strerror(errno));
+    return 2;
+  }
+  uint64_t filemax;
+  uint64_t shmmax;
+  if (probe_limits(&filemax, &shmmax) != 0) {
+    out_line("ERROR probing the largest file in %s: %s", workdir, strerror(errno));
+    return 2;
+  }
 
   if (make_boot_file("bin/static", 1, 20) != 0 || make_boot_file("bin/dynamic", 2, 20) != 0
       || make_boot_file("lib/libc", 3, 68) != 0) {
@@ -1920,11 +2078,14 @@ static int coordinator_main(const char *workdir, const char *shmprefix) {
     used += (size_t)w;
   }
   ranges[used] = '\0';
+  char memlock[32];
   if (ml.rlim_cur == RLIM_INFINITY) {
-    out_line("ready reserved=%s memlock=unlimited", ranges);
+    snprintf(memlock, sizeof memlock, "unlimited");
   } else {
-    out_line("ready reserved=%s memlock=%llu", ranges, (unsigned long long)ml.rlim_cur);
+    snprintf(memlock, sizeof memlock, "%llu", (unsigned long long)ml.rlim_cur);
   }
+  out_line("ready reserved=%s memlock=%s filemax=0x%" PRIx64 " shmmax=0x%" PRIx64, ranges, memlock,
+           filemax, shmmax);
 
   static char line[LINE_MAX_LEN];
   static char *tokens[LINE_MAX_LEN / 2];
@@ -1960,9 +2121,9 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "worker") == 0) {
     return worker_main(argv[2]);
   }
-  if (argc == 4 && strcmp(argv[1], "coordinator") == 0) {
-    return coordinator_main(argv[2], argv[3]);
+  if ((argc == 4 || argc == 5) && strcmp(argv[1], "coordinator") == 0) {
+    return coordinator_main(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
   }
-  diag("usage: vmtrace coordinator WORKDIR SHMPREFIX  (run by vmoracle native)");
+  diag("usage: vmtrace coordinator WORKDIR SHMPREFIX [MAXPROCS]  (run by vmoracle native)");
   return 2;
 }

@@ -568,6 +568,11 @@ public final class ImplVm implements VmSystem {
         return Result.of(Errno.ENOENT); // FILE-2
       }
       long i = op.offset() / Boot.PAGE_SIZE;
+      if (i >= Op.MAX_PAGES) {
+        // FILE-12: checked before anything is touched; the page index would also lie past what
+        // an object's page map holds (PageMap.LIMIT).
+        return Result.of(Errno.EFBIG);
+      }
       int w = (int) ((op.offset() & (Boot.PAGE_SIZE - 1)) >>> 3);
       if (f.pastEnd(i)) {
         teardown.resize(f, i + 1); // FILE-3

@@ -440,6 +440,9 @@ public final class Model {
         return Outcome.fail(s, Errno.ENOENT); // FILE-2
       }
       long i = op.offset() / PAGE_SIZE;
+      if (i >= Op.MAX_PAGES) {
+        return Outcome.fail(s, Errno.EFBIG); // FILE-12: no file grows past 2^35 pages
+      }
       State t = s;
       if (t.obj(id).pastEnd(i)) {
         t = resizeFile(t, id, i + 1); // FILE-3

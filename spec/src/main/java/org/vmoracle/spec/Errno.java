@@ -20,6 +20,8 @@ public enum Errno {
   ENOENT,
   /** The new protection exceeds what the mapping may ever have (PROT-6). */
   EACCES,
+  /** The write would grow a file past the largest file, 2^35 pages (FILE-12). */
+  EFBIG,
   /** SIGSEGV: the address is not mapped, or the access is not permitted (ACC-1, ACC-2). */
   SEGV,
   /** SIGBUS: the page lies at or past the end of its file or segment (FILE-5, SHM-4). */

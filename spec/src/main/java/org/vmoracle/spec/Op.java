@@ -23,7 +23,7 @@ public sealed interface Op {
   /** Addresses lie in [0, 2^63): large enough for every user and kernel address we model. */
   long MAX_ADDRESS = Long.MAX_VALUE;
 
-  /** Image names: lower-case letters, digits and underscores. */
+  /** Image names: lower-case letters, digits and underscores, at most {@link Source#NAME_MAX}. */
   Pattern IMAGE_NAME = Pattern.compile("[a-z0-9_]+");
 
   <R> R accept(Visitor<R> v);
@@ -160,6 +160,13 @@ public sealed interface Op {
       if (image == null || !IMAGE_NAME.matcher(image).matches()) {
         throw new IllegalArgumentException(
             "bad image name '" + image + "': image names are lower-case letters, digits and _");
+      }
+      if (image.length() > Source.NAME_MAX) {
+        throw new IllegalArgumentException(
+            "image name of "
+                + image.length()
+                + " characters: names have at most "
+                + Source.NAME_MAX);
       }
     }
 

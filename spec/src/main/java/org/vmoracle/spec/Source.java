@@ -11,6 +11,12 @@ public sealed interface Source permits Source.Anon, Source.FileRange, Source.Shm
   /** File names: letters, digits and {@code _ . / -}, as boot files like {@code bin/static}. */
   Pattern NAME = Pattern.compile("[A-Za-z0-9_./-]+");
 
+  /**
+   * The longest file name, in characters: Linux's NAME_MAX, so a name is never too long for a host
+   * (the native runner, a program written by {@code native --emit-c}).
+   */
+  int NAME_MAX = 255;
+
   /** Anonymous memory: zero-filled on first touch (ACC-4). */
   record Anon() implements Source {
     @Override
@@ -52,6 +58,10 @@ public sealed interface Source permits Source.Anon, Source.FileRange, Source.Shm
     if (name == null || !NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
           "bad file name '" + name + "': names are letters, digits and _ . / -");
+    }
+    if (name.length() > NAME_MAX) {
+      throw new IllegalArgumentException(
+          "file name of " + name.length() + " characters: names have at most " + NAME_MAX);
     }
   }
 }

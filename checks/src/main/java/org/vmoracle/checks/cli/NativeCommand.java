@@ -1,10 +1,15 @@
 package org.vmoracle.checks.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.vmoracle.checks.nativ.CProgram;
 import org.vmoracle.checks.nativ.NativeRunner;
 import org.vmoracle.checks.nativ.NativeUnavailableException;
 import org.vmoracle.checks.nativ.NativeVerdict;
@@ -35,6 +40,9 @@ import picocli.CommandLine.Spec;
  * and so is a machine the runner cannot run on (not Linux on x86-64, no gcc), said in one line.
  * Otherwise the exit code is 1 when a file differed or the runner failed, 0 when every file agreed
  * or was unsupported.
+ *
+ * <p>{@code --emit-c OUT} takes one trace: it is run as above, then written to OUT as a C program
+ * ({@link CProgram}) that replays it on Linux with plain system calls.
  */
 @Command(
     name = "native",
@@ -48,6 +56,10 @@ import picocli.CommandLine.Spec;
           + " spec/SEMANTICS.md (where the model deliberately differs from Linux) or a HOST- limit"
           + " of the runner. Expectations (-> R) are not checked here; 'vmoracle replay' does"
           + " that.",
+      "With --emit-c, the one trace is run as usual and then written as a standalone C program"
+          + " that replays it with plain system calls, printing each line's answer and whether it"
+          + " met the trace's expectation (exit 1 at the first that did not); lines the runner"
+          + " did not ask the kernel are comments naming their rule. Build it with gcc -Wall.",
       "Needs Linux on x86-64 and gcc with the static C library: the C part of the runner is"
           + " built on first use into target/vmoracle/native next to the jar."
     },
@@ -70,6 +82,17 @@ final class NativeCommand implements Callable<Integer> {
             + " A line that changes the model still ends the file as UNSUPPORTED."
       })
   boolean skip;
+
+  @Option(
+      names = "--emit-c",
+      paramLabel = "OUT",
+      description = {
+        "Write the one trace FILE as a C program to OUT (like syzkaller's prog2c), after running"
+            + " it as usual: it compiles with gcc -Wall -Werror and, run, answers each line as the"
+            + " kernel answered the runner. With --skip, lines passed over are printed as"
+            + " unsupported and the rest run; without, the program stops where the runner did."
+      })
+  Path emitC;
 
   @Parameters(
       arity = "1..*",
@@ -95,6 +118,10 @@ final class NativeCommand implements Callable<Integer> {
       return Main.USAGE;
     }
 
+    if (emitC != null) {
+      return emit(texts, runner, out, err);
+    }
+
     Tally tally = new Tally();
     for (Map.Entry<String, String> e : texts.entrySet()) {
       Trace trace;
@@ -117,6 +144,38 @@ final class NativeCommand implements Callable<Integer> {
     }
     out.println(tally.summary());
     return tally.differed + tally.errors == 0 ? Main.OK : Main.FOUND;
+  }
+
+  /** {@code --emit-c OUT}: one trace, run, then written as a C program. */
+  private Integer emit(
+      Map<String, String> texts, NativeRunner runner, PrintWriter out, PrintWriter err) {
+    if (texts.size() != 1) {
+      err.println("vmoracle native: --emit-c writes one trace; " + texts.size() + " were given");
+      return Main.USAGE;
+    }
+    Map.Entry<String, String> e = texts.entrySet().iterator().next();
+    Trace trace;
+    try {
+      trace = TraceParser.parse(e.getKey(), e.getValue());
+    } catch (TraceSyntaxException x) {
+      for (TraceSyntaxException.Problem p : x.problems()) {
+        out.println(p);
+      }
+      out.println("ERROR " + e.getKey() + ": nothing written");
+      return Main.FOUND;
+    }
+    NativeVerdict v = runner.run(trace, skip);
+    out.println(v.describe());
+    try {
+      Files.writeString(emitC, CProgram.emit(trace, v), StandardCharsets.UTF_8);
+    } catch (IOException x) {
+      err.println("vmoracle native: cannot write " + emitC + ": " + x.getMessage());
+      return Main.USAGE;
+    }
+    out.println("native: wrote " + emitC + " (gcc -std=c11 -Wall -Werror -o replay " + emitC + ")");
+    return v.kind() == NativeVerdict.Kind.DIFFER || v.kind() == NativeVerdict.Kind.ERROR
+        ? Main.FOUND
+        : Main.OK;
   }
 
   /** Verdicts so far. */

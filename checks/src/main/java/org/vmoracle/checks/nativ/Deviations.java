@@ -44,6 +44,18 @@ public final class Deviations {
   /** The lowest address Linux maps by default ({@code vm.mmap_min_addr}, 64 KiB). */
   public static final long LINUX_MMAP_MIN = 0x10000L;
 
+  /** The largest file and segment in bytes (FILE-12): 2^35 pages. */
+  public static final long FILE_MAX = Op.MAX_PAGES * PAGE_SIZE;
+
+  /**
+   * The most live processes the runner makes on the host unless told otherwise (HOST-5): enough for
+   * every generated and example trace (they use a handful), few enough that a trace of 50,000
+   * spawns cannot take the host's pids (pid_max is 32,768 by default) or its RLIMIT_NPROC; each
+   * worker costs a few hundred KiB, so 256 stay well under 100 MiB. The C runner's
+   * DEFAULT_MAX_WORKERS is the same number.
+   */
+  public static final int MAX_PROCESSES = 256;
+
   /** A range of addresses, [start, end). */
   public record Range(long start, long end) {
     public Range {
@@ -69,10 +81,29 @@ public final class Deviations {
    * @param lowest the lowest address Linux maps for the trace: {@code vm.mmap_min_addr}, at least
    *     {@link #LINUX_MMAP_MIN} (DEV-5)
    * @param wireBudget the most bytes one operation may wire or populate on this host (HOST-2)
+   * @param fileMax the largest file in bytes the runner's work directory takes, at most {@link
+   *     #FILE_MAX} (HOST-4)
+   * @param shmMax the largest POSIX shared-memory object in bytes, at most {@link #FILE_MAX}
+   *     (HOST-4)
+   * @param maxProcesses the most live processes the runner makes (HOST-5)
    */
-  public record Host(List<Range> reserved, long lowest, long wireBudget) {
+  public record Host(
+      List<Range> reserved,
+      long lowest,
+      long wireBudget,
+      long fileMax,
+      long shmMax,
+      int maxProcesses) {
     public Host {
       reserved = List.copyOf(reserved);
+      if (maxProcesses < 1) {
+        throw new IllegalArgumentException("maxProcesses " + maxProcesses + ": at least 1");
+      }
+    }
+
+    /** A host that takes the largest file and segment, with the default process cap. */
+    public Host(List<Range> reserved, long lowest, long wireBudget) {
+      this(reserved, lowest, wireBudget, FILE_MAX, FILE_MAX, MAX_PROCESSES);
     }
   }
 
@@ -396,6 +427,31 @@ public final class Deviations {
     return false;
   }
 
+  private static boolean host4(Context c) {
+    if (!c.modelSucceeded()) {
+      return false; // EFBIG and ENOENT are the kernel's answers too (FILE-12)
+    }
+    Op op = c.op();
+    if (op instanceof Op.File) {
+      return ((Op.File) op).pages() * PAGE_SIZE > c.host().fileMax();
+    }
+    if (op instanceof Op.Fwrite) {
+      // The model succeeded, so the offset lies below 2^47: the page's end cannot overflow.
+      long end = (((Op.Fwrite) op).offset() / PAGE_SIZE + 1) * PAGE_SIZE;
+      return end > c.host().fileMax();
+    }
+    if (op instanceof Op.Shmget) {
+      return ((Op.Shmget) op).pages() * PAGE_SIZE > c.host().shmMax();
+    }
+    return false;
+  }
+
+  private static boolean host5(Context c) {
+    Op op = c.op();
+    boolean makes = op instanceof Op.Spawn || op instanceof Op.Fork || op instanceof Op.Clone;
+    return makes && c.modelSucceeded() && c.before().processes().size() >= c.host().maxProcesses();
+  }
+
   private static boolean host3(Context c, boolean shmNoexec) {
     return shmNoexec
         && c.op() instanceof Op.Mmap
@@ -476,6 +532,14 @@ public final class Deviations {
               "on Linux open(2) or shm_open(3) resolves the name before mmap(2) checks arguments",
               Deviations::dev12),
           new Rule(
+              "DEV-13",
+              "fwrite of the last word below 2^63 answers EFBIG",
+              "Linux answers EINVAL: the word's end, 2^63, is no file position (rw_verify_area)",
+              c ->
+                  c.op() instanceof Op.Fwrite
+                      && c.modelFailedWith(Errno.EFBIG)
+                      && ((Op.Fwrite) c.op()).offset() > Long.MAX_VALUE - Boot.WORD_SIZE),
+          new Rule(
               "HOST-1",
               "the range is the runner's own memory on the host",
               "the runner's image, brk heap, arena and stack live there in every worker",
@@ -485,7 +549,13 @@ public final class Deviations {
               "the operation would wire more memory than the runner allows",
               "mlock (and mprotect of a wired private range to writable) populates every page;"
                   + " the runner refuses more than its wiring budget",
-              Deviations::host2));
+              Deviations::host2),
+          new Rule(
+              "HOST-4",
+              "the file or segment would be larger than the host allows",
+              "the file system of the runner's work directory (or of /dev/shm) refuses sizes"
+                  + " this large with EFBIG, below the largest file of FILE-12 (2^47 bytes)",
+              Deviations::host4));
 
   /**
    * HOST-3, listed separately because it depends on a fact of the host only the caller knows:
@@ -497,6 +567,21 @@ public final class Deviations {
         "an executable mapping of a segment",
         "/dev/shm is mounted noexec on this host: Linux refuses PROT_EXEC there (EPERM)",
         c -> host3(c, shmNoexec));
+  }
+
+  /**
+   * HOST-5, listed separately because its text names the cap of the host at hand ({@link
+   * Host#maxProcesses()}).
+   */
+  static Rule host5(int cap) {
+    return new Rule(
+        "HOST-5",
+        "the trace would have more than " + cap + " live processes",
+        "every trace pid is a host process, and the runner makes at most "
+            + cap
+            + " at once so"
+            + " that no trace can exhaust the host's pids",
+        Deviations::host5);
   }
 
   /**
@@ -516,6 +601,9 @@ public final class Deviations {
       if (r.applies().test(c)) {
         return Optional.of(r);
       }
+    }
+    if (host5(c)) {
+      return Optional.of(host5(c.host().maxProcesses()));
     }
     for (Rule r : extra) {
       if (r.applies().test(c)) {

@@ -46,6 +46,8 @@ final class HostKernel implements AutoCloseable {
   private final String shmPrefix;
   private final List<Deviations.Range> reserved;
   private final String memlock;
+  private final long fileMax;
+  private final long shmMax;
   private boolean closed;
 
   private HostKernel(Process process, Path workdir, String shmPrefix) throws IOException {
@@ -61,6 +63,8 @@ final class HostKernel implements AutoCloseable {
     }
     List<Deviations.Range> r = new ArrayList<>();
     String mem = "?";
+    long files = -1;
+    long shm = -1;
     for (String field : ready.split(" ")) {
       if (field.startsWith("reserved=")) {
         for (String range : field.substring(9).split(",")) {
@@ -75,19 +79,28 @@ final class HostKernel implements AutoCloseable {
         }
       } else if (field.startsWith("memlock=")) {
         mem = field.substring(8);
+      } else if (field.startsWith("filemax=0x")) {
+        files = Long.parseUnsignedLong(field.substring(10), 16);
+      } else if (field.startsWith("shmmax=0x")) {
+        shm = Long.parseUnsignedLong(field.substring(9), 16);
       }
+    }
+    if (files < 0 || shm < 0) {
+      throw new IOException("the native runner did not say its largest file: " + ready);
     }
     this.reserved = List.copyOf(r);
     this.memlock = mem;
+    this.fileMax = files;
+    this.shmMax = shm;
   }
 
   /**
-   * Starts a coordinator of {@code binary} with a new work directory under {@code runs}. No
-   * requirements.
+   * Starts a coordinator of {@code binary} with a new work directory under {@code runs}, making at
+   * most {@code maxProcesses} live processes (HOST-5). No requirements.
    */
-  static HostKernel start(Path binary, Path runs) throws IOException {
+  static HostKernel start(Path binary, Path runs, int maxProcesses) throws IOException {
     Files.createDirectories(runs);
-    Path workdir = Files.createTempDirectory(runs, "run-");
+    Path workdir = Files.createTempDirectory(runs, "vmoracle-run-");
     byte[] nonce = new byte[6];
     new SecureRandom().nextBytes(nonce);
     StringBuilder prefix = new StringBuilder("vmoracle-" + ProcessHandle.current().pid() + "-");
@@ -98,7 +111,11 @@ final class HostKernel implements AutoCloseable {
     try {
       p =
           new ProcessBuilder(
-                  binary.toString(), "coordinator", workdir.toString(), prefix.toString())
+                  binary.toString(),
+                  "coordinator",
+                  workdir.toString(),
+                  prefix.toString(),
+                  Integer.toString(maxProcesses))
               .directory(workdir.toFile())
               .start();
     } catch (IOException e) {
@@ -122,6 +139,16 @@ final class HostKernel implements AutoCloseable {
   /** RLIMIT_MEMLOCK of the workers, as the coordinator reported it ("unlimited" or bytes). */
   String memlock() {
     return memlock;
+  }
+
+  /** The largest file in bytes the work directory takes, at most 2^47, as probed (HOST-4). */
+  long fileMax() {
+    return fileMax;
+  }
+
+  /** The largest POSIX shared-memory object in bytes, at most 2^47, as probed (HOST-4). */
+  long shmMax() {
+    return shmMax;
   }
 
   /**

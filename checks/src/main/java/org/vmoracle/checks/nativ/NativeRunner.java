@@ -38,29 +38,78 @@ public final class NativeRunner {
   /** The most one operation may wire on the host: 256 MiB, or a quarter of what is available. */
   static final long WIRE_BUDGET_MAX = 256L << 20;
 
+  /**
+   * Where work directories go when no tmpfs will do: next to the binary. Its file system may take
+   * smaller files than FILE-12's largest (ext4: 16 TiB - 4 KiB); HOST-4 then covers the rest.
+   */
+  private static final String RUNS = "runs";
+
   private final Path binary;
   private final Path runs;
   private final long lowest;
   private final long wireBudget;
   private final boolean shmNoexec;
+  private final int maxProcesses;
 
-  private NativeRunner(Path binary, long lowest, long wireBudget, boolean shmNoexec) {
+  private NativeRunner(
+      Path binary, Path runs, long lowest, long wireBudget, boolean shmNoexec, int maxProcesses) {
     this.binary = binary;
-    this.runs = binary.getParent().resolve("runs");
+    this.runs = runs;
     this.lowest = lowest;
     this.wireBudget = wireBudget;
     this.shmNoexec = shmNoexec;
+    this.maxProcesses = maxProcesses;
   }
 
   /**
-   * A runner, with the C part built if needed. No requirements.
+   * A runner, with the C part built if needed, making at most {@link Deviations#MAX_PROCESSES} live
+   * processes. No requirements.
    *
    * @throws NativeUnavailableException when this machine cannot run it (not Linux on x86-64, no
    *     gcc, no static C library)
    */
   public static NativeRunner create() throws NativeUnavailableException {
+    return create(Deviations.MAX_PROCESSES);
+  }
+
+  /**
+   * A runner that makes at most {@code maxProcesses} live processes on the host (HOST-5). No
+   * requirements.
+   *
+   * @throws NativeUnavailableException as {@link #create()}
+   */
+  public static NativeRunner create(int maxProcesses) throws NativeUnavailableException {
+    if (maxProcesses < 1) {
+      throw new IllegalArgumentException("maxProcesses " + maxProcesses + ": at least 1");
+    }
     Path b = NativeBinary.ensureBuilt();
-    return new NativeRunner(b, mmapMinAddr(), wireBudget(), shmNoexec());
+    return new NativeRunner(b, workRoot(b), mmapMinAddr(), wireBudget(), shmNoexec(), maxProcesses);
+  }
+
+  /**
+   * Where the runs' work directories (the trace's files) go: {@code /dev/shm} when it is a writable
+   * tmpfs that allows execution (tmpfs takes files of 2^63 - 1 bytes, so the kernel's own limit is
+   * FILE-12's RLIMIT_FSIZE; exec images map their files executable), else next to the binary. The
+   * coordinator probes whichever it gets (HOST-4).
+   */
+  static Path workRoot(Path binary) {
+    Path shm = Paths.get("/dev/shm");
+    try {
+      for (String l : Files.readAllLines(Paths.get("/proc/mounts"), StandardCharsets.UTF_8)) {
+        String[] f = l.split(" ");
+        if (f.length >= 4
+            && f[1].equals("/dev/shm")
+            && f[2].equals("tmpfs")
+            && !List.of(f[3].split(",")).contains("noexec")
+            && !List.of(f[3].split(",")).contains("ro")
+            && Files.isWritable(shm)) {
+          return shm;
+        }
+      }
+    } catch (IOException e) {
+      // Unknown: the directory next to the binary.
+    }
+    return binary.getParent().resolve(RUNS);
   }
 
   /**
@@ -153,7 +202,7 @@ public final class NativeRunner {
    * @throws IOException when the runner cannot start
    */
   public Session open() throws IOException {
-    return new Session(HostKernel.start(binary, runs));
+    return new Session(HostKernel.start(binary, runs, maxProcesses));
   }
 
   /**
@@ -204,7 +253,14 @@ public final class NativeRunner {
 
     private Session(HostKernel kernel) {
       this.kernel = kernel;
-      this.host = new Deviations.Host(kernel.reserved(), lowest, wireBudget);
+      this.host =
+          new Deviations.Host(
+              kernel.reserved(),
+              lowest,
+              wireBudget,
+              Math.min(Deviations.FILE_MAX, kernel.fileMax()),
+              Math.min(Deviations.FILE_MAX, kernel.shmMax()),
+              maxProcesses);
       this.extra = List.of(Deviations.host3(shmNoexec));
     }
 

@@ -32,8 +32,22 @@ class DeviationsTest {
       new Deviations.Host(
           List.of(new Deviations.Range(0x7ffff0000000L, 0x7ffffffff000L)), 0x10000, 1 << 20);
 
+  /**
+   * A host like {@link #HOST} whose work directory is on ext4 (files up to 16 TiB - 4 KiB), whose
+   * shared memory takes 2^46 bytes, and whose runner makes at most 2 live processes.
+   */
+  private static final Deviations.Host SMALL =
+      new Deviations.Host(HOST.reserved(), 0x10000, 1 << 20, (1L << 44) - 4096, 1L << 46, 2);
+
   /** The rule for the last line of the trace, after the model ran the others. */
   private static Optional<String> ruleOfLast(String... lines) throws TraceSyntaxException {
+    return ruleOfLast(HOST, List.of(), lines).map(Deviations.Rule::id);
+  }
+
+  /** The rule for the last line on {@code host}, with {@code extra} rules after the list. */
+  private static Optional<Deviations.Rule> ruleOfLast(
+      Deviations.Host host, List<Deviations.Rule> extra, String... lines)
+      throws TraceSyntaxException {
     List<TraceLine> parsed = TraceParser.parse("t", String.join("\n", lines) + "\n").lines();
     State s = Model.boot();
     for (int i = 0; i < parsed.size() - 1; i++) {
@@ -41,8 +55,11 @@ class DeviationsTest {
     }
     Op last = parsed.get(parsed.size() - 1).op();
     Outcome o = Model.step(s, last);
-    return Deviations.check(new Deviations.Context(last, s, o.result(), HOST))
-        .map(Deviations.Rule::id);
+    return Deviations.check(new Deviations.Context(last, s, o.result(), host), extra);
+  }
+
+  private static Optional<String> ruleOnSmall(String... lines) throws TraceSyntaxException {
+    return ruleOfLast(SMALL, List.of(), lines).map(Deviations.Rule::id);
   }
 
   private static void assertRule(String id, String... lines) throws TraceSyntaxException {
@@ -157,6 +174,69 @@ class DeviationsTest {
     // WIRE-1: 512 pages is 2 MiB, over this host's 1 MiB budget.
     assertRule("HOST-2", "spawn 1", "mmap 1 0 512 rw private anon", "mlock 1 0x10000000 512");
     assertAskable("spawn 1", "mmap 1 0 256 rw private anon", "mlock 1 0x10000000 256");
+  }
+
+  @Test
+  void dev13_lastWordBefore2pow63_unsupported() throws TraceSyntaxException {
+    // DEV-13, FILE-12, ERR-2: only the word whose end is 2^63, and only when the file exists; the
+    // word before it is EFBIG on both.
+    assertRule("DEV-13", "file f 1", "fwrite f 0x7ffffffffffffff8 1");
+    assertAskable("fwrite nosuch 0x7ffffffffffffff8 1"); // ENOENT from open(2) first
+    assertAskable("file f 1", "fwrite f 0x7ffffffffffffff0 1");
+    assertAskable("file f 1", "fread f 0x7ffffffffffffff8");
+  }
+
+  @Test
+  void host3_executableSegmentOnNoexecShm_unsupported() throws TraceSyntaxException {
+    // HOST-3, MMAP-4: only where /dev/shm is noexec, and only for an executable mapping.
+    String[] rx = {"shmget 1 1", "spawn 1", "mmap 1 0 1 rx shared shm 1"};
+    assertEquals(
+        Optional.of("HOST-3"),
+        ruleOfLast(HOST, List.of(Deviations.host3(true)), rx).map(Deviations.Rule::id));
+    assertEquals(Optional.empty(), ruleOfLast(HOST, List.of(Deviations.host3(false)), rx));
+    assertEquals(
+        Optional.empty(),
+        ruleOfLast(
+            HOST,
+            List.of(Deviations.host3(true)),
+            "shmget 1 1",
+            "spawn 1",
+            "mmap 1 0 1 rw shared shm 1"));
+  }
+
+  @Test
+  void host4_fileOrSegmentPastTheHostsLargest_unsupported() throws TraceSyntaxException {
+    // HOST-4, FILE-1, FILE-3, FILE-12, SHM-1: ext4 takes 16 TiB - 4 KiB; past it the kernel says
+    // EFBIG where the model grows the file. At 2^47 both answer EFBIG, so that is compared.
+    assertEquals(Optional.of("HOST-4"), ruleOnSmall("file f 0x100000000"));
+    assertEquals(Optional.empty(), ruleOnSmall("file f 0xffffffff"));
+    assertEquals(Optional.of("HOST-4"), ruleOnSmall("file f 1", "fwrite f 0xffffffff000 1"));
+    assertEquals(Optional.empty(), ruleOnSmall("file f 1", "fwrite f 0xfffffffeff8 1"));
+    assertEquals(Optional.empty(), ruleOnSmall("file f 1", "fwrite f 0x800000000000 1"));
+    assertEquals(Optional.empty(), ruleOnSmall("fwrite nosuch 0x100000000000 1"));
+    assertEquals(Optional.of("HOST-4"), ruleOnSmall("shmget 1 0x800000000"));
+    assertEquals(Optional.empty(), ruleOnSmall("shmget 1 0x400000000"));
+    // A host that takes the largest file of FILE-12 compares every such line.
+    assertAskable("file f 0x800000000");
+    assertAskable("file f 1", "fwrite f 0x7ffffffffff8 1");
+    assertAskable("shmget 1 0x800000000");
+  }
+
+  @Test
+  void host5_moreLiveProcessesThanTheCap_unsupportedAndNamed() throws TraceSyntaxException {
+    // HOST-5, PROC-1, PROC-2, PROC-3, PROC-4: the third live process on a host capped at 2.
+    Optional<Deviations.Rule> r = ruleOfLast(SMALL, List.of(), "spawn 1", "spawn 2", "spawn 3");
+    assertEquals("HOST-5", r.map(Deviations.Rule::id).orElse("none"));
+    assertTrue(r.get().title().contains("more than 2 live processes"), r.get().toString());
+    assertEquals(Optional.of("HOST-5"), ruleOnSmall("spawn 1", "spawn 2", "fork 1 3"));
+    assertEquals(Optional.of("HOST-5"), ruleOnSmall("spawn 1", "spawn 2", "clone 2 3"));
+    // Failures make no process: the kernel's answer is compared.
+    assertEquals(Optional.empty(), ruleOnSmall("spawn 1", "spawn 2", "spawn 2"));
+    assertEquals(Optional.empty(), ruleOnSmall("spawn 1", "spawn 2", "fork 3 4"));
+    // Exited processes are not counted, and exec makes none.
+    assertEquals(Optional.empty(), ruleOnSmall("spawn 1", "spawn 2", "exit 1", "spawn 3"));
+    assertEquals(Optional.empty(), ruleOnSmall("spawn 1", "spawn 2", "exec 2 static"));
+    assertAskable("spawn 1", "spawn 2", "spawn 3");
   }
 
   @Test

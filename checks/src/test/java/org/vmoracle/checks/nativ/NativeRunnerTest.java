@@ -261,4 +261,69 @@ class NativeRunnerTest {
     assertEquals(3, v.line());
     assertTrue(v.describe().contains("DEV-10"), v.describe());
   }
+
+  @Test
+  void fwriteFread_offsetsUpTo2pow63_kernelAnswersAsTheModel() throws TraceSyntaxException {
+    // FILE-12, FILE-3, FILE-4, HOST-4, DEV-13: the kernel itself answers EFBIG at 2^47
+    // (RLIMIT_FSIZE), and every offset the parser accepts reaches it, but the last word below 2^63
+    // (EINVAL on Linux), which is passed over. On a work directory that takes less than 2^47 bytes
+    // the first line past it is unsupported as HOST-4, never a difference.
+    NativeVerdict v =
+        runner.run(
+            TraceParser.parse(
+                "test.trace",
+                String.join(
+                        "\n",
+                        "file f 1",
+                        "fwrite f 0x800000000000 1",
+                        "fwrite f 0x800000000ff8 1",
+                        "fwrite f 0x4000000000000000 1",
+                        "fwrite f 0x7ffffffffffffff8 1",
+                        "fread f 0x7ffffffffffffff8",
+                        "fread f 0x4000000000000008",
+                        "fwrite nosuch 0x7ffffffffffffff8 1",
+                        "fread f 0",
+                        "fwrite f 0x7ffffffffff8 5",
+                        "fread f 0x7ffffffffff8",
+                        "fread f 0x7ffffffff000",
+                        "spawn 1",
+                        "mmap 1 0 1 r shared file f 0x7ffffffff",
+                        "read 1 0x10000ff8",
+                        "mmap 1 0 1 r shared file f 0x800000000",
+                        "read 1 0x10001000")
+                    + "\n"),
+            true);
+    assertEquals(1, v.skipped().size(), v.describe());
+    assertEquals(5, v.skipped().get(0).line(), v.describe());
+    assertEquals("DEV-13", v.skipped().get(0).rule().id(), v.describe());
+    if (v.kind() == NativeVerdict.Kind.UNSUPPORTED) {
+      assertEquals("HOST-4", v.rule().id(), v.describe());
+      assertEquals(10, v.line(), v.describe());
+      return;
+    }
+    assertAgree(v, 16);
+  }
+
+  @Test
+  void spawnAndFork_pastTheProcessCap_unsupportedAsHost5() throws TraceSyntaxException {
+    // HOST-5, PROC-2: a runner capped at 3 live processes; exited ones do not count.
+    NativeRunner capped;
+    try {
+      capped = NativeRunner.create(3);
+    } catch (NativeUnavailableException e) {
+      abort("native runner unavailable: " + e.getMessage());
+      return;
+    }
+    NativeVerdict v =
+        capped.run(
+            TraceParser.parse(
+                "cap.trace",
+                "spawn 1\nfork 1 2\nclone 1 3\nexit 2\nspawn 4\nread 4 0x10000000\nfork 4 5\n"
+                    + "spawn 6\n"));
+    assertEquals(NativeVerdict.Kind.UNSUPPORTED, v.kind(), v.describe());
+    assertEquals(7, v.line(), v.describe());
+    assertEquals("HOST-5", v.rule().id());
+    assertEquals(6, v.operations());
+    assertTrue(v.describe().contains("more than 3 live processes"), v.describe());
+  }
 }

@@ -355,4 +355,62 @@ class FileRulesTest {
     assertEquals(one, run.maps(1));
     assertEquals(two, run.maps(2));
   }
+
+  // FILE-12, FILE-3
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(SYSTEMS)
+  void fwrite_lastWordOfTheLargestFile_growsItTo2pow35Pages(NamedSystem sys) {
+    Run run =
+        replay(
+            sys,
+            """
+            file f 1
+            fwrite f 0x7ffffffffff8 7 -> ok
+            fread f 0x7ffffffffff8 -> 7
+            fread f 0x7ffffffff000 -> 0
+            fread f 0x1000 -> 0
+            """);
+    assertEquals(1L << 35, run.view().filePages().get("f"));
+  }
+
+  // FILE-12, ERR-1
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(SYSTEMS)
+  void fwrite_atOrPastTheLargestFile_efbigAndNothingChanges(NamedSystem sys) {
+    Run run = replay(sys, "file f 1\nfwrite f 0 5\nspawn 1\nmmap 1 0 2 rw shared file f 0\n");
+    run.unchanged("fwrite f 0x800000000000 1 -> EFBIG")
+        .unchanged("fwrite f 0x800000000ff8 1 -> EFBIG")
+        .unchanged("fwrite f 0x1000000000000 1 -> EFBIG")
+        .unchanged("fwrite bin/static 0x4000000000000000 1 -> EFBIG")
+        .unchanged("fwrite f 0x7ffffffffffffff8 1 -> EFBIG")
+        .unchanged("fread f 0x7ffffffffffffff8 -> EINVAL")
+        .unchanged("fwrite nosuch 0x7ffffffffffffff8 1 -> ENOENT");
+    assertEquals(1L, run.view().filePages().get("f"));
+    run.then("fread f 0 -> 5\nread 1 0x10000000 -> 5\nread 1 0x10001000 -> BUS\n");
+  }
+
+  // FILE-12, MMAP-3, FILE-5
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(SYSTEMS)
+  void mmap_largestFileAtTheLargestPageOffsets_mapsAndFaultsInRange(NamedSystem sys) {
+    // The largest page index an object can be asked for: PGOFF 2^35 plus a mapping of all of user
+    // space. Pages past the end give BUS; the last page of a file of 2^35 pages reads the file.
+    replay(
+        sys,
+        """
+        file f 0x800000000
+        fwrite f 0x7ffffffffff8 9
+        spawn 1
+        mmap 1 0 1 r shared file f 0x7ffffffff -> 0x10000000
+        read 1 0x10000ff8 -> 9
+        mmap 1 0x1000 0x7fffffffe rw private file f 0x800000000 fixed -> 0x1000
+        read 1 0x7fffffffd000 -> BUS
+        write 1 0x7fffffffdff8 1 -> BUS
+        mlock 1 0x7fffffffd000 1 -> ENOMEM
+        read 1 0x1000 -> BUS
+        file f 0
+        mmap 1 0x10000000 1 rw shared file f 0x7ffffffff fixed -> 0x10000000
+        read 1 0x10000000 -> BUS
+        """);
+  }
 }

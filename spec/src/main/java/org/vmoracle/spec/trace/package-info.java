@@ -8,7 +8,7 @@
  * <pre>
  * line    = [ op [ "->" result ] ] [ "#" comment ]
  * result  = VALUE | "ok" | EINVAL | ENOMEM | EAGAIN | ESRCH | EEXIST | ENOENT | EACCES
- *         | SEGV | BUS | OOM
+ *         | EFBIG | SEGV | BUS | OOM
  * op      = "spawn" P | "fork" P C | "clone" P C | "exec" P IMAGE | "exit" P
  *         | "mmap" P ADDR PAGES PROT SHARING SOURCE [ "fixed" ]
  *         | "munmap" P ADDR PAGES | "mprotect" P ADDR PAGES PROT

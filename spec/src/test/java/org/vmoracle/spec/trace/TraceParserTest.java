@@ -30,7 +30,7 @@ class TraceParserTest {
           + " munlock, read, write, file, fwrite, fread, shmget, shmrm, pageout, collapse)";
   private static final String RESULTS =
       "a result (a number, ok, or an errno: EINVAL, ENOMEM, EAGAIN, ESRCH, EEXIST, ENOENT,"
-          + " EACCES, SEGV, BUS, OOM)";
+          + " EACCES, EFBIG, SEGV, BUS, OOM)";
   private static final String VALUE_64 =
       "a 64-bit value (decimal from -2^63 to 2^64-1, or 0x and at most 16 hex digits)";
 
