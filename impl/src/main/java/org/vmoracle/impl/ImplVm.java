@@ -763,8 +763,9 @@ public final class ImplVm implements VmSystem {
 
   /**
    * Every counter and gauge, by name: the counters of {@link Counters}, and the frames free, swap
-   * slots used, and the resident, wired and page-table pages of all live address spaces (each space
-   * counted once however many processes use it). No requirements (takes the map lock exclusive).
+   * slots used, and the resident, wired and page-table pages and map entries of all live address
+   * spaces (each space counted once however many processes use it). No requirements (takes the map
+   * lock exclusive).
    */
   public Map<String, Long> stats() {
     m.lock.writeLock();
@@ -774,7 +775,9 @@ public final class ImplVm implements VmSystem {
       long wired = 0;
       long tables = 0;
       long early = 0;
+      long entries = 0;
       for (VmSpace sp : new java.util.HashSet<>(processes.values())) {
+        entries += sp.entries.size();
         resident += sp.pmap.residentCount();
         wired += sp.pmap.wiredCount();
         tables += sp.pmap.tablePages();
@@ -784,6 +787,7 @@ public final class ImplVm implements VmSystem {
       s.put("wiredPages", wired);
       s.put("pageTablePages", tables);
       s.put("pmapEarlyReturnsLive", early);
+      s.put("mapEntries", entries);
       m.mem.awaitReclaims(); // so that the count is exact when nothing else runs
       s.put("framesFree", (long) m.mem.freeFrames());
       s.put("swapUsed", (long) m.swap.used());

@@ -80,9 +80,9 @@ import picocli.CommandLine.Spec;
           + " --config or the header say otherwise; its invariants (and with both, the two views)"
           + " are checked after every operation of a file of up to 10,000 operations, and every"
           + " 1,000 operations and at the end of a longer file, unless --check-every says"
-          + " otherwise; without --check-every, checks also space out as the state grows (about"
-          + " one operation for every 1,024 words and mappings a check compares), so a state of"
-          + " many processes or mappings is not checked at every step. A long replay prints a"
+          + " otherwise; without --check-every, once checking has cost about 4 s, checks space out"
+          + " further as the state grows (one operation for every 16 words and mappings a check"
+          + " compares), so a state of many processes or mappings is not checked at every step. A long replay prints a"
           + " progress line on standard error every --progress seconds."
     },
     exitCodeListHeading = "%nExit codes:%n",

@@ -1,5 +1,6 @@
 package org.vmoracle.checks.diff;
 
+import java.util.Map;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.Result;
@@ -62,7 +63,11 @@ public final class CheckedImpl implements VmSystem {
     if (spacing != null) {
       if (spacing.due(step)) {
         checkNow();
-        spacing.checked(step, impl.stats().getOrDefault("residentPages", 0L));
+        // A resident page or a map entry costs the invariant checker about what four words of a
+        // view cost.
+        Map<String, Long> stats = impl.stats();
+        long work = stats.getOrDefault("residentPages", 0L) + stats.getOrDefault("mapEntries", 0L);
+        spacing.checked(step, 4 * work);
       }
     } else if (every > 0 && applied % every == 0) {
       checkNow();

@@ -3,11 +3,14 @@ package org.vmoracle.checks.diff;
 /**
  * When the checks of a run (the implementation's invariants, and with {@link Lockstep} the two
  * views) come, once they are not after every operation: at least {@code base} operations apart, and
- * further apart as the state grows, so that checking does not swamp running. A check walks the
- * whole state (every non-zero word of every process, every PTE), an operation a few of its parts:
- * on a state of W words a check costs about what W / {@link #WORK_PER_STEP} operations do, and is
- * spaced that far from the next. A 1,000-deep fork chain then checks a handful of times instead of
- * two thousand, and a trace of a few small processes still every step or nearly.
+ * further apart once checking has cost a lot, so that it does not swamp running. A check walks the
+ * whole state (every non-zero word of every process, every PTE), an operation a few of its parts: a
+ * view costs about 1 µs a word here, an operation of model and implementation together a few. The
+ * first {@link #FREE_WORK} words of checking come every {@code base} operations, so a trace a
+ * person writes is checked at every step; after that a check of W words is spaced W / {@link
+ * #WORK_PER_STEP} operations from the next, so checking costs a few times what running does, not
+ * hundreds. A 1,000-deep fork chain (views of a thousand processes) then checks a few dozen times
+ * instead of two thousand.
  *
  * <p>The spacing depends only on the operations and the states they reach, never on the clock, so a
  * replay finds a difference at the same check every time. Not thread-safe.
@@ -15,17 +18,21 @@ package org.vmoracle.checks.diff;
 public final class Spacing {
 
   /**
-   * Words (and mappings) of state a check looks at, per operation it is spaced from the next: about
-   * the ratio of a word's cost in a view to an operation's (a view costs about 1 µs a word here, an
-   * operation of model and implementation together a few µs).
+   * Words (and mappings) a check looks at, per operation it is spaced from the next once checking
+   * is no longer free: with a word costing about a quarter of an operation, checks then cost about
+   * four times what the operations between them do.
    */
-  public static final long WORK_PER_STEP = 1024;
+  public static final long WORK_PER_STEP = 16;
+
+  /** Words of checking done at every {@code base} operations before checks space out: about 4 s. */
+  public static final long FREE_WORK = 4_000_000;
 
   /** Most operations between two checks, however large the state. */
   public static final long MAX_GAP = 1_000_000;
 
   private final int base;
   private long next;
+  private long spent;
 
   /** Checks at least {@code base} (at least 1) operations apart, more on a large state. */
   public Spacing(int base) {
@@ -43,7 +50,9 @@ public final class Spacing {
 
   /** A check ran after step {@code step} on a state of {@code work} words and mappings. */
   void checked(long step, long work) {
-    next = step + Math.max(base, Math.min(MAX_GAP, work / WORK_PER_STEP));
+    spent += work;
+    long gap = spent < FREE_WORK ? base : Math.max(base, Math.min(MAX_GAP, work / WORK_PER_STEP));
+    next = step + gap;
   }
 
   /** The least gap between checks. */

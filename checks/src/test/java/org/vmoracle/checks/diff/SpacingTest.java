@@ -30,15 +30,16 @@ class SpacingTest {
   }
 
   @Test
-  void spacing_smallState_checksEveryBaseSteps() {
+  void spacing_smallState_checksEveryBaseStep() {
     assertEquals(100, checks(new Spacing(1), 100, 10));
     assertEquals(10, checks(new Spacing(10), 100, 10));
   }
 
   @Test
-  void spacing_largeState_checksFurtherApart() {
-    long work = 64 * Spacing.WORK_PER_STEP; // a check costs about 64 operations
-    assertEquals(10_000 / 64 + 1, checks(new Spacing(1), 10_000, work));
+  void spacing_largeState_checksFurtherApartOnceCheckingIsNoLongerFree() {
+    long work = Spacing.FREE_WORK / 100; // checks at steps 0 to 99, then every gap steps
+    long gap = work / Spacing.WORK_PER_STEP;
+    assertEquals(100 + (9_999 - 99) / gap, checks(new Spacing(1), 10_000, work));
     assertEquals(1, checks(new Spacing(1), 10_000, Long.MAX_VALUE), "the first check, then none");
   }
 
