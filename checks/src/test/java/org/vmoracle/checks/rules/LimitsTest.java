@@ -249,6 +249,9 @@ class LimitsTest {
     List<String> tested = new ArrayList<>();
     limits().forEach(l -> tested.add(l.name()));
     tested.add("live processes"); // HOST-5: NativeRunnerTest and DeviationsTest, with a small cap
+    // WIRE-7: WireRulesTest.mlock_rangeBeyondAllMemory_eagainAtOnceWithNothingChanged; the model's
+    // page-by-page copy is documented there, not run (it does not finish).
+    tested.add("pages an `mlock` copies");
     assertEquals(tested, rows);
   }
 }
