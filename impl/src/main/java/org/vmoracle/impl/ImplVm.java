@@ -448,9 +448,12 @@ public final class ImplVm implements VmSystem {
         } else if (before.canWrite() && !prot.canWrite()) {
           sp.pmap.protect(e.start, e.end); // PROT-2: at once
         }
-        if (e.wired && e.prot != Prot.NONE && !Wiring.wirePages(m, pageout, e)) {
-          // A wired range keeps every accessible page faulted in and wired; one that becomes
-          // writable and private is copied now (WIRE-10), from the frames reserved above.
+        if (e.wired && Wiring.refaultsOnProtect(before, prot) && !Wiring.wirePages(m, pageout, e)) {
+          // A wired range that becomes accessible is faulted in and wired again; one that becomes
+          // writable and private is copied now (WIRE-10), from the frames reserved above. One
+          // that was writable already is left as it is, as Linux's mprotect_fixup populates only
+          // a locked range that becomes writable: a page a truncation took from it stays unmapped
+          // until touched, and shows the file until then.
           throw new IllegalStateException("mprotect ran out of reserved frames at " + e);
         }
         at = e.end;

@@ -123,12 +123,25 @@ final class Wiring {
       if (e.start > at) {
         break; // a hole: the walk stops here
       }
-      if (e.wired) {
+      if (e.wired && refaultsOnProtect(e.prot, prot)) {
         need += framesNeeded(e, Math.max(start, e.start), Math.min(end, e.end), prot);
       }
       at = e.end;
     }
     return reserve(m, pageout, need);
+  }
+
+  /**
+   * Whether mprotect of a wired range from {@code before} to {@code after} faults it in again: when
+   * it becomes accessible (its PTEs went with PROT_NONE) or writable (WIRE-10: a private one is
+   * copied). A change that keeps it writable, or takes permissions away, faults nothing in. No
+   * requirements.
+   */
+  static boolean refaultsOnProtect(Prot before, Prot after) {
+    if (after == Prot.NONE) {
+      return false;
+    }
+    return !before.canRead() || (!before.canWrite() && after.canWrite());
   }
 
   /**

@@ -254,6 +254,25 @@ class WireRulesTest {
     }
   }
 
+  // WIRE-10, FILE-8: rw to rw copies nothing, so a page a truncation took shows the file again.
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(SYSTEMS)
+  void mprotect_wiredRangeWritableAlready_copiesNothing(NamedSystem sys) {
+    replay(
+        sys,
+        """
+        file f 1
+        spawn 1
+        mmap 1 0 1 rw private file f 0
+        mlock 1 0x10000000 1
+        file f 0
+        file f 1
+        mprotect 1 0x10000000 1 rw -> ok
+        fwrite f 0 5
+        read 1 0x10000000 -> 5
+        """);
+  }
+
   // WIRE-8
   @ParameterizedTest(name = "{0}")
   @MethodSource(SYSTEMS)
