@@ -326,9 +326,11 @@ final class ReplayCommand implements Callable<Integer> {
     }
     if (checkEvery == null) {
       return String.format(
-          " (checked at least every %,d operations, further apart on a large state: it arose"
-              + " since the check before; --check-every 1 finds the line)",
-          every);
+          " (checked %s, further apart on a large state: it arose since the check before;"
+              + " --check-every 1 finds the line)",
+          every == 1
+              ? "after every operation at first"
+              : String.format("every %,d operations", every));
     }
     return every == 0
         ? " (checked only at the end: it arose somewhere before; --check-every 1 finds the line)"

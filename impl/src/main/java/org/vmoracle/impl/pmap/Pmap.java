@@ -394,6 +394,21 @@ public final class Pmap {
   }
 
   /**
+   * Makes sure the page-table page that will hold the leaf of page {@code va} exists, allocating
+   * the missing levels; false, with nothing allocated past what was there, when no frame is free. A
+   * later {@link #install} at {@code va} then cannot answer {@link Install#NO_MEMORY} as long as no
+   * one prunes the table meanwhile (pruning takes the map lock exclusive). Linearizes at the
+   * table's publication, or at the acquire load that found it.
+   *
+   * <p>The caller passes a page-aligned user address.
+   */
+  public boolean reserveTable(long va) {
+    checkPage(va);
+    checkAlive();
+    return ptFor(va) >= 0 || grow(va) >= 0;
+  }
+
+  /**
    * Clears the leaf for page {@code va} and returns it, or returns 0 if there was none. A CAS loop;
    * linearizes at the successful CAS (or at the acquire load that saw no leaf).
    *

@@ -191,6 +191,21 @@ class PmapTest {
     p.checkInvariants();
   }
 
+  @Test
+  void reserveTable_thenInstallWithNoFrameFree_installs() {
+    // MEM-1: a fault reserves its table before it changes anything, so the install cannot fail.
+    PhysMem small = new PhysMem(5, 1);
+    Pmap p = Pmap.create(small);
+    int data = small.allocate();
+    assertTrue(p.reserveTable(VA)); // PDP, PD and PT: the last three frames
+    assertEquals(0, small.freeFrames());
+    assertEquals(Pmap.Install.INSTALLED, p.install(VA, 0, Pte.make(data, true, false)));
+    assertTrue(p.reserveTable(VA + PAGE), "the same table: nothing to allocate");
+    assertFalse(p.reserveTable(VA + (1L << 21)), "a new PT needs a frame");
+    assertEquals(4, p.tablePages());
+    p.checkInvariants();
+  }
+
   // ---------------------------------------------------------------- compareAndSet and remove
 
   @Test
