@@ -130,10 +130,15 @@ public final class Model {
         child = child.plus(c.start(), c);
       }
       int space = t.nextId();
+      TreePMap<Long, Region> parent = s.regionsOf(op.parent());
+      // The child maps what the parent maps but for the ranges inherited as none: with none of
+      // those, the parent's runs are the child's.
+      State u =
+          child.size() == parent.size()
+              ? t.withNewSpace(space, child, s.runsOf(spaceOf(op.parent())))
+              : t.withNewSpace(space, child);
       return Outcome.ok(
-          t.withNextId(space + 1)
-              .withNewSpace(space, child)
-              .withProcesses(t.processes().plus(op.child(), space)));
+          u.withNextId(space + 1).withProcesses(t.processes().plus(op.child(), space)));
     }
 
     @Override

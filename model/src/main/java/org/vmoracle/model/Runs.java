@@ -1,6 +1,7 @@
 package org.vmoracle.model;
 
 import java.util.Map;
+import java.util.TreeMap;
 import org.pcollections.TreePMap;
 import org.vmoracle.spec.Boot;
 
@@ -19,13 +20,24 @@ import org.vmoracle.spec.Boot;
 final class Runs {
   private Runs() {}
 
-  /** The runs of {@code regions}. */
+  /** The runs of {@code regions}: one pass in address order, touching regions joined. */
   static TreePMap<Long, Long> of(TreePMap<Long, Region> regions) {
-    TreePMap<Long, Long> runs = TreePMap.empty();
+    TreeMap<Long, Long> runs = new TreeMap<>();
+    long start = -1;
+    long end = -1;
     for (Region r : regions.values()) {
-      runs = add(runs, r.start(), r.end());
+      if (r.start() != end) {
+        if (start >= 0) {
+          runs.put(start, end);
+        }
+        start = r.start();
+      }
+      end = r.end();
     }
-    return runs;
+    if (start >= 0) {
+      runs.put(start, end);
+    }
+    return TreePMap.fromSortedMap(runs);
   }
 
   /** {@code runs} with [start, end) mapped. */
@@ -37,10 +49,13 @@ final class Runs {
       s = before.getKey(); // joins the run that reaches it
       e = Math.max(e, before.getValue());
     }
-    for (Map.Entry<Long, Long> r : runs.subMap(start, true, end, true).entrySet()) {
+    TreePMap<Long, Long> out = runs;
+    for (Map.Entry<Long, Long> r = runs.higherEntry(s);
+        r != null && r.getKey() <= end;
+        r = runs.higherEntry(r.getKey())) {
       e = Math.max(e, r.getValue()); // swallowed, or touching at the end
+      out = out.minus(r.getKey());
     }
-    TreePMap<Long, Long> out = runs.minusAll(runs.subMap(s, true, end, true).keySet());
     return out.plus(s, e);
   }
 

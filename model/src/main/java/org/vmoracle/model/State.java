@@ -44,10 +44,15 @@ public record State(
 
   /** A new address space {@code id} of {@code regions}. */
   State withNewSpace(int id, TreePMap<Long, Region> regions) {
+    return withNewSpace(id, regions, Runs.of(regions));
+  }
+
+  /** A new address space {@code id} of {@code regions}, whose runs are {@code regionRuns}. */
+  State withNewSpace(int id, TreePMap<Long, Region> regions, TreePMap<Long, Long> regionRuns) {
     return new State(
         processes,
         spaces.plus(id, regions),
-        runs.plus(id, Runs.of(regions)),
+        runs.plus(id, regionRuns),
         objects,
         files,
         segments,

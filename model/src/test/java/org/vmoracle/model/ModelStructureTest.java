@@ -125,11 +125,11 @@ class ModelStructureTest {
     State s = run(Model.boot(), new Op.Spawn(1), new Op.Spawn(2));
     Prot[] prots = {Prot.R, Prot.RW, Prot.NONE};
     for (int i = 0; i < 4000; i++) {
-      int pid = 1 + random.nextInt(2);
+      int pid = 1 + random.nextInt(3);
       long addr = BASE + random.nextInt(96) * Boot.PAGE_SIZE;
       long pages = random.nextInt(10) == 0 ? 512 : 1 + random.nextInt(6);
       Op op;
-      switch (random.nextInt(8)) {
+      switch (random.nextInt(9)) {
         case 0:
         case 1:
         case 2:
@@ -144,6 +144,12 @@ class ModelStructureTest {
           break;
         case 6:
           op = new Op.Mprotect(pid, addr, pages, prots[random.nextInt(prots.length)]);
+          break;
+        case 7:
+          op =
+              random.nextBoolean()
+                  ? new Op.Minherit(pid, addr, pages, org.vmoracle.spec.Inherit.NONE)
+                  : new Op.Fork(pid, 1 + random.nextInt(3));
           break;
         default:
           op = random.nextBoolean() ? new Op.Exit(pid) : new Op.Spawn(pid);
