@@ -52,30 +52,18 @@ public final class ConfigText {
         Config::collapseDepth,
         (c, v) -> c.withCollapseDepth((Integer) v)),
     PMAP_EARLY_RETURN(
-        "pmapEarlyReturn",
-        "pmap_remove of an empty pmap returns at once",
-        Config::pmapEarlyReturn,
-        (c, v) -> c.withPmapEarlyReturn((Boolean) v)),
+        Config.Switch.PMAP_EARLY_RETURN, "pmap_remove of an empty pmap returns at once"),
     SCALABLE_READS(
-        "scalableReads",
-        "faults take the map lock through per-thread stripes",
-        Config::scalableReads,
-        (c, v) -> c.withScalableReads((Boolean) v)),
+        Config.Switch.SCALABLE_READS, "faults take the map lock through per-thread stripes"),
     UNMAP_UNDER_SHARED_LOCK(
-        "unmapUnderSharedLock",
-        "munmap clears PTEs with the map lock downgraded to shared",
-        Config::unmapUnderSharedLock,
-        (c, v) -> c.withUnmapUnderSharedLock((Boolean) v)),
+        Config.Switch.UNMAP_UNDER_SHARED_LOCK,
+        "munmap clears PTEs with the map lock downgraded to shared"),
     PRUNE_PAGE_TABLES(
-        "prunePageTables",
-        "page-table pages that unmap or exit empties are freed at once",
-        Config::prunePageTables,
-        (c, v) -> c.withPrunePageTables((Boolean) v)),
+        Config.Switch.PRUNE_PAGE_TABLES,
+        "page-table pages that unmap or exit empties are freed at once"),
     PLACEMENT_HINT(
-        "placementHint",
-        "mmap's placement starts at the lowest hole instead of at MMAP_BASE",
-        Config::placementHint,
-        (c, v) -> c.withPlacementHint((Boolean) v));
+        Config.Switch.PLACEMENT_HINT,
+        "mmap's placement starts at the lowest hole instead of at MMAP_BASE");
 
     /** The key as written, Config's field name. */
     public final String word;
@@ -106,19 +94,15 @@ public final class ConfigText {
       this.set = set;
     }
 
-    /** A switch. */
-    Key(
-        String word,
-        String description,
-        Function<Config, Object> get,
-        BiFunction<Config, Object, Config> set) {
-      this.word = word;
+    /** Switch {@code s} of Config, under its own name. */
+    Key(Config.Switch s, String description) {
+      this.word = s.word();
       this.description = description;
       this.isSwitch = true;
       this.min = 0;
       this.max = 0;
-      this.get = get;
-      this.set = set;
+      this.get = c -> c.on(s);
+      this.set = (c, v) -> c.with(s, (Boolean) v);
     }
 
     /** True for a switch ({@code true}/{@code false}), false for a size. */

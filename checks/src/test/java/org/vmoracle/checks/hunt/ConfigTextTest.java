@@ -25,8 +25,7 @@ class ConfigTextTest {
                 ConfigText.parse("unmapUnderSharedLock=false"),
                 ConfigText.parse("prunePageTables=false"),
                 ConfigText.parse("placementHint=off")));
-    assertEquals(
-        new Config(100, 7, 3, false, false, false, false, false, Config.defaults().bugs()), c);
+    assertEquals(new Config(100, 7, 3, java.util.Set.of(), Config.defaults().bugs()), c);
   }
 
   @Test
@@ -88,5 +87,18 @@ class ConfigTextTest {
     assertEquals(
         "frames=64,prunePageTables=false",
         ConfigText.join(ConfigText.changes(base, base.withFrames(64).withPrunePageTables(false))));
+  }
+
+  @Test
+  void keys_everySwitchOfConfig_hasOne() {
+    // A new Config.Switch is reachable from --config and written in finding headers.
+    for (Config.Switch sw : Config.Switch.values()) {
+      assertEquals(
+          1,
+          java.util.Arrays.stream(ConfigText.Key.values())
+              .filter(k -> k.word.equals(sw.word()))
+              .count(),
+          sw.word());
+    }
   }
 }

@@ -68,14 +68,26 @@ class ImplDifferentialTest {
   /** Every optimization switched off: the slow paths must agree with the model too. */
   @TestFactory
   Stream<DynamicTest> random_everyOptimizationOff_implAgreesWithModel() {
-    Config off =
-        ROOMY
-            .withPmapEarlyReturn(false)
-            .withScalableReads(false)
-            .withUnmapUnderSharedLock(false)
-            .withPrunePageTables(false)
-            .withPlacementHint(false);
+    Config off = ROOMY;
+    for (Config.Switch sw : Config.Switch.values()) {
+      off = off.with(sw, false);
+    }
     return runs(off, 6, 3000, 50, 10);
+  }
+
+  /**
+   * Each optimization switched off alone, the others on: no pair of paths may depend on another.
+   */
+  @TestFactory
+  Stream<DynamicTest> random_eachOptimizationOffAlone_implAgreesWithModel() {
+    return Stream.of(Config.Switch.values())
+        .flatMap(
+            sw ->
+                runs(ROOMY.with(sw, false), 3, 2000, 50, 10)
+                    .map(
+                        t ->
+                            DynamicTest.dynamicTest(
+                                sw.word() + " off, " + t.getDisplayName(), t.getExecutable())));
   }
 
   private static Stream<DynamicTest> runs(

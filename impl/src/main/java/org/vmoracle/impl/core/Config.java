@@ -4,47 +4,75 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The implementation's settings and kill switches. Every optimization has a switch that turns it
- * off, so a hunt can bisect between fast and slow paths (DragonFly's sysctls).
+ * The implementation's settings and kill switches: three sizes, a set of named {@link Switch}es
+ * that are on, and the injected {@link Bug}s. Every optimization has a switch that turns it off, so
+ * a hunt can bisect between fast and slow paths (DragonFly's sysctls); a new one is a constant of
+ * {@link Switch}, on by default, and nothing else here changes.
  *
  * @param frames physical frames (4 KiB each); the default, 65,536 (256 MiB), is a fraction of this
  *     2-core, 24 GiB machine that leaves room for many systems side by side in tests
  * @param swapSlots pages the swap area holds
  * @param collapseDepth a private mapping's backing chain deeper than this is collapsed on fork
  *     (seed 000: "any shadow object chain deeper than 5")
- * @param pmapEarlyReturn {@code pmap_remove} of a pmap holding nothing but its top-level page
- *     returns at once (seed 002, FreeBSD D32569)
- * @param scalableReads faults take the map lock through per-thread stripes instead of one shared
- *     counter, so concurrent faults bounce no common cache line
- * @param unmapUnderSharedLock munmap takes the mapping out under the exclusive map lock, then
- *     downgrades it to shared to clear the PTEs and free the pages that nothing else can reach, so
- *     faults elsewhere go on meanwhile (Linux 4.20's munmap, which zaps pages with mmap_sem
- *     downgraded to read)
- * @param prunePageTables a page-table page that an unmap or exit empties under the exclusive map
- *     lock is freed at once (FreeBSD's pmap_unuse_pt), so that an exiting process's pmap is down to
- *     its top-level page once the shared page is gone and the early return above fires; off, they
- *     stay until the address space goes (DragonFly 2019, seed 000)
- * @param placementHint mmap's placement starts its walk at the lowest hole of the map instead of at
- *     MMAP_BASE (FreeBSD's old {@code first_free} hint), so placing mappings one after another does
- *     not walk all earlier ones each time
+ * @param switches the optimizations that are on
  * @param bugs injected bugs switched on ({@link Bug}): empty except in the checks' zoo
  */
 public record Config(
-    int frames,
-    int swapSlots,
-    int collapseDepth,
-    boolean pmapEarlyReturn,
-    boolean scalableReads,
-    boolean unmapUnderSharedLock,
-    boolean prunePageTables,
-    boolean placementHint,
-    Set<Bug> bugs) {
+    int frames, int swapSlots, int collapseDepth, Set<Switch> switches, Set<Bug> bugs) {
 
   /** Frames by default: 256 MiB. */
   public static final int DEFAULT_FRAMES = 65_536;
 
   /** Seed 000's chain-depth limit. */
   public static final int DEFAULT_COLLAPSE_DEPTH = 5;
+
+  /** An optimization that can be turned off; each says what off means. */
+  public enum Switch {
+    /**
+     * {@code pmap_remove} of a pmap holding nothing but its top-level page returns at once (seed
+     * 002, FreeBSD D32569). Off: it walks the empty tree.
+     */
+    PMAP_EARLY_RETURN,
+
+    /**
+     * Faults take the map lock through per-thread stripes instead of one shared counter, so
+     * concurrent faults bounce no common cache line (seed 000). Off: one reader count.
+     */
+    SCALABLE_READS,
+
+    /**
+     * munmap takes the mapping out under the exclusive map lock, then downgrades it to shared to
+     * clear the PTEs and free the pages that nothing else can reach, so faults elsewhere go on
+     * meanwhile (Linux 4.20's munmap, which zaps pages with mmap_sem downgraded to read). Off: all
+     * of it under the exclusive lock.
+     */
+    UNMAP_UNDER_SHARED_LOCK,
+
+    /**
+     * A page-table page that an unmap or exit empties under the exclusive map lock is freed at once
+     * (FreeBSD's pmap_unuse_pt), so that an exiting process's pmap is down to its top-level page
+     * once the shared page is gone and the early return above fires. Off: they stay until the
+     * address space goes (DragonFly 2019, seed 000).
+     */
+    PRUNE_PAGE_TABLES,
+
+    /**
+     * mmap's placement starts its walk at the lowest hole of the map instead of at MMAP_BASE
+     * (FreeBSD's old {@code first_free} hint), so placing mappings one after another does not walk
+     * all earlier ones each time. Off: every placement walks from MMAP_BASE.
+     */
+    PLACEMENT_HINT;
+
+    /** The switch's name as {@code --config} writes it: {@code pmapEarlyReturn}. */
+    public String word() {
+      StringBuilder sb = new StringBuilder();
+      for (String part : name().toLowerCase(java.util.Locale.ROOT).split("_")) {
+        sb.append(
+            sb.length() == 0 ? part : Character.toUpperCase(part.charAt(0)) + part.substring(1));
+      }
+      return sb.toString();
+    }
+  }
 
   public Config {
     if (frames < 16) {
@@ -53,6 +81,7 @@ public record Config(
     if (swapSlots < 0 || collapseDepth < 1) {
       throw new IllegalArgumentException("bad swap slots or collapse depth");
     }
+    switches = switches.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(switches));
     bugs = Set.copyOf(bugs);
   }
 
@@ -62,136 +91,95 @@ public record Config(
         DEFAULT_FRAMES,
         DEFAULT_FRAMES,
         DEFAULT_COLLAPSE_DEPTH,
-        true,
-        true,
-        true,
-        true,
-        true,
+        EnumSet.allOf(Switch.class),
         Set.of());
   }
 
+  /** Whether switch {@code s} is on. No requirements. */
+  public boolean on(Switch s) {
+    return switches.contains(s);
+  }
+
+  /** These settings with switch {@code s} on or off. */
+  public Config with(Switch s, boolean on) {
+    EnumSet<Switch> next = EnumSet.noneOf(Switch.class);
+    next.addAll(switches);
+    if (on) {
+      next.add(s);
+    } else {
+      next.remove(s);
+    }
+    return new Config(frames, swapSlots, collapseDepth, next, bugs);
+  }
+
   public Config withFrames(int n) {
-    return new Config(
-        n,
-        swapSlots,
-        collapseDepth,
-        pmapEarlyReturn,
-        scalableReads,
-        unmapUnderSharedLock,
-        prunePageTables,
-        placementHint,
-        bugs);
+    return new Config(n, swapSlots, collapseDepth, switches, bugs);
   }
 
   public Config withSwapSlots(int n) {
-    return new Config(
-        frames,
-        n,
-        collapseDepth,
-        pmapEarlyReturn,
-        scalableReads,
-        unmapUnderSharedLock,
-        prunePageTables,
-        placementHint,
-        bugs);
+    return new Config(frames, n, collapseDepth, switches, bugs);
   }
 
   public Config withCollapseDepth(int n) {
-    return new Config(
-        frames,
-        swapSlots,
-        n,
-        pmapEarlyReturn,
-        scalableReads,
-        unmapUnderSharedLock,
-        prunePageTables,
-        placementHint,
-        bugs);
-  }
-
-  public Config withPmapEarlyReturn(boolean on) {
-    return new Config(
-        frames,
-        swapSlots,
-        collapseDepth,
-        on,
-        scalableReads,
-        unmapUnderSharedLock,
-        prunePageTables,
-        placementHint,
-        bugs);
-  }
-
-  public Config withScalableReads(boolean on) {
-    return new Config(
-        frames,
-        swapSlots,
-        collapseDepth,
-        pmapEarlyReturn,
-        on,
-        unmapUnderSharedLock,
-        prunePageTables,
-        placementHint,
-        bugs);
-  }
-
-  public Config withUnmapUnderSharedLock(boolean on) {
-    return new Config(
-        frames,
-        swapSlots,
-        collapseDepth,
-        pmapEarlyReturn,
-        scalableReads,
-        on,
-        prunePageTables,
-        placementHint,
-        bugs);
-  }
-
-  public Config withPrunePageTables(boolean on) {
-    return new Config(
-        frames,
-        swapSlots,
-        collapseDepth,
-        pmapEarlyReturn,
-        scalableReads,
-        unmapUnderSharedLock,
-        on,
-        placementHint,
-        bugs);
-  }
-
-  public Config withPlacementHint(boolean on) {
-    return new Config(
-        frames,
-        swapSlots,
-        collapseDepth,
-        pmapEarlyReturn,
-        scalableReads,
-        unmapUnderSharedLock,
-        prunePageTables,
-        on,
-        bugs);
+    return new Config(frames, swapSlots, n, switches, bugs);
   }
 
   /** These settings with injected bug {@code b} switched on (for the checks' zoo only). */
   public Config withBug(Bug b) {
     Set<Bug> more = EnumSet.of(b);
     more.addAll(bugs);
-    return new Config(
-        frames,
-        swapSlots,
-        collapseDepth,
-        pmapEarlyReturn,
-        scalableReads,
-        unmapUnderSharedLock,
-        prunePageTables,
-        placementHint,
-        more);
+    return new Config(frames, swapSlots, collapseDepth, switches, more);
   }
 
   /** Whether injected bug {@code b} is on. No requirements. */
   public boolean has(Bug b) {
     return bugs.contains(b);
+  }
+
+  // Each switch by name, for readable call sites.
+
+  /** {@link Switch#PMAP_EARLY_RETURN}. */
+  public boolean pmapEarlyReturn() {
+    return on(Switch.PMAP_EARLY_RETURN);
+  }
+
+  /** {@link Switch#SCALABLE_READS}. */
+  public boolean scalableReads() {
+    return on(Switch.SCALABLE_READS);
+  }
+
+  /** {@link Switch#UNMAP_UNDER_SHARED_LOCK}. */
+  public boolean unmapUnderSharedLock() {
+    return on(Switch.UNMAP_UNDER_SHARED_LOCK);
+  }
+
+  /** {@link Switch#PRUNE_PAGE_TABLES}. */
+  public boolean prunePageTables() {
+    return on(Switch.PRUNE_PAGE_TABLES);
+  }
+
+  /** {@link Switch#PLACEMENT_HINT}. */
+  public boolean placementHint() {
+    return on(Switch.PLACEMENT_HINT);
+  }
+
+  public Config withPmapEarlyReturn(boolean on) {
+    return with(Switch.PMAP_EARLY_RETURN, on);
+  }
+
+  public Config withScalableReads(boolean on) {
+    return with(Switch.SCALABLE_READS, on);
+  }
+
+  public Config withUnmapUnderSharedLock(boolean on) {
+    return with(Switch.UNMAP_UNDER_SHARED_LOCK, on);
+  }
+
+  public Config withPrunePageTables(boolean on) {
+    return with(Switch.PRUNE_PAGE_TABLES, on);
+  }
+
+  public Config withPlacementHint(boolean on) {
+    return with(Switch.PLACEMENT_HINT, on);
   }
 }
