@@ -128,7 +128,7 @@ final class Forks {
         continue;
       }
       int nf = m.mem.allocate();
-      if (nf < 0 && pageout.run(m, 64) > 0) {
+      if (nf < 0 && pageout.run(m, Pageout.BATCH) > 0) {
         nf = m.mem.allocate();
       }
       if (nf < 0) {

@@ -208,7 +208,7 @@ public final class ImplVm implements VmSystem {
           if (!exclusive) {
             return null;
           }
-          if (pagedOut || pageout.run(m, 64) == 0) {
+          if (pagedOut || pageout.run(m, Pageout.BATCH) == 0) {
             m.counters.outOfMemory.increment();
             return Result.of(Errno.OOM);
           }
@@ -659,7 +659,7 @@ public final class ImplVm implements VmSystem {
     Pmap.Config pc =
         new Pmap.Config(m.config.pmapEarlyReturn(), m.config.has(Bug.DOUBLE_COUNTED_PT_PAGES));
     Pmap p = Pmap.create(m.mem, pc);
-    if (p == null && pageout.run(m, 4) > 0) {
+    if (p == null && pageout.run(m, Pageout.NEW_SPACE_PAGES) > 0) {
       p = Pmap.create(m.mem, pc);
     }
     if (p == null) {

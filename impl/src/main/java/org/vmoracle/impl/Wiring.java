@@ -25,6 +25,9 @@ import org.vmoracle.spec.Sharing;
 final class Wiring {
   private Wiring() {}
 
+  /** Table levels under the PML4 (PDP, PD, PT): what a new leaf may need allocated above it. */
+  private static final int TABLE_LEVELS_BELOW_ROOT = 3;
+
   /** Wires [start, end), which is mapped; false (nothing changed) without memory. */
   static boolean wire(Machine m, Pageout pageout, VmSpace sp, long start, long end) {
     List<MapEntry> range = sp.overlapping(start, end);
@@ -80,7 +83,7 @@ final class Wiring {
         }
         Fault.Outcome o = Fault.fault(m, e.space, va, store);
         if (o == Fault.Outcome.NEED_MEMORY) {
-          if (pageout.run(m, 64) == 0) {
+          if (pageout.run(m, Pageout.BATCH) == 0) {
             return false;
           }
         } else if (o != Fault.Outcome.DONE && o != Fault.Outcome.NEED_SHADOW) {
@@ -160,8 +163,10 @@ final class Wiring {
         need++;
       }
     }
+    // Page-table pages: the range spans at most segments + 1 PT pages (one per 2 MiB it touches),
+    // and each could need a PD and a PDP above it as well; a loose bound, three per segment.
     long segments = (to - from + Boot.SEGMENT_SIZE - 1) / Boot.SEGMENT_SIZE;
-    return need + 3 * (segments + 1);
+    return need + TABLE_LEVELS_BELOW_ROOT * (segments + 1);
   }
 
   /**

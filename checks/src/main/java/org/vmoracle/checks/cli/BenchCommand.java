@@ -15,11 +15,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code vmoracle bench [--quick] [--ops N] [--seed S]}: the benchmarks, each reported as figures
- * taken in one run: the model's throughput on a mixed random workload (issue 2's target is 300,000
- * operations per second), and experiment E2 of DESIGN.md, the implementation's zero-fill fault rate
- * for one and two threads next to the rate of {@code Arrays.fill} of 4 KiB pages (issue 3's
- * targets: one thread at least 0.5 of the fill rate, two threads at least 1.8 times one), and E5, a
- * fork/touch/exit loop with pmap_remove's early return on and off (target 1.05x).
+ * taken in one run: the model's throughput on a mixed random workload (target: 300,000 operations
+ * per second), and experiment E2 of DESIGN.md, the implementation's zero-fill fault rate for one
+ * and two threads next to the rate of {@code Arrays.fill} of 4 KiB pages (E2's targets: one thread
+ * at least 0.5 of the fill rate, two threads at least 1.8 times one), and E5, a fork/touch/exit
+ * loop with pmap_remove's early return on and off (target 1.05x).
  */
 @Command(
     name = "bench",
@@ -40,7 +40,10 @@ import picocli.CommandLine.Spec;
     exitCodeList = {"0:the benchmarks ran", "2:bad usage"})
 final class BenchCommand implements Callable<Integer> {
 
-  /** The model's throughput target of issue 2, in operations per second. */
+  /**
+   * The model's throughput target, in operations per second: a fast enough oracle to replay a real
+   * program's million-operation trace in seconds.
+   */
   static final double MODEL_TARGET = 300_000;
 
   @Spec CommandSpec spec;

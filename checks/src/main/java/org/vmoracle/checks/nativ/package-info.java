@@ -1,7 +1,6 @@
 /**
- * The host-kernel runner (issue 5): traces run op by op in the model and on the real Linux kernel,
- * and every result is compared, so the model is validated against a kernel ({@code vmoracle native
- * FILE…}).
+ * The host-kernel runner: traces run op by op in the model and on the real Linux kernel, and every
+ * result is compared, so the model is validated against a kernel ({@code vmoracle native FILE…}).
  *
  * <ul>
  *   <li>{@link org.vmoracle.checks.nativ.NativeBinary} builds the C runner {@code vmtrace} (source:

@@ -30,18 +30,14 @@ class ModuleDependencyTest {
     ArchRules.dependsOnlyOnJdkAnd(MODEL, MODEL, SPEC, PCOLLECTIONS).check(ProductionClasses.all());
   }
 
-  // impl has no classes until issue 3; an empty layer passes these two rules until then.
-
   @Test
   void impl_dependencies_specOnly() {
-    ArchRules.dependsOnlyOnJdkAnd(IMPL, IMPL, SPEC)
-        .allowEmptyShould(true)
-        .check(ProductionClasses.all());
+    ArchRules.dependsOnlyOnJdkAnd(IMPL, IMPL, SPEC).check(ProductionClasses.all());
   }
 
   @Test
   void impl_dependencies_neverModel() {
-    ArchRules.neverDependsOn(IMPL, MODEL).allowEmptyShould(true).check(ProductionClasses.all());
+    ArchRules.neverDependsOn(IMPL, MODEL).check(ProductionClasses.all());
   }
 
   @Test

@@ -29,12 +29,12 @@ import org.vmoracle.spec.Sharing;
 import org.vmoracle.spec.Source;
 
 /**
- * Concurrent stress of the implementation (issue 3): threads run mixed operations at once, on
- * processes of their own (random operations from a {@link Generator} each, over shared files and
- * segments) and on one address space they all share (PROC-4), where each thread checks its own
- * words and everyone's words in shared memory. A watchdog turns a deadlock into a failure with a
- * thread dump. At the end every process exits, and {@code checkInvariants()} must pass, which also
- * proves no frame leaked: every frame in use must then belong to a file or a segment.
+ * Concurrent stress of the implementation: threads run mixed operations at once, on processes of
+ * their own (random operations from a {@link Generator} each, over shared files and segments) and
+ * on one address space they all share (PROC-4), where each thread checks its own words and
+ * everyone's words in shared memory. A watchdog turns a deadlock into a failure with a thread dump.
+ * At the end every process exits, and {@code checkInvariants()} must pass, which also proves no
+ * frame leaked: every frame in use must then belong to a file or a segment.
  */
 class ImplStressTest {
 

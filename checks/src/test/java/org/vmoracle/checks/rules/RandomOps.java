@@ -12,8 +12,8 @@ import org.vmoracle.spec.Source;
 /**
  * A small seeded generator of operations for the rule tests that need many of them (MEM-1, MEM-2,
  * ERR-1): four pids, sixteen pages from {@code MMAP_BASE}, two small files and two segment keys, so
- * that operations collide often. Not the checks' generator (issue 4): it knows no state, and many
- * of its operations fail, which is what these tests want.
+ * that operations collide often. Not the checks' generator: it knows no state, and many of its
+ * operations fail, which is what these tests want.
  */
 final class RandomOps {
   private static final long BASE = Boot.MMAP_BASE;

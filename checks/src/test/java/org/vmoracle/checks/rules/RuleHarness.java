@@ -39,8 +39,7 @@ import org.vmoracle.spec.trace.TraceSyntaxException;
  * about its {@link View}.
  *
  * <p>Rule tests never name a system: they are {@code @ParameterizedTest}s over {@link #SYSTEMS}, so
- * the implementation (issue 3) is checked by every rule test once it is added to {@link
- * #systems()}.
+ * the implementation is checked by every rule test once it is added to {@link #systems()}.
  */
 final class RuleHarness {
   private RuleHarness() {}
@@ -106,7 +105,7 @@ final class RuleHarness {
     }
   }
 
-  /** Every system the rules are checked on. The implementation joins here (issue 3). */
+  /** Every system the rules are checked on: the model and the implementation. */
   static Stream<NamedSystem> systems() {
     return Stream.of(
         new NamedSystem("model", ModelVm::new, false),

@@ -22,6 +22,20 @@ import org.vmoracle.spec.Boot;
  * using a PTE the reverse map removed (the lock stands for a TLB shootdown).
  */
 public final class Pageout {
+  /**
+   * Pages a fault, a fork's eager copy or wiring asks pageout for when no frame is free, in pages:
+   * the callers need one frame at a time, and a batch of 64 (256 KiB) saves running the clock again
+   * for each of the next ones, while staying small beside any memory size a profile uses (128
+   * frames at the least).
+   */
+  public static final int BATCH = 64;
+
+  /**
+   * Pages asked for when a new address space finds no frame for its top-level table and the shared
+   * page's tables: at most four (PML4, PDP, PD, PT).
+   */
+  public static final int NEW_SPACE_PAGES = 4;
+
   private int hand; // (x)
 
   /**
