@@ -39,6 +39,7 @@ final class Forks {
 
   static VmSpace fork(
       Machine m, Pageout pageout, VmSpace parent, Supplier<VmSpace> newSpace, Teardown teardown) {
+    assert m.lock.heldExclusively() : "Forks.fork: the caller holds the map lock exclusive";
     VmSpace child = newSpace.get();
     if (child == null) {
       return null;

@@ -30,6 +30,7 @@ final class Wiring {
 
   /** Wires [start, end), which is mapped; false (nothing changed) without memory. */
   static boolean wire(Machine m, Pageout pageout, VmSpace sp, long start, long end) {
+    assert m.lock.heldExclusively() : "Wiring.wire: the caller holds the map lock exclusive";
     List<MapEntry> range = sp.overlapping(start, end);
     if (surelyTooLarge(m, sp, range, start, end)) {
       return false;

@@ -47,6 +47,7 @@ public final class Collapse {
    * memory runs out. The caller holds the map lock exclusive.
    */
   public static boolean collapse(Machine m, Pageout pageout, Cow c, Releaser releaser) {
+    assert m.lock.heldExclusively() : "Collapse.collapse: the caller holds the map lock exclusive";
     VmObject[] chain = c.chain();
     VmObject terminal = chain[chain.length - 1];
     // What the chain maps stays: a file (the seed's "retain backing vnodes"), a segment, the

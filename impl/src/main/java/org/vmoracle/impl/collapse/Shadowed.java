@@ -33,6 +33,7 @@ public final class Shadowed {
 
   /** Frees every dead page of {@code o}; answers how many. The map lock is held exclusive. */
   public static int free(Machine m, VmObject o) {
+    assert m.lock.heldExclusively() : "Shadowed.free: the caller holds the map lock exclusive";
     if (o.kind != VmObject.Kind.ANON || o.users.isEmpty()) {
       return 0;
     }

@@ -43,6 +43,7 @@ public final class Pageout {
    * exclusive.
    */
   public int run(Machine m, long n) {
+    assert m.lock.heldExclusively() : "Pageout.run: the caller holds the map lock exclusive";
     PhysMem mem = m.mem;
     mem.awaitReclaims(); // the clock must not meet a frame that an munmap is freeing
     int frames = m.config.frames();

@@ -62,6 +62,7 @@ public final class Rmap {
    * Answers how many were removed. The caller holds the map lock exclusive.
    */
   public static int removeAll(Machine m, VmObject o, long i, int f) {
+    assert m.lock.heldExclusively() : "Rmap.removeAll: the caller holds the map lock exclusive";
     int[] removed = {0};
     forEachMapping(
         m,
