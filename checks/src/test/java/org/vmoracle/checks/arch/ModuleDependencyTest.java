@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
  * spec    JDK only
  * model   spec, org.pcollections
  * impl    spec only, never model
+ *   impl.phys  JDK only: frames and their free pool know nothing of tables or objects
+ *   impl.pmap  impl.phys and spec only: page tables live in frames and nothing else
  * checks  everything
  * </pre>
  */
@@ -48,5 +50,21 @@ class ModuleDependencyTest {
   @Test
   void allPackages_dependencies_freeOfCycles() {
     ArchRules.noPackageCycles(ROOT).check(ProductionClasses.all());
+  }
+
+  @Test
+  void implPhys_dependencies_jdkOnly() {
+    ArchRules.dependsOnlyOnJdkAnd("org.vmoracle.impl.phys..", "org.vmoracle.impl.phys..")
+        .check(ProductionClasses.all());
+  }
+
+  @Test
+  void implPmap_dependencies_physAndSpecOnly() {
+    ArchRules.dependsOnlyOnJdkAnd(
+            "org.vmoracle.impl.pmap..",
+            "org.vmoracle.impl.pmap..",
+            "org.vmoracle.impl.phys..",
+            SPEC)
+        .check(ProductionClasses.all());
   }
 }
