@@ -124,16 +124,8 @@ final class NativeCommand implements Callable<Integer> {
 
     Tally tally = new Tally();
     for (Map.Entry<String, String> e : texts.entrySet()) {
-      Trace trace;
-      try {
-        trace = TraceParser.parse(e.getKey(), e.getValue());
-      } catch (TraceSyntaxException x) {
-        for (TraceSyntaxException.Problem p : x.problems()) {
-          out.println(p);
-        }
-        int bad = x.problems().size() + x.omitted();
-        out.println(
-            "ERROR " + e.getKey() + ": " + ReplayCommand.count(bad, "bad line") + ", nothing run");
+      Trace trace = parse(e.getKey(), e.getValue(), out, "nothing run");
+      if (trace == null) {
         tally.errors++;
         continue;
       }
@@ -154,14 +146,8 @@ final class NativeCommand implements Callable<Integer> {
       return Main.USAGE;
     }
     Map.Entry<String, String> e = texts.entrySet().iterator().next();
-    Trace trace;
-    try {
-      trace = TraceParser.parse(e.getKey(), e.getValue());
-    } catch (TraceSyntaxException x) {
-      for (TraceSyntaxException.Problem p : x.problems()) {
-        out.println(p);
-      }
-      out.println("ERROR " + e.getKey() + ": nothing written");
+    Trace trace = parse(e.getKey(), e.getValue(), out, "nothing written");
+    if (trace == null) {
       return Main.FOUND;
     }
     NativeVerdict v = runner.run(trace, skip);
@@ -176,6 +162,23 @@ final class NativeCommand implements Callable<Integer> {
     return v.kind() == NativeVerdict.Kind.DIFFER || v.kind() == NativeVerdict.Kind.ERROR
         ? Main.FOUND
         : Main.OK;
+  }
+
+  /**
+   * The trace in {@code text}, or null after printing each of its problems and {@code ERROR FILE: N
+   * bad lines, <outcome>}. No requirements.
+   */
+  private static Trace parse(String file, String text, PrintWriter out, String outcome) {
+    try {
+      return TraceParser.parse(file, text);
+    } catch (TraceSyntaxException x) {
+      for (TraceSyntaxException.Problem p : x.problems()) {
+        out.println(p);
+      }
+      int bad = x.problems().size() + x.omitted();
+      out.println("ERROR " + file + ": " + ReplayCommand.count(bad, "bad line") + ", " + outcome);
+      return null;
+    }
   }
 
   /** Verdicts so far. */

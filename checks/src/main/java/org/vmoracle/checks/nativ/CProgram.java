@@ -239,15 +239,13 @@ public final class CProgram implements Op.Visitor<String> {
   /** As {@link Protocol#mmap}: the model's address when it made the mapping, else the trace's. */
   @Override
   public String mmap(Op.Mmap op) {
-    long addr;
-    String mode;
-    if (model instanceof Result.Value) {
-      addr = ((Result.Value) model).value();
-      mode = op.fixed() ? " | MAP_FIXED" : " | MAP_FIXED_NOREPLACE";
-    } else {
-      addr = op.addr();
-      mode = op.fixed() ? " | MAP_FIXED" : "";
-    }
+    long addr = Protocol.mmapAddress(op, model);
+    String mode =
+        switch (Protocol.Placement.of(op, model)) {
+          case FIXED -> " | MAP_FIXED";
+          case NOREPLACE -> " | MAP_FIXED_NOREPLACE";
+          case HINT -> "";
+        };
     String src;
     if (op.source() instanceof Source.FileRange) {
       Source.FileRange f = (Source.FileRange) op.source();

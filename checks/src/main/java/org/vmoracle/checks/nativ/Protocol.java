@@ -102,17 +102,33 @@ final class Protocol implements Op.Visitor<String> {
     return "exit " + op.pid();
   }
 
+  /**
+   * How the kernel is asked to place an mmap: exactly where the model put the mapping (DEV-2: the
+   * model places bottom-up, Linux top-down), or, when the model refused it, at the trace's own
+   * address and mode, so that the kernel refuses too or says otherwise.
+   */
+  enum Placement {
+    /** MAP_FIXED: replace what is there. */
+    FIXED,
+    /** MAP_FIXED_NOREPLACE at the model's address. */
+    NOREPLACE,
+    /** The trace's address as a hint (or 0). */
+    HINT;
+
+    static Placement of(Op.Mmap op, Result model) {
+      return op.fixed() ? FIXED : model instanceof Result.Value ? NOREPLACE : HINT;
+    }
+  }
+
+  /** The address an mmap is asked at ({@link Placement}): the model's, or else the trace's. */
+  static long mmapAddress(Op.Mmap op, Result model) {
+    return model instanceof Result.Value ? ((Result.Value) model).value() : op.addr();
+  }
+
   @Override
   public String mmap(Op.Mmap op) {
-    long addr;
-    String mode;
-    if (model instanceof Result.Value) {
-      addr = ((Result.Value) model).value();
-      mode = op.fixed() ? "fixed" : "noreplace";
-    } else {
-      addr = op.addr();
-      mode = op.fixed() ? "fixed" : "hint";
-    }
+    long addr = mmapAddress(op, model);
+    String mode = Placement.of(op, model).name().toLowerCase(java.util.Locale.ROOT);
     return "mmap "
         + op.pid()
         + " "
