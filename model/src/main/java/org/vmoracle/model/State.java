@@ -62,28 +62,12 @@ public record State(
 
   /** Space {@code id} with {@code regions}, which map [start, end) as well as what was mapped. */
   State withMapped(int id, TreePMap<Long, Region> regions, long start, long end) {
-    return new State(
-        processes,
-        spaces.plus(id, regions),
-        runs.plus(id, Runs.add(runs.get(id), start, end)),
-        objects,
-        files,
-        segments,
-        nextId,
-        sweepAt);
+    return withNewSpace(id, regions, Runs.add(runs.get(id), start, end));
   }
 
   /** Space {@code id} with {@code regions}, which no longer map [start, end). */
   State withUnmapped(int id, TreePMap<Long, Region> regions, long start, long end) {
-    return new State(
-        processes,
-        spaces.plus(id, regions),
-        runs.plus(id, Runs.remove(runs.get(id), start, end)),
-        objects,
-        files,
-        segments,
-        nextId,
-        sweepAt);
+    return withNewSpace(id, regions, Runs.remove(runs.get(id), start, end));
   }
 
   /** Without address space {@code id}, which nobody uses any more. */

@@ -430,7 +430,7 @@ public final class Generator {
 
   /**
    * One inheritance scenario ({@link Mix#SCENARIO_PERCENT}): a fresh mapping of any source and
-   * sharing, a few of its pages touched, {@code minherit} of any kind over part of it, a fork, and
+   * sharing, a store to one of its pages, {@code minherit} of any kind over part of it, a fork, and
    * then stores and loads by parent and child over the range, each load of the other's store
    * checked ({@link #probeVisibility}). Every combination of source, sharing, inheritance and touch
    * order is as likely as any other, where random operations leave most untried: the first touch of
@@ -459,7 +459,7 @@ public final class Generator {
         case 0:
           {
             mappings = mapped.get(pid);
-            Op.Mmap m = (Op.Mmap) mmap(pid);
+            Op.Mmap m = (Op.Mmap) mmap(pid); // for its sharing and source, drawn as any mmap's
             pages = 2 + random.nextInt(4);
             return new Op.Mmap(pid, 0, pages, Prot.RW, m.sharing(), m.source(), false);
           }

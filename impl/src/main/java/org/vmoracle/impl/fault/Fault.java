@@ -229,8 +229,9 @@ public final class Fault {
     // it, or the terminal's source, or zeros (COW-2: the whole page). See "Copying" above for why
     // in this order. The table for the PTE comes first: once the copy is in the front the group
     // sees it, so a fault that then ran out of memory for the table would have changed what the
-    // group sees and still answer OOM (MEM-1, MEM-2).
-    if (chain.length > 1 && !e.space.pmap.reserveTable(va)) {
+    // group sees and still answer OOM (MEM-1, MEM-2). A PTE seen at va means its table is there,
+    // and only the exclusive lock prunes tables.
+    if (chain.length > 1 && seen == 0 && !e.space.pmap.reserveTable(va)) {
       return Outcome.NEED_MEMORY;
     }
     int nf = m.mem.allocateBusy();
