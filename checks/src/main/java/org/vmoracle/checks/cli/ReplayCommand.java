@@ -23,9 +23,6 @@ import org.vmoracle.checks.diff.Spacing;
 import org.vmoracle.checks.hunt.ConfigText;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
-import org.vmoracle.model.Model;
-import org.vmoracle.model.Outcome;
-import org.vmoracle.model.State;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.Result;
 import org.vmoracle.spec.View;
@@ -240,18 +237,12 @@ final class ReplayCommand implements Callable<Integer> {
     // By default checks are spaced by the state's size too (Spacing): a long fork chain or a
     // process with thousands of mappings would otherwise spend nearly all its time checking.
     int every = checkEvery != null ? checkEvery : ops > LARGE ? SAMPLED_EVERY : 1;
+    Spacing spacing = checkEvery == null ? new Spacing(every) : null;
     SystemChoice.Booted booted =
-        checkEvery != null
+        spacing == null
             ? setup.system.boot(setup.config, every)
-            : setup.system.boot(setup.config, new Spacing(every));
-    Watched watched =
-        new Watched(
-            booted.system(),
-            trace,
-            show ? out : null,
-            show && setup.system == SystemChoice.BOTH,
-            err,
-            progressSeconds);
+            : setup.system.boot(setup.config, spacing);
+    Watched watched = new Watched(booted.system(), trace, show ? out : null, err, progressSeconds);
     Replay.Report report;
     try {
       report = Replay.run(trace, watched);
@@ -273,7 +264,7 @@ final class ReplayCommand implements Callable<Integer> {
               + (d.op() == null ? "" : " (" + d.op() + ")")
               + ": "
               + d.detail()
-              + sampled(d, every, ops));
+              + sampled(d, every, ops, spacing));
       if (d.kind() == Divergence.Kind.CRASH && d.getCause() != null) {
         d.getCause().printStackTrace(err);
       }
@@ -319,18 +310,16 @@ final class ReplayCommand implements Callable<Integer> {
    * What a sampled check adds to a VIEW or INVARIANT difference: that it arose somewhere since the
    * check before, and how to find the line.
    */
-  private String sampled(Divergence d, int every, int ops) {
+  private static String sampled(Divergence d, int every, int ops, Spacing spacing) {
     boolean checked = d.kind() == Divergence.Kind.VIEW || d.kind() == Divergence.Kind.INVARIANT;
-    if (!checked || ops <= 1 || (every == 1 && checkEvery != null)) {
-      return "";
+    if (!checked || ops <= 1 || (spacing == null ? every == 1 : spacing.everyStep())) {
+      return ""; // checked after every operation so far: the line is the one
     }
-    if (checkEvery == null) {
+    if (spacing != null) {
       return String.format(
-          " (checked %s, further apart on a large state: it arose since the check before;"
-              + " --check-every 1 finds the line)",
-          every == 1
-              ? "after every operation at first"
-              : String.format("every %,d operations", every));
+          " (checked at least every %,d operations, further apart on a large state: it arose"
+              + " since the check before; --check-every 1 finds the line)",
+          every);
     }
     return every == 0
         ? " (checked only at the end: it arose somewhere before; --check-every 1 finds the line)"
@@ -415,8 +404,8 @@ final class ReplayCommand implements Callable<Integer> {
     String after = at.map(l -> "after line " + l.line()).orElse("at boot");
     Optional<View> impl = booted.impl().map(i -> viewOrNull(out, i::view, "implementation"));
     Optional<View> model =
-        watched.shadow != null
-            ? Optional.of(Model.view(watched.shadow))
+        booted.modelView().isPresent()
+            ? booted.modelView().map(Supplier::get)
             : booted.impl().isPresent()
                 ? Optional.empty()
                 : Optional.ofNullable(viewOrNull(out, booted.system()::view, "model"));
@@ -537,20 +526,15 @@ final class ReplayCommand implements Callable<Integer> {
     int applied;
     Op last;
 
-    /** The model's state as of the last operation, when it is kept (--show, --system both). */
-    State shadow;
-
     Watched(
         VmSystem inner,
         Trace trace,
         PrintWriter show,
-        boolean shadowModel,
         PrintWriter progress,
         double progressSeconds) {
       this.inner = inner;
       this.trace = trace;
       this.show = show;
-      this.shadow = shadowModel ? Model.boot() : null;
       this.progress = progress;
       this.progressNanos = (long) (progressSeconds * 1e9);
       this.nextProgress = started + progressNanos;
@@ -561,20 +545,7 @@ final class ReplayCommand implements Callable<Integer> {
       TraceLine line = trace.lines().get(applied);
       applied++;
       last = op;
-      Outcome model = shadow != null ? Model.step(shadow, op) : null;
-      Result r;
-      try {
-        r = inner.apply(op);
-      } catch (Divergence d) {
-        // The lockstep's model took the step unless the implementation ran out of memory.
-        if (model != null && d.kind() != Divergence.Kind.EXHAUSTION) {
-          shadow = model.state();
-        }
-        throw d;
-      }
-      if (model != null && model.result().equals(r)) {
-        shadow = model.state(); // else an accepted exhaustion (MEM-1): the model stays
-      }
+      Result r = inner.apply(op);
       if (show != null) {
         boolean unmet = line.expect().isPresent() && !line.expect().get().equals(r);
         show.println(

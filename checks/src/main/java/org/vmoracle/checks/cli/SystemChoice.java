@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.vmoracle.checks.diff.CheckedImpl;
 import org.vmoracle.checks.diff.Lockstep;
@@ -11,6 +12,7 @@ import org.vmoracle.checks.diff.Spacing;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.model.ModelVm;
+import org.vmoracle.spec.View;
 import org.vmoracle.spec.VmSystem;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
@@ -61,13 +63,15 @@ enum SystemChoice {
     @Override
     Booted boot(Config config, int every) {
       Lockstep both = new Lockstep(new ImplVm(config), every, every);
-      return new Booted(both, both::checkNow, Optional.of(both.impl()));
+      return new Booted(
+          both, both::checkNow, Optional.of(both.impl()), Optional.of(both::modelView));
     }
 
     @Override
     Booted boot(Config config, Spacing spacing) {
       Lockstep both = new Lockstep(new ImplVm(config), spacing);
-      return new Booted(both, both::checkNow, Optional.of(both.impl()));
+      return new Booted(
+          both, both::checkNow, Optional.of(both.impl()), Optional.of(both::modelView));
     }
   };
 
@@ -82,8 +86,18 @@ enum SystemChoice {
    *     two views), throwing a {@link org.vmoracle.checks.diff.Divergence} for a difference; does
    *     nothing for the model
    * @param impl the implementation inside, for its view; empty for the model
+   * @param modelView the model's view beside the implementation's, uncompared (with both); empty
+   *     for a system that is one or the other
    */
-  record Booted(VmSystem system, Runnable checkNow, Optional<ImplVm> impl) {}
+  record Booted(
+      VmSystem system,
+      Runnable checkNow,
+      Optional<ImplVm> impl,
+      Optional<Supplier<View>> modelView) {
+    Booted(VmSystem system, Runnable checkNow, Optional<ImplVm> impl) {
+      this(system, checkNow, impl, Optional.empty());
+    }
+  }
 
   /** The word for this system on the command line. */
   final String word;

@@ -65,6 +65,7 @@ public final class Lockstep implements VmSystem {
     try {
       got = impl.apply(op);
     } catch (RuntimeException | AssertionError e) {
+      model = expected.state(); // so modelView shows what the model did with the operation
       throw new Divergence(Divergence.Kind.CRASH, op, step, "the implementation threw " + e, e);
     }
     Result want = expected.result();
@@ -84,6 +85,7 @@ public final class Lockstep implements VmSystem {
         checkInvariants(op, step);
         return got;
       }
+      model = expected.state(); // so modelView shows what the model did with the operation
       throw new Divergence(
           Divergence.Kind.RESULT, op, step, "model " + want + ", implementation " + got, null);
     }
@@ -139,6 +141,15 @@ public final class Lockstep implements VmSystem {
   public void checkNow() {
     checkInvariants(last, steps - 1);
     compareViews(last, steps - 1);
+  }
+
+  /**
+   * The model's view as of the last operation, compared with nothing: after a divergence, the
+   * model's side of it (the step taken, except for an implementation's failure for want of memory,
+   * which the model never takes). No requirements.
+   */
+  public View modelView() {
+    return Model.view(model);
   }
 
   /** The model's view, after checking the implementation's is the same. */

@@ -33,6 +33,7 @@ public final class Spacing {
   private final int base;
   private long next;
   private long spent;
+  private boolean everyStep; // every check so far came right after the one before
 
   /** Checks at least {@code base} (at least 1) operations apart, more on a large state. */
   public Spacing(int base) {
@@ -41,6 +42,7 @@ public final class Spacing {
     }
     this.base = base;
     this.next = base - 1;
+    this.everyStep = base == 1;
   }
 
   /** Whether a check is due after 0-based step {@code step}. */
@@ -53,6 +55,15 @@ public final class Spacing {
     spent += work;
     long gap = spent < FREE_WORK ? base : Math.max(base, Math.min(MAX_GAP, work / WORK_PER_STEP));
     next = step + gap;
+    everyStep &= gap == 1;
+  }
+
+  /**
+   * Whether every check so far came right after the operation before it was due, so that a
+   * difference a check finds arose at the operation it names. No requirements.
+   */
+  public boolean everyStep() {
+    return everyStep;
   }
 
   /** The least gap between checks. */

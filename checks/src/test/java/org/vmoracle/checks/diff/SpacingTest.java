@@ -44,6 +44,16 @@ class SpacingTest {
   }
 
   @Test
+  void everyStep_trueUntilAGapOfMoreThanOne() {
+    Spacing s = new Spacing(1);
+    assertEquals(10, checks(s, 10, 10));
+    assertTrue(s.everyStep());
+    checks(s, 20, Spacing.FREE_WORK); // spends the free budget, then spaces out
+    assertFalse(s.everyStep());
+    assertFalse(new Spacing(2).everyStep());
+  }
+
+  @Test
   void spacing_baseBelowOne_refused() {
     assertThrows(IllegalArgumentException.class, () -> new Spacing(0));
   }
