@@ -8,9 +8,9 @@ import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.object.PageMap;
-import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.pageout.Pageout;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Inherit;
@@ -80,7 +80,7 @@ final class Forks {
               Collapse.collapse(m, pageout, e.cow, teardown); // best effort: fork works without
             }
             if (!m.config.has(Bug.FORK_NO_WRITE_PROTECT)) {
-              protectGroup(e.cow);
+              protectGroup(m, e.cow);
             }
             e.cow.needsCopy = true;
             c.cow = join(new Cow(e.cow.chain(), true), c);
@@ -108,9 +108,9 @@ final class Forks {
   }
 
   /** Write-protects every PTE of every member of {@code c} (kernels.md R12). */
-  private static void protectGroup(Cow c) {
+  private static void protectGroup(Machine m, Cow c) {
     for (MapEntry e : c.members) {
-      e.space.pmap.protect(e.start, e.end);
+      m.mmu.protect(e, e.start, e.end);
     }
   }
 

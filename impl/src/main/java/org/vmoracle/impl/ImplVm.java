@@ -7,16 +7,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.vmoracle.impl.collapse.Collapse;
-import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.impl.core.Counters;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.fault.Fault;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.object.PageMap;
-import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.pageout.Pageout;
 import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.pmap.Pte;
@@ -70,7 +69,7 @@ public final class ImplVm implements VmSystem {
     }
     m.fillSharedPage(f); // BOOT-2
     m.own(f, m.sharedPage, 0);
-    m.mem.wire(f); // pinned: the shared page is never evicted
+    m.mmu.pin(f); // the shared page is never evicted
     m.sharedPage.pages.put(0, f);
     for (Boot.BootFile b : Boot.BOOT_FILES) {
       files.put(b.name(), m.newFile(b.name(), b.pages(), b.number()));
@@ -446,7 +445,7 @@ public final class ImplVm implements VmSystem {
         if (!prot.canRead()) {
           teardown.unmapPtes(e, e.start, e.end); // nothing may be reached through PTEs now
         } else if (before.canWrite() && !prot.canWrite()) {
-          sp.pmap.protect(e.start, e.end); // PROT-2: at once
+          m.mmu.protect(e, e.start, e.end); // PROT-2: at once
         }
         if (e.wired && Wiring.refaultsOnProtect(before, prot) && !Wiring.wirePages(m, pageout, e)) {
           // A wired range that becomes accessible is faulted in and wired again; one that becomes
@@ -656,16 +655,15 @@ public final class ImplVm implements VmSystem {
 
   /** A new address space holding the shared page, or null without memory. Exclusive lock. */
   VmSpace newSpace() {
-    Pmap.Config pc =
-        new Pmap.Config(m.config.pmapEarlyReturn(), m.config.has(Bug.DOUBLE_COUNTED_PT_PAGES));
-    Pmap p = Pmap.create(m.mem, pc);
+    assert m.lock.heldExclusively() : "ImplVm.newSpace: the caller holds the map lock exclusive";
+    Pmap p = m.mmu.newPmap();
     if (p == null && pageout.run(m, Pageout.NEW_SPACE_PAGES) > 0) {
-      p = Pmap.create(m.mem, pc);
+      p = m.mmu.newPmap();
     }
     if (p == null) {
       return null;
     }
-    VmSpace sp = new VmSpace(m.newId(), p, m.config.placementHint());
+    VmSpace sp = m.newSpace(p);
     sp.users = 1;
     MapEntry shared =
         new MapEntry(

@@ -7,9 +7,10 @@ import java.util.Set;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.User;
+import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.object.PageMap;
-import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pte;
 import org.vmoracle.spec.Boot;
@@ -29,7 +30,8 @@ import org.vmoracle.spec.Prot;
  *       that needs no copy), never one another level or group may see (kernels.md R8);
  *   <li>PTE wired bits agree with their entries, and every page of a wired, accessible entry is
  *       mapped (WIRE-1); frame wire counts equal the wired PTEs that map them;
- *   <li>each pmap's own counts (resident, wired, tables) are right;
+ *   <li>each pmap's own counts (resident, wired, tables) are right, and the reverse map would find
+ *       every valid PTE (its own invariants, {@code rmap.ReverseMap#checkMapping});
  *   <li>every object's users are exactly the live groups and shared entries that use it, every
  *       group's members name it, and a group that needs no copy has an anonymous front;
  *   <li>every used frame is a page-table page of a live pmap or a page of a live object, owned at
@@ -51,7 +53,7 @@ final class Invariants {
     for (VmSpace sp : processes.values()) {
       users.merge(sp, 1, Integer::sum);
     }
-    Map<VmObject, Set<Object>> expectedUsers = new IdentityHashMap<>();
+    Map<VmObject, Set<User>> expectedUsers = new IdentityHashMap<>();
     Map<Integer, Integer> wiredPtes = new HashMap<>();
     long tablePages = 0;
     for (Map.Entry<VmSpace, Integer> u : users.entrySet()) {
@@ -83,7 +85,7 @@ final class Invariants {
     long objectFrames = 0;
     long swapSlots = 0;
     Integer sharedFrame = null;
-    for (Map.Entry<VmObject, Set<Object>> e : expectedUsers.entrySet()) {
+    for (Map.Entry<VmObject, Set<User>> e : expectedUsers.entrySet()) {
       VmObject o = e.getKey();
       if (!o.users.equals(e.getValue())) {
         fail("%s lists users %s, but %s use it", o, o.users, e.getValue());
@@ -138,14 +140,15 @@ final class Invariants {
     if (m.swap.used() != swapSlots) {
       fail("%d swap slots are in use, but live objects point to %d", m.swap.used(), swapSlots);
     }
+    m.rmap.checkInvariants();
     mem.checkInvariants();
   }
 
-  private static Set<Object> newSet() {
+  private static Set<User> newSet() {
     return java.util.Collections.newSetFromMap(new IdentityHashMap<>());
   }
 
-  private static void checkEntries(Machine m, VmSpace sp, Map<VmObject, Set<Object>> expected) {
+  private static void checkEntries(Machine m, VmSpace sp, Map<VmObject, Set<User>> expected) {
     long lastEnd = 0;
     for (Map.Entry<Long, MapEntry> k : sp.entries.entrySet()) {
       MapEntry e = k.getValue();
@@ -219,6 +222,7 @@ final class Invariants {
     if (level < 0) {
       fail("PTE at %x in %s maps frame %d, but no level of the chain holds page %d", va, e, f, i);
     }
+    m.rmap.checkMapping(e, va, pte, m.mem); // the reverse map would find this PTE
     if (Pte.isWritable(pte)) {
       if (!e.prot.canWrite()) {
         fail("writable PTE at %x in read-only entry %s", va, e);

@@ -9,10 +9,9 @@ import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.User;
+import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
-import org.vmoracle.impl.object.VmObject;
-import org.vmoracle.impl.pmap.Pmap;
-import org.vmoracle.impl.pmap.Pte;
 import org.vmoracle.spec.Boot;
 
 /**
@@ -71,21 +70,11 @@ final class Teardown implements Collapse.Releaser {
    * (the map lock is exclusive here: no walker can hold one).
    */
   void unmapPtes(MapEntry e, long from, long to) {
-    unmapPtes(e.space.pmap, from, to);
+    assert m.lock.heldExclusively() : "Teardown.unmapPtes: the caller holds the map lock exclusive";
+    m.mmu.removeRange(e, from, to);
     if (m.config.prunePageTables()) {
-      m.counters.pageTablesPruned.add(e.space.pmap.prune(from, to));
+      m.counters.pageTablesPruned.add(m.mmu.prune(e, from, to));
     }
-  }
-
-  private void unmapPtes(Pmap pmap, long from, long to) {
-    pmap.removeRange(
-        from,
-        to,
-        pte -> {
-          if (Pte.isWired(pte)) {
-            m.mem.unwire(Pte.frame(pte));
-          }
-        });
   }
 
   /**
@@ -93,7 +82,7 @@ final class Teardown implements Collapse.Releaser {
    * out and the objects that lost their last user (see the class comment).
    */
   static final class Zap {
-    private record Range(Pmap pmap, long from, long to) {}
+    private record Range(MapEntry entry, long from, long to) {}
 
     private final List<Range> ranges = new ArrayList<>();
     private final List<VmObject> unused = new ArrayList<>();
@@ -109,7 +98,7 @@ final class Teardown implements Collapse.Releaser {
    */
   void unmap(Zap later) {
     for (Zap.Range r : later.ranges) {
-      unmapPtes(r.pmap(), r.from(), r.to());
+      m.mmu.removeRange(r.entry(), r.from(), r.to());
     }
   }
 
@@ -155,9 +144,11 @@ final class Teardown implements Collapse.Releaser {
    * #reclaim} (see the class comment).
    */
   void removeEntry(MapEntry e, Zap later) {
+    assert m.lock.heldExclusively()
+        : "Teardown.removeEntry: the caller holds the map lock exclusive";
     boolean defer = later != null && alone(e);
     if (defer) {
-      later.ranges.add(new Zap.Range(e.space.pmap, e.start, e.end));
+      later.ranges.add(new Zap.Range(e, e.start, e.end));
     } else if (!m.config.has(Bug.STALE_PTE_AFTER_MUNMAP)) {
       unmapPtes(e, e.start, e.end);
     }
@@ -184,6 +175,7 @@ final class Teardown implements Collapse.Releaser {
 
   /** One process leaves address space {@code sp}; the last one tears it down (PROC-5, EXEC-4). */
   void leave(VmSpace sp) {
+    assert m.lock.heldExclusively() : "Teardown.leave: the caller holds the map lock exclusive";
     if (m.config.has(Bug.SHARED_PAGE_REMOVED_WHILE_SHARED)) {
       MapEntry early = sp.entryAt(Boot.SHARED_PAGE);
       if (early != null && early.object == m.sharedPage) {
@@ -203,12 +195,14 @@ final class Teardown implements Collapse.Releaser {
       removeEntry(e);
     }
     m.counters.pmapEarlyReturns.add(sp.pmap.earlyReturns());
-    sp.pmap.release();
+    m.mmu.release(sp);
   }
 
   /** Frees an object's pages if nothing maps or names it any more. */
   @Override
   public void releaseIfUnused(VmObject o) {
+    assert m.lock.heldExclusively()
+        : "Teardown.releaseIfUnused: the caller holds the map lock exclusive";
     if (unused(o)) {
       dropPages(o, 0);
     }
@@ -244,22 +238,15 @@ final class Teardown implements Collapse.Releaser {
    * Linux's {@code unmap_mapping_range(..., even_cows=1)}). The maps are untouched (FILE-11).
    */
   void resize(VmObject f, long pages) {
+    assert m.lock.heldExclusively() : "Teardown.resize: the caller holds the map lock exclusive";
     long old = f.size();
     if (pages < old) {
       // First every PTE, then the pages: an anonymous level may be shared by several groups,
       // and none of their members may still map a page when it is freed.
-      for (Object u : f.users) {
-        if (u instanceof MapEntry) {
-          unmapFrom((MapEntry) u, pages);
-        } else {
-          for (MapEntry e : ((Cow) u).members) {
-            unmapFrom(e, pages);
-          }
-        }
-      }
-      for (Object u : f.users) {
-        if (u instanceof Cow) {
-          for (VmObject o : ((Cow) u).chain()) {
+      m.rmap.forEachEntry(f, e -> unmapFrom(e, pages));
+      for (User u : f.users) {
+        if (u.group() != null) {
+          for (VmObject o : u.group().chain()) {
             if (o != f) {
               dropPages(o, pages);
             }

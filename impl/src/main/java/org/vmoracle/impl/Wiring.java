@@ -61,6 +61,7 @@ final class Wiring {
    * inaccessible entry are left alone (WIRE-12). False if frames ran out.
    */
   static boolean wirePages(Machine m, Pageout pageout, MapEntry e) {
+    assert m.lock.heldExclusively() : "Wiring.wirePages: the caller holds the map lock exclusive";
     if (e.prot == Prot.NONE) {
       return true;
     }
@@ -75,10 +76,9 @@ final class Wiring {
         if (Pte.isPresent(pte) && (!store || Pte.isWritable(pte))) {
           if (!Pte.isWired(pte)) {
             long wired = Pte.make(Pte.frame(pte), Pte.isWritable(pte), true);
-            if (!p.compareAndSet(va, pte, wired)) {
-              continue;
+            if (!m.mmu.replace(e, va, pte, wired)) {
+              continue; // the PTE writer takes the frame's wire
             }
-            m.mem.wire(Pte.frame(pte));
           }
           break;
         }
@@ -95,8 +95,12 @@ final class Wiring {
     return true;
   }
 
-  /** Unwires entry {@code e}: clears WIRED on its PTEs and drops the frames' wire counts. */
+  /**
+   * Unwires entry {@code e}: clears WIRED on its PTEs and drops the frames' wire counts. The caller
+   * holds the map lock exclusive.
+   */
   static void unwire(Machine m, MapEntry e) {
+    assert m.lock.heldExclusively() : "Wiring.unwire: the caller holds the map lock exclusive";
     e.wired = false;
     Pmap p = e.space.pmap;
     for (long va = e.start; va < e.end; va += Boot.PAGE_SIZE) {
@@ -105,9 +109,8 @@ final class Wiring {
         if (!Pte.isPresent(pte) || !Pte.isWired(pte)) {
           break;
         }
-        if (p.compareAndSet(va, pte, Pte.make(Pte.frame(pte), Pte.isWritable(pte), false))) {
-          m.mem.unwire(Pte.frame(pte));
-          break;
+        if (m.mmu.replace(e, va, pte, Pte.make(Pte.frame(pte), Pte.isWritable(pte), false))) {
+          break; // the PTE writer dropped the frame's wire
         }
       }
     }
@@ -121,6 +124,8 @@ final class Wiring {
    */
   static boolean reserveForProtect(
       Machine m, Pageout pageout, VmSpace sp, long start, long end, Prot prot) {
+    assert m.lock.heldExclusively()
+        : "Wiring.reserveForProtect: the caller holds the map lock exclusive";
     long need = 0;
     long at = start;
     for (MapEntry e : sp.overlapping(start, end)) {

@@ -63,7 +63,15 @@ public final class ConfigText {
         "page-table pages that unmap or exit empties are freed at once"),
     PLACEMENT_HINT(
         Config.Switch.PLACEMENT_HINT,
-        "mmap's placement starts at the lowest hole instead of at MMAP_BASE");
+        "mmap's placement starts at the lowest hole instead of at MMAP_BASE"),
+    LOOKUP_HINTS(
+        Config.Switch.LOOKUP_HINTS,
+        "entry lookups first try the entry the thread's last lookup found"),
+    BATCH_STEALING(
+        Config.Switch.BATCH_STEALING,
+        "an empty free-pool stripe steals a batch of frames, not one"),
+    BUSY_ON_ALLOCATE(
+        Config.Switch.BUSY_ON_ALLOCATE, "a fault's frame leaves the free pool already busy");
 
     /** The key as written, Config's field name. */
     public final String word;

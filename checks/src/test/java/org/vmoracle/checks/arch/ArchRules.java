@@ -74,6 +74,31 @@ final class ArchRules {
         .resideInAPackage(forbidden);
   }
 
+  /**
+   * Only classes in {@code allowed} call the methods named {@code methods} of class {@code owner}
+   * (any overload): a one-writer rule, e.g. only the PTE writer calls Pmap's mutators.
+   */
+  static ArchRule onlyCalledFrom(String owner, Set<String> methods, String... allowed) {
+    DescribedPredicate<JavaMethodCall> guarded =
+        DescribedPredicate.describe(
+            "the target is " + owner + "." + methods,
+            call ->
+                call.getTargetOwner().getName().equals(owner)
+                    && methods.contains(call.getTarget().getName()));
+    return noClasses()
+        .that()
+        .resideOutsideOfPackages(allowed)
+        .should()
+        .callMethodWhere(guarded)
+        .as(
+            "only classes in "
+                + String.join(", ", allowed)
+                + " call "
+                + owner
+                + "'s "
+                + String.join(", ", new java.util.TreeSet<>(methods)));
+  }
+
   /** No cycles between the packages under {@code root} (each package is one slice). */
   static ArchRule noPackageCycles(String root) {
     return slices().matching(root + ".(**)").should().beFreeOfCycles();

@@ -8,6 +8,7 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.lang.ArchRule;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.vmoracle.checks.arch.fixture.bad.ArrayField;
@@ -23,6 +24,7 @@ import org.vmoracle.checks.arch.fixture.bad.SynchronizedMethod;
 import org.vmoracle.checks.arch.fixture.bad.UsesThread;
 import org.vmoracle.checks.arch.fixture.bad.VolatileField;
 import org.vmoracle.checks.arch.fixture.bad.WaitsAndNotifies;
+import org.vmoracle.checks.arch.fixture.bad.WritesBehindTheWriter;
 import org.vmoracle.checks.arch.fixture.clean.Shell;
 
 /**
@@ -72,6 +74,21 @@ class RulesCanFailTest {
   @Test
   void dependsOnlyOnJdk_cleanClasses_pass() {
     ArchRules.dependsOnlyOnJdkAnd(CLEAN, CLEAN, "org.pcollections..").check(clean());
+  }
+
+  @Test
+  void onlyCalledFrom_callerOutsideTheWriter_isFlagged() {
+    assertFlags(
+        ArchRules.onlyCalledFrom("java.util.ArrayList", Set.of("clear"), "java.util.."),
+        only(WritesBehindTheWriter.class),
+        WritesBehindTheWriter.class.getName(),
+        "clear");
+  }
+
+  @Test
+  void onlyCalledFrom_callsOfOtherMethods_pass() {
+    ArchRules.onlyCalledFrom("java.util.ArrayList", Set.of("add"), "java.util..")
+        .check(only(WritesBehindTheWriter.class));
   }
 
   @Test

@@ -24,8 +24,13 @@ class ConfigTextTest {
                 ConfigText.parse("scalableReads=off"),
                 ConfigText.parse("unmapUnderSharedLock=false"),
                 ConfigText.parse("prunePageTables=false"),
-                ConfigText.parse("placementHint=off")));
-    assertEquals(new Config(100, 7, 3, java.util.Set.of(), Config.defaults().bugs()), c);
+                ConfigText.parse("placementHint=off"),
+                ConfigText.parse("lookupHints=off"),
+                ConfigText.parse("batchStealing=off"),
+                ConfigText.parse("busyOnAllocate=off")));
+    assertEquals(
+        new Config(100, 7, 3, Config.Rmap.BACKING, java.util.Set.of(), Config.defaults().bugs()),
+        c);
   }
 
   @Test
@@ -41,7 +46,7 @@ class ConfigTextTest {
         assertThrows(IllegalArgumentException.class, () -> ConfigText.parse("fram=100"));
     assertEquals(
         "unknown key 'fram': expected one of frames, swapSlots, collapseDepth, pmapEarlyReturn,"
-            + " scalableReads, unmapUnderSharedLock, prunePageTables, placementHint (see --help)",
+            + " scalableReads, unmapUnderSharedLock, prunePageTables, placementHint, lookupHints, batchStealing, busyOnAllocate (see --help)",
         e.getMessage());
   }
 

@@ -65,29 +65,24 @@ class ImplDifferentialTest {
     return runs(PRESSURE, 12, 2000, 25, 5);
   }
 
-  /** Every optimization switched off: the slow paths must agree with the model too. */
-  @TestFactory
-  Stream<DynamicTest> random_everyOptimizationOff_implAgreesWithModel() {
-    Config off = ROOMY;
-    for (Config.Switch sw : Config.Switch.values()) {
-      off = off.with(sw, false);
-    }
-    return runs(off, 6, 3000, 50, 10);
-  }
-
   /**
-   * Each optimization switched off alone, the others on: no pair of paths may depend on another.
+   * Every configuration of {@link ImplConfigs} but the default (which the runs above cover): every
+   * optimization off, each one on alone, and each one off alone. The slow paths must agree with the
+   * model too, and no fast path may depend on another.
    */
   @TestFactory
-  Stream<DynamicTest> random_eachOptimizationOffAlone_implAgreesWithModel() {
-    return Stream.of(Config.Switch.values())
+  Stream<DynamicTest> random_everyConfiguration_implAgreesWithModel() {
+    List<ImplConfigs.Named> configs = new java.util.ArrayList<>(ImplConfigs.matrix(ROOMY));
+    configs.remove(0); // all on: the roomy runs
+    configs.addAll(ImplConfigs.eachOff(ROOMY));
+    return configs.stream()
         .flatMap(
-            sw ->
-                runs(ROOMY.with(sw, false), 3, 2000, 50, 10)
+            c ->
+                runs(c.config(), c.name().equals("all off") ? 6 : 2, 2000, 50, 10)
                     .map(
                         t ->
                             DynamicTest.dynamicTest(
-                                sw.word() + " off, " + t.getDisplayName(), t.getExecutable())));
+                                c.name() + ", " + t.getDisplayName(), t.getExecutable())));
   }
 
   private static Stream<DynamicTest> runs(

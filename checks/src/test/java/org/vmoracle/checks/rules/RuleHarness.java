@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.vmoracle.checks.diff.CheckedImpl;
+import org.vmoracle.checks.impl.ImplConfigs;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.model.ModelVm;
@@ -46,6 +47,14 @@ final class RuleHarness {
 
   /** The {@code @MethodSource} of every rule test. */
   static final String SYSTEMS = "org.vmoracle.checks.rules.RuleHarness#systems";
+
+  /**
+   * The {@code @MethodSource} of the rule tests that run thousands of random operations: the model
+   * and the implementation with every switch on and with every switch off, the two ends of {@link
+   * ImplConfigs#matrix}. (Each of the matrix's ten implementations takes some 10 s there; the
+   * differential tests run the random mix over the whole matrix.)
+   */
+  static final String SYSTEMS_AT_BOTH_ENDS = "org.vmoracle.checks.rules.RuleHarness#bothEnds";
 
   /**
    * The implementation's size in rule tests: 16 MiB of frames, roomy for every rule's trace and
@@ -105,11 +114,31 @@ final class RuleHarness {
     }
   }
 
-  /** Every system the rules are checked on: the model and the implementation. */
+  /**
+   * Every system the rules are checked on: the model, and the implementation in every configuration
+   * of {@link ImplConfigs#matrix} (all switches on, all off, each on alone), so that every slow
+   * path keeps every rule too.
+   */
   static Stream<NamedSystem> systems() {
-    return Stream.of(
-        new NamedSystem("model", ModelVm::new, false),
-        new NamedSystem("impl", () -> new CheckedImpl(new ImplVm(IMPL_CONFIG)), true));
+    Stream<NamedSystem> impls =
+        ImplConfigs.matrix(IMPL_CONFIG).stream()
+            .map(
+                c ->
+                    new NamedSystem(
+                        c.name().equals("all on") ? "impl" : "impl " + c.name(),
+                        () -> new CheckedImpl(new ImplVm(c.config())),
+                        true));
+    return Stream.concat(Stream.of(new NamedSystem("model", ModelVm::new, false)), impls);
+  }
+
+  /** The model and the implementation with all switches on and all off. */
+  static Stream<NamedSystem> bothEnds() {
+    return systems()
+        .filter(
+            s ->
+                s.name().equals("model")
+                    || s.name().equals("impl")
+                    || s.name().endsWith("all off"));
   }
 
   /** A fresh system of {@code system}, on which {@code trace} has been replayed. */

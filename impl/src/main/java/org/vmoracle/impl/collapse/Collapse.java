@@ -7,8 +7,9 @@ import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.User;
+import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.object.PageMap;
-import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.pageout.Pageout;
 import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.pmap.Pte;
@@ -99,11 +100,11 @@ public final class Collapse {
     // Every PTE that shows a pulled page from below the front now shows the front's copy: the
     // members of this group, and of every other group whose chain includes the front (they read
     // through it too, so their PTEs must not keep showing a deeper level it now shadows).
-    for (Object u : new ArrayList<>(front.users)) {
-      if (!(u instanceof Cow)) {
+    for (User u : new ArrayList<>(front.users)) {
+      Cow g = u.group();
+      if (g == null) {
         continue;
       }
-      Cow g = (Cow) u;
       VmObject[] gc = g.chain();
       int frontLevel = java.util.Arrays.asList(gc).indexOf(front);
       for (MapEntry e : g.members) {
@@ -129,7 +130,7 @@ public final class Collapse {
    */
   private static void repoint(
       Machine m, MapEntry e, VmObject[] chain, int frontLevel, VmObject front, List<Long> pulled) {
-    Pmap p = e.space.pmap;
+    Pmap p = e.space.pmap; // read only: changes go through the PTE writer
     for (long i : pulled) {
       long va = e.addressOf(i);
       if (va < 0 || shadowedAbove(chain, frontLevel, i)) {
@@ -141,12 +142,7 @@ public final class Collapse {
         continue;
       }
       long now = VmObject.isFrame(slot) ? Pte.make((int) (long) slot, false, Pte.isWired(pte)) : 0;
-      if (p.compareAndSet(va, pte, now) && Pte.isWired(pte)) {
-        m.mem.unwire(Pte.frame(pte));
-        if (now != 0) {
-          m.mem.wire((int) (long) slot);
-        }
-      }
+      m.mmu.replace(e, va, pte, now);
     }
   }
 

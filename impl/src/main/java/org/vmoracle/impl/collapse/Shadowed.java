@@ -6,7 +6,8 @@ import java.util.List;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
-import org.vmoracle.impl.object.VmObject;
+import org.vmoracle.impl.map.User;
+import org.vmoracle.impl.map.VmObject;
 
 /**
  * Finds and frees completely shadowed anonymous pages (seed 000's third "still to do").
@@ -38,11 +39,11 @@ public final class Shadowed {
       return 0;
     }
     List<Cow> groups = new ArrayList<>();
-    for (Object u : o.users) {
-      if (!(u instanceof Cow)) {
+    for (User u : o.users) {
+      if (u.group() == null) {
         return 0; // a shared anonymous object: all of it is live
       }
-      groups.add((Cow) u);
+      groups.add(u.group());
     }
     int freed = 0;
     for (long i : o.pages.keys()) {

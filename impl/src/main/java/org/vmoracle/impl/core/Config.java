@@ -4,27 +4,43 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The implementation's settings and kill switches: three sizes, a set of named {@link Switch}es
- * that are on, and the injected {@link Bug}s. Every optimization has a switch that turns it off, so
- * a hunt can bisect between fast and slow paths (DragonFly's sysctls); a new one is a constant of
- * {@link Switch}, on by default, and nothing else here changes.
+ * The implementation's settings and kill switches: three sizes, the reverse-map design ({@link
+ * Rmap}), a set of named {@link Switch}es that are on, and the injected {@link Bug}s. Every
+ * optimization has a switch that turns it off, so a hunt can bisect between fast and slow paths
+ * (DragonFly's sysctls); a new one is a constant of {@link Switch}, on by default, and nothing else
+ * here changes.
  *
  * @param frames physical frames (4 KiB each); the default, 65,536 (256 MiB), is a fraction of this
  *     2-core, 24 GiB machine that leaves room for many systems side by side in tests
  * @param swapSlots pages the swap area holds
  * @param collapseDepth a private mapping's backing chain deeper than this is collapsed on fork
  *     (seed 000: "any shadow object chain deeper than 5")
+ * @param rmap which reverse map finds the PTEs of a page
  * @param switches the optimizations that are on
  * @param bugs injected bugs switched on ({@link Bug}): empty except in the checks' zoo
  */
 public record Config(
-    int frames, int swapSlots, int collapseDepth, Set<Switch> switches, Set<Bug> bugs) {
+    int frames, int swapSlots, int collapseDepth, Rmap rmap, Set<Switch> switches, Set<Bug> bugs) {
 
   /** Frames by default: 256 MiB. */
   public static final int DEFAULT_FRAMES = 65_536;
 
   /** Seed 000's chain-depth limit. */
   public static final int DEFAULT_COLLAPSE_DEPTH = 5;
+
+  /** The reverse-map designs ({@code rmap.ReverseMap}); one per system. */
+  public enum Rmap {
+    /**
+     * No record per page: the users of an object are probed (DragonFly BSD 2019, seed 000). The
+     * default.
+     */
+    BACKING;
+
+    /** The design's name as {@code --config rmap=} writes it: {@code backing}. */
+    public String word() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   /** An optimization that can be turned off; each says what off means. */
   public enum Switch {
@@ -61,7 +77,29 @@ public record Config(
      * (FreeBSD's old {@code first_free} hint), so placing mappings one after another does not walk
      * all earlier ones each time. Off: every placement walks from MMAP_BASE.
      */
-    PLACEMENT_HINT;
+    PLACEMENT_HINT,
+
+    /**
+     * An address space's entry lookup first tries the entry the last lookup of the calling thread's
+     * stripe found (vm_map's hint, one per thread stripe so that threads faulting in different
+     * mappings do not bounce one hint's cache line; seed 000's "no shared line per fault"). Off:
+     * every lookup searches the sorted map.
+     */
+    LOOKUP_HINTS,
+
+    /**
+     * A thread whose home stripe of the free pool is empty takes a batch of frames from another
+     * stripe in one CAS and keeps the rest at home (seed 000: the free pool must not bounce a line
+     * per allocation). Off: it takes one frame per steal.
+     */
+    BATCH_STEALING,
+
+    /**
+     * A frame for a fault comes out of the free pool already busy, in the same store that clears
+     * its free flag (FreeBSD's VM_ALLOC_BUSY-style allocation). Off: it is allocated, then busied
+     * by a second atomic operation.
+     */
+    BUSY_ON_ALLOCATE;
 
     /** The switch's name as {@code --config} writes it: {@code pmapEarlyReturn}. */
     public String word() {
@@ -81,6 +119,7 @@ public record Config(
     if (swapSlots < 0 || collapseDepth < 1) {
       throw new IllegalArgumentException("bad swap slots or collapse depth");
     }
+    java.util.Objects.requireNonNull(rmap, "rmap");
     switches = switches.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(switches));
     bugs = Set.copyOf(bugs);
   }
@@ -91,6 +130,7 @@ public record Config(
         DEFAULT_FRAMES,
         DEFAULT_FRAMES,
         DEFAULT_COLLAPSE_DEPTH,
+        Rmap.BACKING,
         EnumSet.allOf(Switch.class),
         Set.of());
   }
@@ -109,26 +149,31 @@ public record Config(
     } else {
       next.remove(s);
     }
-    return new Config(frames, swapSlots, collapseDepth, next, bugs);
+    return new Config(frames, swapSlots, collapseDepth, rmap, next, bugs);
   }
 
   public Config withFrames(int n) {
-    return new Config(n, swapSlots, collapseDepth, switches, bugs);
+    return new Config(n, swapSlots, collapseDepth, rmap, switches, bugs);
   }
 
   public Config withSwapSlots(int n) {
-    return new Config(frames, n, collapseDepth, switches, bugs);
+    return new Config(frames, n, collapseDepth, rmap, switches, bugs);
   }
 
   public Config withCollapseDepth(int n) {
-    return new Config(frames, swapSlots, n, switches, bugs);
+    return new Config(frames, swapSlots, n, rmap, switches, bugs);
+  }
+
+  /** These settings with reverse map {@code r}. */
+  public Config withRmap(Rmap r) {
+    return new Config(frames, swapSlots, collapseDepth, r, switches, bugs);
   }
 
   /** These settings with injected bug {@code b} switched on (for the checks' zoo only). */
   public Config withBug(Bug b) {
     Set<Bug> more = EnumSet.of(b);
     more.addAll(bugs);
-    return new Config(frames, swapSlots, collapseDepth, switches, more);
+    return new Config(frames, swapSlots, collapseDepth, rmap, switches, more);
   }
 
   /** Whether injected bug {@code b} is on. No requirements. */
@@ -161,6 +206,21 @@ public record Config(
   /** {@link Switch#PLACEMENT_HINT}. */
   public boolean placementHint() {
     return on(Switch.PLACEMENT_HINT);
+  }
+
+  /** {@link Switch#LOOKUP_HINTS}. */
+  public boolean lookupHints() {
+    return on(Switch.LOOKUP_HINTS);
+  }
+
+  /** {@link Switch#BATCH_STEALING}. */
+  public boolean batchStealing() {
+    return on(Switch.BATCH_STEALING);
+  }
+
+  /** {@link Switch#BUSY_ON_ALLOCATE}. */
+  public boolean busyOnAllocate() {
+    return on(Switch.BUSY_ON_ALLOCATE);
   }
 
   public Config withPmapEarlyReturn(boolean on) {

@@ -1,10 +1,15 @@
 package org.vmoracle.impl.core;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import org.vmoracle.impl.map.VmObject;
+import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.mmu.Mmu;
 import org.vmoracle.impl.object.FileStore;
 import org.vmoracle.impl.object.Swap;
-import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
+import org.vmoracle.impl.pmap.Pmap;
+import org.vmoracle.impl.rmap.BackingScan;
+import org.vmoracle.impl.rmap.ReverseMap;
 import org.vmoracle.impl.sync.ScalableRwLock;
 import org.vmoracle.spec.Boot;
 
@@ -25,6 +30,8 @@ public final class Machine {
   public final Swap swap; // (c)
   public final Counters counters = new Counters(); // (c)
   public final ScalableRwLock lock; // (c)
+  public final ReverseMap rmap; // (c) the design Config.rmap names
+  public final Mmu mmu; // (c) the one writer of page tables
   public final VmObject sharedPage; // (c) frame-backed, wired, never evicted
   private final AtomicInteger nextId = new AtomicInteger(1); // (a)
 
@@ -42,7 +49,30 @@ public final class Machine {
     this.mem = new PhysMem(config.frames());
     this.swap = new Swap(config.swapSlots());
     this.lock = new ScalableRwLock(config.scalableReads(), config.has(Bug.UNLOCKED_FAULTS));
+    this.rmap = newRmap(config.rmap(), lock, counters);
+    this.mmu =
+        new Mmu(
+            mem,
+            rmap,
+            lock,
+            new Pmap.Config(config.pmapEarlyReturn(), config.has(Bug.DOUBLE_COUNTED_PT_PAGES)));
     this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null);
+  }
+
+  private static ReverseMap newRmap(Config.Rmap kind, ScalableRwLock lock, Counters counters) {
+    switch (kind) {
+      case BACKING:
+        return new BackingScan(lock, counters.rmapWalks, counters.rmapVisits);
+    }
+    throw new AssertionError(kind);
+  }
+
+  /**
+   * A new, empty address space over pmap {@code p}, with the map switches of {@link #config}. No
+   * requirements.
+   */
+  public VmSpace newSpace(Pmap p) {
+    return new VmSpace(newId(), p, lock, config.placementHint(), config.lookupHints());
   }
 
   /** Fills frame {@code f}, which the caller holds, with the shared page's words (BOOT-2). */

@@ -1,15 +1,16 @@
 package org.vmoracle.impl.fault;
 
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.object.PageMap;
-import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
-import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.pmap.Pte;
 import org.vmoracle.spec.Boot;
 
@@ -188,10 +189,7 @@ public final class Fault {
       VarHandle.fullFence();
       for (int above = 0; above < level; above++) {
         if (chain[above].pages.containsKey(i)) {
-          long mine = Pte.make(f, false, e.wired);
-          if (e.space.pmap.compareAndSet(va, mine, 0) && e.wired) {
-            m.mem.unwire(f);
-          }
+          m.mmu.replace(e, va, Pte.make(f, false, e.wired), 0);
           break;
         }
       }
@@ -231,7 +229,7 @@ public final class Fault {
     // sees it, so a fault that then ran out of memory for the table would have changed what the
     // group sees and still answer OOM (MEM-1, MEM-2). A PTE seen at va means its table is there,
     // and only the exclusive lock prunes tables.
-    if (chain.length > 1 && seen == 0 && !e.space.pmap.reserveTable(va)) {
+    if (chain.length > 1 && seen == 0 && !m.mmu.reserveTable(e, va)) {
       return Outcome.NEED_MEMORY;
     }
     int nf = m.mem.allocateBusy();
@@ -252,13 +250,13 @@ public final class Fault {
         return install(m, e, va, seen, nf, true);
       }
       VarHandle.fullFence(); // (1) before (2): see installDeep
-      long[] cleared = unmapDeeper(m, c, i, nf); // (2)
+      List<Cleared> cleared = unmapDeeper(m, c, i, nf); // (2)
       if (fill(m, chain, i, nf)) { // (3)
         m.counters.cowFaults.increment();
       } else {
         m.counters.zeroFillFaults.increment();
       }
-      remap(m, c, e, i, nf, cleared); // (4) R19
+      remap(m, e, nf, cleared); // (4) R19
       return install(m, e, va, 0, nf, true); // (2) cleared this entry's PTE, if it had one
     } finally {
       m.mem.unbusy(nf);
@@ -315,55 +313,45 @@ public final class Fault {
     return false; // frames come zeroed
   }
 
+  /** A PTE that step (2) of a copy cleared: entry, address and the PTE as it was. */
+  private record Cleared(MapEntry member, long va, long pte) {}
+
   /**
    * Step (2) of a copy: clears every PTE of group {@code c}'s members that maps page {@code i} of a
-   * deeper level (unwiring its frame), so that no access of the group loads from that page any
-   * more. Answers the cleared PTEs, in the order of {@code c.members} (0 where none was cleared),
-   * for {@link #remap}. The caller holds the map lock and {@code nf}, already in the front, busy.
+   * deeper level (the PTE writer unwires its frame), so that no access of the group loads from that
+   * page any more. Answers the cleared PTEs, in the order of {@code c.members}, for {@link #remap}.
+   * The caller holds the map lock and {@code nf}, already in the front, busy.
    */
-  private static long[] unmapDeeper(Machine m, Cow c, long i, int nf) {
-    long[] cleared = new long[c.members.size()];
-    int k = 0;
-    for (MapEntry member : c.members) {
-      long va = member.addressOf(i);
-      Pmap p = member.space.pmap;
-      while (va >= 0) {
-        long old = p.lookup(va);
-        if (!Pte.isPresent(old) || Pte.frame(old) == nf) {
-          break;
-        }
-        if (p.compareAndSet(va, old, 0)) {
-          if (Pte.isWired(old)) {
-            m.mem.unwire(Pte.frame(old));
+  private static List<Cleared> unmapDeeper(Machine m, Cow c, long i, int nf) {
+    List<Cleared> cleared = new ArrayList<>(c.members.size());
+    m.rmap.forEachInGroup(
+        c,
+        i,
+        (member, va, seen) -> {
+          long old = seen;
+          while (Pte.isPresent(old) && Pte.frame(old) != nf) {
+            if (m.mmu.replace(member, va, old, 0)) {
+              m.counters.invalidations.increment();
+              cleared.add(new Cleared(member, va, old));
+              return;
+            }
+            old = member.space.pmap.lookup(va); // changed meanwhile: look again
           }
-          m.counters.invalidations.increment();
-          cleared[k] = old;
-          break;
-        }
-      }
-      k++;
-    }
+        });
     return cleared;
   }
 
   /**
    * Step (4) of a copy: maps the new front page {@code nf} read-only, wired as before, where {@link
-   * #unmapDeeper} cleared a PTE of another member of group {@code c} than {@code self}, unless a
-   * fault has mapped it there meanwhile. After this no PTE of the group shows the shadowed page
+   * #unmapDeeper} cleared a PTE of another member of the group than {@code self}, unless a fault
+   * has mapped it there meanwhile. After this no PTE of the group shows the shadowed page
    * (kernels.md R19, FreeBSD's shared_shadow_inval). The caller holds the map lock; {@code nf} is
    * busy and filled.
    */
-  private static void remap(Machine m, Cow c, MapEntry self, long i, int nf, long[] cleared) {
-    int k = 0;
-    for (MapEntry member : c.members) {
-      long old = cleared[k++];
-      if (member == self || old == 0) {
-        continue;
-      }
-      boolean wired = Pte.isWired(old);
-      if (member.space.pmap.compareAndSet(member.addressOf(i), 0, Pte.make(nf, false, wired))
-          && wired) {
-        m.mem.wire(nf);
+  private static void remap(Machine m, MapEntry self, int nf, List<Cleared> cleared) {
+    for (Cleared k : cleared) {
+      if (k.member() != self) {
+        m.mmu.replace(k.member(), k.va(), 0, Pte.make(nf, false, Pte.isWired(k.pte())));
       }
     }
   }
@@ -374,20 +362,12 @@ public final class Fault {
    */
   private static Outcome install(
       Machine m, MapEntry e, long va, long seen, int f, boolean writable) {
-    Pmap p = e.space.pmap;
-    boolean wired = e.wired;
-    long pte = Pte.make(f, writable, wired);
+    long pte = Pte.make(f, writable, e.wired);
     if (seen == pte) {
       return Outcome.DONE;
     }
-    switch (p.install(va, seen, pte)) {
+    switch (m.mmu.install(e, va, seen, pte)) {
       case INSTALLED:
-        if (wired) {
-          m.mem.wire(f);
-        }
-        if (Pte.isPresent(seen) && Pte.isWired(seen)) {
-          m.mem.unwire(Pte.frame(seen));
-        }
         return Outcome.DONE;
       case CHANGED:
         return Outcome.DONE; // someone else changed it: the access retries and looks again
@@ -403,6 +383,7 @@ public final class Fault {
    * exclusive.
    */
   public static void shadow(Machine m, Cow c) {
+    assert m.lock.heldExclusively() : "Fault.shadow: the caller holds the map lock exclusive";
     VmObject[] old = c.chain();
     VmObject[] chain = new VmObject[old.length + 1];
     chain[0] = m.newAnon();

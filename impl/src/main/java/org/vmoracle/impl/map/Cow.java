@@ -2,7 +2,7 @@ package org.vmoracle.impl.map;
 
 import java.util.LinkedHashSet;
 import java.util.Set;
-import org.vmoracle.impl.object.VmObject;
+import java.util.function.Consumer;
 
 /**
  * A copy-on-write group: the private mappings that show the same private memory. Usually one map
@@ -32,7 +32,7 @@ import org.vmoracle.impl.object.VmObject;
  * the front object is anonymous; when {@code needsCopy} is false no other group's chain includes
  * the front.
  */
-public final class Cow {
+public final class Cow implements User {
   private volatile VmObject[] chain; // (x)
   public boolean needsCopy; // (x)
   public final Set<MapEntry> members = new LinkedHashSet<>(); // (x)
@@ -58,5 +58,19 @@ public final class Cow {
 
   public VmObject terminal() {
     return chain[chain.length - 1];
+  }
+
+  /** Every member. The caller holds the map lock (either mode). */
+  @Override
+  public void forEachEntry(Consumer<MapEntry> visit) {
+    for (MapEntry e : members) {
+      visit.accept(e);
+    }
+  }
+
+  /** This group. No requirements. */
+  @Override
+  public Cow group() {
+    return this;
   }
 }

@@ -1,6 +1,6 @@
 package org.vmoracle.impl.map;
 
-import org.vmoracle.impl.object.VmObject;
+import java.util.function.Consumer;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Inherit;
 import org.vmoracle.spec.Prot;
@@ -15,7 +15,7 @@ import org.vmoracle.spec.Sharing;
  * <p>Concurrency: every field changes under the exclusive map lock (legend (x)); faults read them
  * under the shared lock.
  */
-public final class MapEntry {
+public final class MapEntry implements User {
   public final VmSpace space; // (c)
   public long start; // (x)
   public long end; // (x)
@@ -68,6 +68,18 @@ public final class MapEntry {
   /** The object that gives this entry's map line its name: the shared object or the terminal. */
   public VmObject shown() {
     return object != null ? object : cow.terminal();
+  }
+
+  /** This entry itself: a shared entry stands for itself (and a private one never is a user). */
+  @Override
+  public void forEachEntry(Consumer<MapEntry> visit) {
+    visit.accept(this);
+  }
+
+  /** Null: a map entry that is a user is a shared entry, which belongs to no group. */
+  @Override
+  public Cow group() {
+    return null;
   }
 
   @Override

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.vmoracle.impl.pmap.Pmap;
+import org.vmoracle.impl.sync.ScalableRwLock;
 import org.vmoracle.spec.Boot;
 
 /**
@@ -62,19 +63,31 @@ public final class VmSpace {
   /** Whether {@link #findSpace} uses {@link #freeFloor} ({@code Config.placementHint}). */
   private final boolean useFloor; // (c)
 
-  public VmSpace(int id, Pmap pmap) {
-    this(id, pmap, true);
-  }
+  /** Whether {@link #entryAt} tries and sets {@link #hints} ({@code Config.lookupHints}). */
+  private final boolean useHints; // (c)
 
-  /** A space whose placement walks from MMAP_BASE every time when {@code useFloor} is false. */
-  public VmSpace(int id, Pmap pmap, boolean useFloor) {
+  /** The map lock, for the assertions of the lock rules only. */
+  private final ScalableRwLock lock; // (c)
+
+  /**
+   * An empty space over {@code pmap}, whose map changes under {@code lock} exclusive; placement
+   * walks from MMAP_BASE every time when {@code useFloor} is false, and lookups search the map
+   * every time when {@code useHints} is false.
+   */
+  public VmSpace(int id, Pmap pmap, ScalableRwLock lock, boolean useFloor, boolean useHints) {
     this.id = id;
     this.pmap = pmap;
+    this.lock = lock;
     this.useFloor = useFloor;
+    this.useHints = useHints;
   }
 
   /** The entry holding {@code va}, or null. The caller holds the map lock in either mode. */
   public MapEntry entryAt(long va) {
+    if (!useHints) {
+      Map.Entry<Long, MapEntry> e = entries.floorEntry(va);
+      return e != null && va < e.getValue().end ? e.getValue() : null;
+    }
     int slot = ((int) Thread.currentThread().getId() & (HINT_STRIPES - 1)) * HINT_PAD;
     MapEntry h = hints[slot];
     if (h != null && h.start <= va && va < h.end) {
@@ -90,6 +103,7 @@ public final class VmSpace {
 
   /** Takes entry {@code e} out of the map. The caller holds the lock exclusive. */
   public void remove(MapEntry e) {
+    assert lock.heldExclusively() : "VmSpace.remove: the caller holds the map lock exclusive";
     entries.remove(e.start);
     freeFloor = Math.min(freeFloor, Math.max(e.start, Boot.MMAP_BASE));
     for (int i = 0; i < hints.length; i += HINT_PAD) {
@@ -129,6 +143,7 @@ public final class VmSpace {
    * piece joins the same object or copy-on-write group. The caller holds the lock exclusive.
    */
   public void clip(long at) {
+    assert lock.heldExclusively() : "VmSpace.clip: the caller holds the map lock exclusive";
     MapEntry e = entryAt(at);
     if (e == null || e.start == at) {
       return;
@@ -159,6 +174,7 @@ public final class VmSpace {
    * entries as the clipping operations allow. The caller holds the lock exclusive.
    */
   public void simplify(long start, long end) {
+    assert lock.heldExclusively() : "VmSpace.simplify: the caller holds the map lock exclusive";
     MapEntry e = entryAt(Math.max(0, start - 1));
     if (e == null) {
       Map.Entry<Long, MapEntry> first = entries.ceilingEntry(start);
@@ -202,6 +218,7 @@ public final class VmSpace {
    * exclusive.
    */
   public long findSpace(long bytes) {
+    assert lock.heldExclusively() : "VmSpace.findSpace: the caller holds the map lock exclusive";
     long align = bytes % Boot.SEGMENT_SIZE == 0 ? Boot.SEGMENT_SIZE : Boot.PAGE_SIZE;
     long floor = useFloor ? freeFloor : Boot.MMAP_BASE;
     long at = roundUp(floor, align);

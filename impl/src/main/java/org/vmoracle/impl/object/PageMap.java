@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * An object's pages by index: a concurrent radix tree (like FreeBSD's {@code vm_radix}) from a page
- * index to a slot, a frame number or a swap marker ({@link VmObject}).
+ * index to a slot, a frame number or a swap marker ({@code map.VmObject}).
  *
  * <h2>Overview</h2>
  *

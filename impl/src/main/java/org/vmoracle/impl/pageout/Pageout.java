@@ -1,9 +1,8 @@
 package org.vmoracle.impl.pageout;
 
 import org.vmoracle.impl.core.Machine;
-import org.vmoracle.impl.object.VmObject;
+import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
-import org.vmoracle.impl.rmap.Rmap;
 import org.vmoracle.spec.Boot;
 
 /**
@@ -13,8 +12,9 @@ import org.vmoracle.spec.Boot;
  *
  * The hand sweeps frame numbers in order. A frame that is free, a page-table page, busy or wired is
  * skipped (wired pages are never evicted, SYS-3). Otherwise the page is unmapped everywhere through
- * the reverse map ({@link Rmap}), its contents go to the file it belongs to or to swap, and the
- * frame is freed; the next fault brings the page back (SYS-1).
+ * the reverse map ({@code core.Machine.rmap}), by the PTE writer ({@code mmu.Mmu#unmapAll}), its
+ * contents go to the file it belongs to or to swap, and the frame is freed; the next fault brings
+ * the page back (SYS-1).
  *
  * <h2>Concurrency</h2>
  *
@@ -68,7 +68,7 @@ public final class Pageout {
       }
       mem.loadPage(f, page);
       if (o.kind == VmObject.Kind.VNODE) {
-        Rmap.removeAll(m, o, i, f);
+        m.counters.invalidations.add(m.mmu.unmapAll(o, i, f));
         o.disk.write(i, page);
         o.pages.remove(i);
         m.counters.fileWritebacks.increment();
@@ -78,7 +78,7 @@ public final class Pageout {
           mem.unbusy(f); // swap is full: keep the page
           continue;
         }
-        Rmap.removeAll(m, o, i, f);
+        m.counters.invalidations.add(m.mmu.unmapAll(o, i, f));
         o.pages.put(i, VmObject.swapMarker(s));
         m.counters.swapOuts.increment();
       }

@@ -2,7 +2,6 @@ package org.vmoracle.impl.pmap;
 
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongConsumer;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.spec.Numbers;
 
@@ -449,8 +448,9 @@ public final class Pmap {
   }
 
   /**
-   * Clears every valid leaf in [sva, eva), calling {@code removed} with each old leaf after it is
-   * cleared (as pmap_remove hands pages back to the VM). Linearizable per leaf only.
+   * Clears every valid leaf in [sva, eva), calling {@code removed} with its address and the old
+   * leaf after it is cleared (as pmap_remove hands pages back to the VM). Linearizable per leaf
+   * only.
    *
    * <p>The D32569 fast path: when {@link Config#earlyReturn} is on and the resident count equals
    * {@link #TOP_LEVEL_PAGES}, returns at once without walking and counts it in {@link
@@ -460,7 +460,7 @@ public final class Pmap {
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
    * {@code removed} must not call back into this pmap's removeRange for the same range.
    */
-  public void removeRange(long sva, long eva, LongConsumer removed) {
+  public void removeRange(long sva, long eva, LeafVisitor removed) {
     checkRange(sva, eva);
     Objects.requireNonNull(removed, "removed");
     checkAlive();
@@ -474,7 +474,7 @@ public final class Pmap {
         (pt, idx, va) -> {
           long old = clearLeaf(pt, idx);
           if (old != 0) {
-            removed.accept(old);
+            removed.visit(va, old);
           }
           return false;
         });

@@ -294,7 +294,7 @@ class PmapTest {
       assertTrue(pmap.enter(VA + i * PAGE, pte));
     }
     List<Long> removed = new ArrayList<>();
-    pmap.removeRange(VA + PAGE, VA + 4 * PAGE, removed::add);
+    pmap.removeRange(VA + PAGE, VA + 4 * PAGE, (va, leaf) -> removed.add(leaf));
     assertEquals(entered.subList(1, 4), removed);
     assertEquals(entered.get(0), pmap.lookup(VA));
     assertEquals(0, pmap.lookup(VA + 2 * PAGE));
@@ -307,9 +307,9 @@ class PmapTest {
   @Test
   void removeRange_emptyPmap_returnsEarlyAndCountsIt() {
     // Seed 002 / D32569: nothing but the PML4 is resident, so there is nothing to walk.
-    pmap.removeRange(0, Pmap.USER_VA_LIMIT, pte -> {});
+    pmap.removeRange(0, Pmap.USER_VA_LIMIT, (va, pte) -> {});
     assertEquals(1, pmap.earlyReturns());
-    pmap.removeRange(VA, VA + PAGE, pte -> {});
+    pmap.removeRange(VA, VA + PAGE, (va, pte) -> {});
     assertEquals(2, pmap.earlyReturns());
   }
 
@@ -317,11 +317,11 @@ class PmapTest {
   void removeRange_pmapWithLeaves_doesNotReturnEarly() {
     assertTrue(pmap.enter(VA, leaf(true, false)));
     List<Long> removed = new ArrayList<>();
-    pmap.removeRange(0, Pmap.USER_VA_LIMIT, removed::add);
+    pmap.removeRange(0, Pmap.USER_VA_LIMIT, (va, leaf) -> removed.add(leaf));
     assertEquals(1, removed.size());
     assertEquals(0, pmap.earlyReturns());
     // The empty tables stay resident, so the next removeRange walks too.
-    pmap.removeRange(0, Pmap.USER_VA_LIMIT, removed::add);
+    pmap.removeRange(0, Pmap.USER_VA_LIMIT, (va, leaf) -> removed.add(leaf));
     assertEquals(0, pmap.earlyReturns());
     assertEquals(4, pmap.residentCount());
   }
@@ -329,12 +329,12 @@ class PmapTest {
   @Test
   void removeRange_earlyReturnSwitchedOff_walksAndNeverCounts() {
     Pmap slow = Pmap.create(mem, new Pmap.Config(false));
-    slow.removeRange(0, Pmap.USER_VA_LIMIT, pte -> {});
+    slow.removeRange(0, Pmap.USER_VA_LIMIT, (va, pte) -> {});
     assertEquals(0, slow.earlyReturns(), "the kill switch disables the fast path");
     long pte = leaf(true, false);
     assertTrue(slow.enter(VA, pte));
     List<Long> removed = new ArrayList<>();
-    slow.removeRange(0, Pmap.USER_VA_LIMIT, removed::add);
+    slow.removeRange(0, Pmap.USER_VA_LIMIT, (va, leaf) -> removed.add(leaf));
     assertEquals(List.of(pte), removed);
     assertEquals(0, slow.earlyReturns());
     slow.checkInvariants();
@@ -352,20 +352,20 @@ class PmapTest {
     assertEquals(5, pmap.tablePages(), "PML4, PDP, PD and two PTs");
     int before = inUse();
 
-    pmap.removeRange(VA, VA + PAGE, pte -> {});
+    pmap.removeRange(VA, VA + PAGE, (va, pte) -> {});
     assertEquals(1, pmap.prune(VA, VA + PAGE), "only the emptied PT goes");
     assertEquals(4, pmap.tablePages());
     assertEquals(5, pmap.residentCount(), "4 tables + 1 leaf");
     assertEquals(before - 1, inUse());
     assertEquals(0, pmap.lookup(VA));
 
-    pmap.removeRange(other, other + PAGE, pte -> {});
+    pmap.removeRange(other, other + PAGE, (va, pte) -> {});
     assertEquals(3, pmap.prune(other, other + PAGE), "PT, then PD, then PDP");
     assertEquals(1, pmap.residentCount(), "back to the PML4 alone (D32569)");
     assertEquals(1, pmap.tablePages());
     assertEquals(before - 4, inUse());
 
-    pmap.removeRange(0, Pmap.USER_VA_LIMIT, pte -> fail("nothing is left to remove"));
+    pmap.removeRange(0, Pmap.USER_VA_LIMIT, (va, pte) -> fail("nothing is left to remove"));
     assertEquals(1, pmap.earlyReturns(), "the early return fires once pruned");
   }
 
@@ -373,7 +373,7 @@ class PmapTest {
   void prune_tableStillHoldingAnEntryOutsideTheRange_keepsIt() {
     assertTrue(pmap.enter(VA, leaf(true, false)));
     assertTrue(pmap.enter(VA + PAGE, leaf(true, false)));
-    pmap.removeRange(VA, VA + PAGE, pte -> {});
+    pmap.removeRange(VA, VA + PAGE, (va, pte) -> {});
     assertEquals(0, pmap.prune(VA, VA + PAGE), "the PT still maps VA + PAGE");
     assertEquals(4, pmap.tablePages());
     assertEquals(0, pmap.prune(0, Pmap.USER_VA_LIMIT), "nothing anywhere is empty");
@@ -420,7 +420,7 @@ class PmapTest {
     assertTrue(p.enter(VA, a));
     assertTrue(p.enter(VA + (1L << 39), b));
     assertEquals(7, p.tablePages());
-    p.removeRange(0, Pmap.USER_VA_LIMIT, pte -> {});
+    p.removeRange(0, Pmap.USER_VA_LIMIT, (va, pte) -> {});
     p.release();
     assertEquals(0, p.residentCount());
     assertEquals(0, p.tablePages());
@@ -538,7 +538,7 @@ class PmapTest {
               }
             }
             List<Long> removed = new ArrayList<>();
-            p.removeRange(0, Pmap.USER_VA_LIMIT, removed::add);
+            p.removeRange(0, Pmap.USER_VA_LIMIT, (va, leaf) -> removed.add(leaf));
             assertEquals(threads * leavesEach, removed.size());
             p.release();
             removed.forEach(pte -> mem.free(Pte.frame(pte)));
@@ -586,7 +586,7 @@ class PmapTest {
                   }
                 }));
     pmap.checkInvariants(); // counts exact again now that no call is in flight
-    pmap.removeRange(0, Pmap.USER_VA_LIMIT, pte -> {});
+    pmap.removeRange(0, Pmap.USER_VA_LIMIT, (va, pte) -> {});
     assertEquals(4, pmap.residentCount());
     assertEquals(0, pmap.wiredCount());
   }

@@ -1,7 +1,10 @@
-package org.vmoracle.impl.object;
+package org.vmoracle.impl.map;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.vmoracle.impl.object.FileStore;
+import org.vmoracle.impl.object.PageMap;
 
 /**
  * A VM object: the pages that mappings map, by page index.
@@ -53,7 +56,7 @@ public final class VmObject {
   public final long key; // (c) segment key, for SHM
   private volatile long size; // (x) pages, or UNBOUNDED
   public final PageMap pages = new PageMap(); // slots by page index
-  public final Set<Object> users = ConcurrentHashMap.newKeySet(); // (x) Cow or MapEntry
+  public final Set<User> users = ConcurrentHashMap.newKeySet(); // (x)
   public final FileStore disk; // (c) VNODE only, else null
 
   /**
@@ -71,6 +74,17 @@ public final class VmObject {
     this.key = key;
     this.size = size;
     this.disk = disk;
+  }
+
+  /**
+   * Calls {@code visit} with every map entry that may map a page of this object: the shared entries
+   * that map it, and the members of the groups whose chains include it. The caller holds the map
+   * lock (either mode).
+   */
+  public void forEachEntry(Consumer<MapEntry> visit) {
+    for (User u : users) {
+      u.forEachEntry(visit);
+    }
   }
 
   public long size() {

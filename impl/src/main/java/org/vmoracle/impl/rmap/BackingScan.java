@@ -1,0 +1,126 @@
+package org.vmoracle.impl.rmap;
+
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.vmoracle.impl.map.Cow;
+import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.User;
+import org.vmoracle.impl.map.VmObject;
+import org.vmoracle.impl.phys.PhysMem;
+import org.vmoracle.impl.pmap.Pte;
+import org.vmoracle.impl.sync.ScalableRwLock;
+
+/**
+ * The reverse map without per-page records: DragonFly BSD 2019's backing scan (seed 000; kernels.md
+ * §1.4, R45).
+ *
+ * <h2>Overview</h2>
+ *
+ * Page {@code i} of object {@code o} can only be mapped by the users of {@code o} ({@link User}):
+ * shared entries that map {@code o} itself, and the members of copy-on-write groups whose chains
+ * include {@code o}. Each such entry shows page {@code i} at exactly one address, {@link
+ * MapEntry#addressOf}; the PTE there maps the page if it holds the page's frame. The work is one
+ * probe per mapping of the object, not one record per page: mapping and unmapping cost the reverse
+ * map nothing, which is why {@link #mapped} and {@link #unmapped} are empty.
+ *
+ * <h2>Concurrency</h2>
+ *
+ * Stateless apart from two statistics counters ({@link LongAdder}s). The searches rely on their
+ * callers' locks as {@link ReverseMap} says.
+ *
+ * <h2>Invariants</h2>
+ *
+ * B1. Every valid leaf at {@code va} of entry {@code e} that maps page {@code i} of object {@code
+ * o} has {@code e} (a shared entry) or {@code e}'s group among {@code o}'s users, and {@code
+ * e.addressOf(i) == va}; so {@link #forEachMapping} finds it ({@link #checkMapping}).
+ */
+public final class BackingScan implements ReverseMap {
+  private final ScalableRwLock lock; // (c) the map lock, for the assertions of the lock rules
+  private final LongAdder walks; // (a) forEachMapping calls
+  private final LongAdder visits; // (a) entries probed
+
+  /**
+   * A backing scan under map lock {@code lock} that counts its walks and probes in the two given.
+   */
+  public BackingScan(ScalableRwLock lock, LongAdder walks, LongAdder visits) {
+    this.lock = lock;
+    this.walks = walks;
+    this.visits = visits;
+  }
+
+  @Override
+  public void mapped(MapEntry e, long va, long pte) {
+    // No record per PTE: the users of the object find it.
+  }
+
+  @Override
+  public void unmapped(MapEntry e, long va, long pte) {
+    // No record per PTE.
+  }
+
+  @Override
+  public void forEachMapping(VmObject o, long i, int f, Visitor v) {
+    assert lock.heldExclusively() : "forEachMapping: the caller holds the map lock exclusive";
+    walks.increment();
+    for (User u : o.users) {
+      u.forEachEntry(e -> probe(e, i, f, v));
+    }
+  }
+
+  private void probe(MapEntry e, long i, int f, Visitor v) {
+    visits.increment();
+    long va = e.addressOf(i);
+    if (va < 0) {
+      return;
+    }
+    long pte = e.space.pmap.lookup(va);
+    if (Pte.isPresent(pte) && Pte.frame(pte) == f) {
+      v.visit(e, va, pte);
+    }
+  }
+
+  @Override
+  public void forEachInGroup(Cow c, long i, Visitor v) {
+    for (MapEntry e : c.members) {
+      long va = e.addressOf(i);
+      if (va >= 0) {
+        v.visit(e, va, e.space.pmap.lookup(va));
+      }
+    }
+  }
+
+  @Override
+  public void forEachEntry(VmObject o, Consumer<MapEntry> visit) {
+    assert lock.heldExclusively() : "forEachEntry: the caller holds the map lock exclusive";
+    o.forEachEntry(visit);
+  }
+
+  @Override
+  public void checkMapping(MapEntry e, long va, long pte, PhysMem mem) {
+    int f = Pte.frame(pte);
+    if (!(mem.owner(f) instanceof VmObject)) {
+      throw new IllegalStateException(
+          "PTE at va " + Long.toHexString(va) + " maps frame " + f + ", which no object owns");
+    }
+    VmObject o = (VmObject) mem.owner(f);
+    long i = mem.ownerIndex(f);
+    User u = e.cow != null ? e.cow : e;
+    if (!o.users.contains(u) || e.addressOf(i) != va) {
+      throw new IllegalStateException(
+          "B1: PTE at va "
+              + Long.toHexString(va)
+              + " of "
+              + e
+              + " maps page "
+              + i
+              + " of "
+              + o
+              + ", but the backing scan of that page would not find it");
+    }
+  }
+
+  @Override
+  public void checkInvariants() {
+    // No records of its own: B1 is checked leaf by leaf.
+  }
+}

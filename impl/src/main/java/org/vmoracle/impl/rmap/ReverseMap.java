@@ -1,0 +1,93 @@
+package org.vmoracle.impl.rmap;
+
+import java.util.function.Consumer;
+import org.vmoracle.impl.map.Cow;
+import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.VmObject;
+import org.vmoracle.impl.phys.PhysMem;
+
+/**
+ * The reverse map: from a page to the PTEs that map it. The one place the implementation asks "who
+ * maps this page"; which design answers is a setting ({@code core.Config.Rmap}).
+ *
+ * <h2>Overview</h2>
+ *
+ * Three designs answer the question in the kernels this project follows (kernels.md §1.4):
+ *
+ * <ul>
+ *   <li>{@link BackingScan}, the default: no record per page. The users of an object (shared
+ *       entries and copy-on-write groups, {@link VmObject#users}) are the only ones that can map
+ *       its pages, each at one address; the scan probes those. DragonFly BSD 2019 (seed 000).
+ *   <li>pv entries (FreeBSD; DragonFly before 2019): one record per mapped PTE on a per-page list.
+ *   <li>pte chains (Linux 2.5, seed 004): a direct pointer for a page mapped once, else a chain.
+ * </ul>
+ *
+ * The last two keep per-PTE records, so they must hear of every PTE made and removed: the one PTE
+ * writer ({@code mmu.Mmu}) calls {@link #mapped} and {@link #unmapped} for each, and nothing else
+ * changes leaves. The backing scan ignores both.
+ *
+ * <h2>Concurrency</h2>
+ *
+ * {@link #mapped} and {@link #unmapped} are called under the map lock in either mode, after the
+ * leaf's compare-and-set succeeded; an implementation that keeps records synchronizes them itself.
+ * The searches are called under the map lock: {@link #forEachMapping} and {@link #forEachEntry}
+ * exclusive (users, members and ranges are then stable, and no fault installs a PTE meanwhile),
+ * {@link #forEachInGroup} in either mode (a copy-on-write fault under the shared lock holds the new
+ * front frame busy, so every fault of the group on that page waits; see {@code fault.Fault}).
+ */
+public sealed interface ReverseMap permits BackingScan {
+
+  /** What the searches call for each PTE they find. */
+  @FunctionalInterface
+  interface Visitor {
+    /**
+     * Called with an entry, the address in it, and the PTE there as loaded (acquire). May change
+     * that PTE through the PTE writer.
+     */
+    void visit(MapEntry e, long va, long pte);
+  }
+
+  /**
+   * A leaf mapping frame {@code Pte.frame(pte)} was installed at {@code va} of entry {@code e}
+   * where none mapped that frame before. Called by the PTE writer after the CAS only.
+   */
+  void mapped(MapEntry e, long va, long pte);
+
+  /**
+   * The leaf {@code pte} at {@code va} of entry {@code e} was cleared or replaced by one of another
+   * frame. Called by the PTE writer after the CAS only.
+   */
+  void unmapped(MapEntry e, long va, long pte);
+
+  /**
+   * Calls {@code v} for every PTE that maps frame {@code f}, which is page {@code i} of {@code o}.
+   * The caller holds the map lock exclusive.
+   */
+  void forEachMapping(VmObject o, long i, int f, Visitor v);
+
+  /**
+   * Calls {@code v} for every member of group {@code c} that shows page {@code i}, with its address
+   * and its PTE there (0 when it has none), in the order of {@code c.members}: copy-on-write's
+   * group scans, which must reach members whatever frame they map. The caller holds the map lock.
+   */
+  void forEachInGroup(Cow c, long i, Visitor v);
+
+  /**
+   * Calls {@code visit} with every entry that may map a page of {@code o} (its shared entries and
+   * the members of the groups over it): truncation's walk. The caller holds the map lock exclusive.
+   */
+  void forEachEntry(VmObject o, Consumer<MapEntry> visit);
+
+  /**
+   * Checks that this reverse map would find valid leaf {@code pte} at {@code va} of {@code e}: that
+   * {@link #forEachMapping} of the page it maps visits it. Throws {@link IllegalStateException}
+   * naming the PTE otherwise. The caller holds the map lock exclusive; nothing moves.
+   */
+  void checkMapping(MapEntry e, long va, long pte, PhysMem mem);
+
+  /**
+   * Checks this reverse map's own records and counts, after {@link #checkMapping} was called for
+   * every valid leaf; the backing scan keeps none. The caller holds the map lock exclusive.
+   */
+  void checkInvariants();
+}
