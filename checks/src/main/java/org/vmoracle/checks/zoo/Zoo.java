@@ -93,7 +93,8 @@ public final class Zoo {
               entry(Bug.STALE_PTE_AFTER_MUNMAP, Check.lockstep(Profile.MIXED)),
               entry(Bug.FORK_NO_WRITE_PROTECT, Check.lockstep(Profile.FORK)),
               entry(Bug.DOUBLE_COUNTED_PT_PAGES, Check.lockstep(Profile.PRESSURE)),
-              entry(Bug.SHARED_ANON_COPY_FILLS_PRIVATELY, Check.lockstep(Profile.FORK))));
+              entry(Bug.SHARED_ANON_COPY_FILLS_PRIVATELY, Check.lockstep(Profile.FORK)),
+              entry(Bug.WIRE_KEPT_ON_REPOINT, Check.lockstep(Profile.COLLAPSE))));
 
   /** The check that hunts {@code bug}; empty when the table has no entry for it. */
   public static Optional<Check> check(Bug bug) {

@@ -58,4 +58,13 @@ public enum Bug {
    * memory by the object's kind alone.)
    */
   SHARED_ANON_COPY_FILLS_PRIVATELY,
+
+  /**
+   * The PTE writer drops a frame's wire only when a wired leaf is cleared, not when it is replaced
+   * by a leaf of another frame (a copy-on-write of a wired page, collapse re-pointing a wired PTE):
+   * the old frame stays wired with nothing mapping it, and pageout never evicts it. The bug a
+   * single writer of PTEs is most likely to have: its callers used to keep wire counts themselves,
+   * each for its own transition, and one rule must now cover them all.
+   */
+  WIRE_KEPT_ON_REPOINT,
 }

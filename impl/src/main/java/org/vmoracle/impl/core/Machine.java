@@ -55,7 +55,8 @@ public final class Machine {
             mem,
             rmap,
             lock,
-            new Pmap.Config(config.pmapEarlyReturn(), config.has(Bug.DOUBLE_COUNTED_PT_PAGES)));
+            new Pmap.Config(config.pmapEarlyReturn(), config.has(Bug.DOUBLE_COUNTED_PT_PAGES)),
+            config.has(Bug.WIRE_KEPT_ON_REPOINT));
     this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null);
   }
 

@@ -57,13 +57,28 @@ public final class Mmu {
   private final ReverseMap rmap; // (c)
   private final ScalableRwLock lock; // (c) for assertions only
   private final Pmap.Config pmapConfig; // (c)
+  private final boolean keepWireOnRepoint; // (c) the injected bug WIRE_KEPT_ON_REPOINT
 
   /** The PTE writer over {@code mem}, telling {@code rmap}; pmaps it makes use {@code config}. */
   public Mmu(PhysMem mem, ReverseMap rmap, ScalableRwLock lock, Pmap.Config pmapConfig) {
+    this(mem, rmap, lock, pmapConfig, false);
+  }
+
+  /**
+   * The PTE writer, with the injected bug {@code core.Bug.WIRE_KEPT_ON_REPOINT} when {@code
+   * keepWireOnRepoint}: replacing a wired leaf by one of another frame keeps the old frame's wire.
+   */
+  public Mmu(
+      PhysMem mem,
+      ReverseMap rmap,
+      ScalableRwLock lock,
+      Pmap.Config pmapConfig,
+      boolean keepWireOnRepoint) {
     this.mem = Objects.requireNonNull(mem, "mem");
     this.rmap = Objects.requireNonNull(rmap, "rmap");
     this.lock = Objects.requireNonNull(lock, "lock");
     this.pmapConfig = Objects.requireNonNull(pmapConfig, "pmapConfig");
+    this.keepWireOnRepoint = keepWireOnRepoint;
   }
 
   /** The reverse map this writer tells. No requirements. */
@@ -195,10 +210,10 @@ public final class Mmu {
     if (now != 0 && Pte.isWired(now)) {
       mem.wire(Pte.frame(now));
     }
-    if (old != 0 && Pte.isWired(old)) {
+    boolean sameFrame = old != 0 && now != 0 && Pte.frame(old) == Pte.frame(now);
+    if (old != 0 && Pte.isWired(old) && (now == 0 || sameFrame || !keepWireOnRepoint)) {
       mem.unwire(Pte.frame(old));
     }
-    boolean sameFrame = old != 0 && now != 0 && Pte.frame(old) == Pte.frame(now);
     if (old != 0 && !sameFrame) {
       rmap.unmapped(e, va, old);
     }
