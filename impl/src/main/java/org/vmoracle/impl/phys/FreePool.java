@@ -21,15 +21,18 @@ final class FreePool {
    * into a power-of-two number of stripes, Treiber stacks of frame numbers linked through next[].
    * A thread gets a home stripe once, round robin, from a ThreadLocal token; it takes from its
    * home and puts onto its home. When its home is empty it steals: it tries the other stripes in
-   * order, home+1 first, and takes up to STEAL_BATCH frames off the first that has any in one CAS,
+   * order, home+1 first, and takes up to stealBatch frames off the first that has any in one CAS,
    * keeps one and pushes the rest onto its home in one more.
    *
-   * One frame a steal would make two threads that have run their homes dry pop each other's
-   * stripes frame by frame, bouncing both heads on every allocation (seen: two threads faulting
-   * 128 MiB each ran no faster than one). Frames therefore migrate between stripes only through
-   * take/put and these batches, never by rebalancing.
+   * Batch stealing is an optimization with a switch (PhysMem.Options.batchStealing, on by
+   * default), and stealBatch is STEAL_BATCH with it on. One frame a steal would make two threads
+   * that have run their homes dry pop each other's stripes frame by frame, bouncing both heads on
+   * every allocation (seen: two threads faulting 128 MiB each ran no faster than one). Off,
+   * stealBatch is 1: a steal is a pop of the victim, nothing is pushed onto the thief's home,
+   * moved() stays 0, and the thief's next allocation steals again. Either way frames migrate
+   * between stripes only through take/put and these batches, never by rebalancing.
    *
-   * A batch steal walks up to STEAL_BATCH - 1 links below the victim's top before its CAS; the
+   * A batch steal walks up to stealBatch - 1 links below the victim's top before its CAS; the
    * stamp argument covers the walk too: if the stamp is unchanged at the CAS, no push or pop
    * touched the stripe since the head was read, so every link walked was still in the stack and
    * unchanged. Between its two CASes the batch is on no stack: a concurrent take() may then see
@@ -156,6 +159,7 @@ final class FreePool {
   private final int frames; // (c)
   private final int stripes; // (c) a power of two
   private final int stripeMask; // (c) stripes - 1
+  private final int stealBatch; // (c) STEAL_BATCH, or 1 with batch stealing off
   private final int[] next; // (s) next frame down a free stack, -1 at the bottom
   private final long[] heads; // (a) stripe heads and counts, layout above
   private final LongAdder failures = new LongAdder(); // (a) calls of take that PhysMem gave up on
@@ -167,13 +171,15 @@ final class FreePool {
    * contiguous runs (stripe 0 holds the lowest frames), lowest frame on top.
    *
    * <p>The caller passes frames ≥ 1 and a power-of-two stripe count (PhysMem checks both with its
-   * own messages). The plain writes here are published by the final-field freeze of PhysMem, which
-   * reaches this object through a final field.
+   * own messages); {@code batchStealing} false makes every steal take one frame. The plain writes
+   * here are published by the final-field freeze of PhysMem, which reaches this object through a
+   * final field.
    */
-  FreePool(int frames, int stripes) {
+  FreePool(int frames, int stripes, boolean batchStealing) {
     this.frames = frames;
     this.stripes = stripes;
     this.stripeMask = stripes - 1;
+    this.stealBatch = batchStealing ? STEAL_BATCH : 1;
     this.next = new int[frames];
     this.heads = new long[(stripes + 2) * HEAD_STRIDE];
     // Stripe s gets [lo, hi); pushing from the top down leaves lo on top.
@@ -195,6 +201,11 @@ final class FreePool {
   /** The number of stripes (a power of two). No requirements. */
   int stripes() {
     return stripes;
+  }
+
+  /** Most frames one steal takes off a victim: STEAL_BATCH, or 1 with batch stealing off. */
+  int stealBatch() {
+    return stealBatch;
   }
 
   /** The calling thread's home stripe. No requirements. */
@@ -231,7 +242,7 @@ final class FreePool {
     return steals.sum();
   }
 
-  /** Frames batch steals pushed onto a thief's home, ever. No requirements. */
+  /** Frames batch steals pushed onto a thief's home, ever; 0 with batch stealing off. */
   long moved() {
     return moved.sum();
   }
@@ -308,9 +319,10 @@ final class FreePool {
   }
 
   /**
-   * Takes up to {@link #STEAL_BATCH} frames off stripe {@code victim} in one CAS, pushes all but
-   * the top one onto stripe {@code home} in another, and answers the top one; or -1 if the victim
-   * is empty. See the essay for why the walk below the top is safe.
+   * Takes up to {@link #stealBatch} frames off stripe {@code victim} in one CAS, pushes all but the
+   * top one onto stripe {@code home} in another, and answers the top one; or -1 if the victim is
+   * empty. With a batch of 1 (batch stealing off) the walk is empty, nothing is pushed, and this is
+   * a pop of the victim. See the essay for why the walk below the top is safe.
    */
   private int steal(int victim, int home, Runnable betweenReadAndCas) {
     int slot = headSlot(victim);
@@ -323,7 +335,7 @@ final class FreePool {
       int last = top;
       int n = 1;
       for (int below = (int) INTS.getOpaque(next, top);
-          below >= 0 && n < STEAL_BATCH;
+          below >= 0 && n < stealBatch;
           below = (int) INTS.getOpaque(next, below)) {
         last = below; // stale if the stripe changed since h; then the CAS below fails
         n++;

@@ -1,6 +1,7 @@
 package org.vmoracle.impl.phys;
 
 import java.util.Objects;
+import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
 
 /**
@@ -41,6 +42,19 @@ public final class PhysMem {
    * Zeroing. allocate() zeroes the frame after it pops it and before it returns it (FreeBSD
    * zeroes on allocation too, unless PG_ZERO says the page is already clean), so no one ever reads
    * another's old data; free() leaves the contents alone.
+   *
+   * Switches. Each of this package's two optimizations can be turned off through Options, so a
+   * hunt can bisect between the fast and the slow path (DragonFly's sysctls); both are on by
+   * default and under the two older constructors:
+   *
+   *   batchStealing   a thread whose home stripe is empty steals STEAL_BATCH frames at once and
+   *                   keeps the rest at home (FreePool). Off: one frame a steal.
+   *   busyOnAllocate  allocateBusy() hands out the frame BUSY by the release store that clears
+   *                   its flags, one atomic fewer on the fault path. Off: allocate(), then
+   *                   tryBusy(), which must win since no one else knows the frame.
+   *
+   * Neither changes what any caller can observe of the frames (I1-I5 hold either way); they
+   * change how many atomic instructions and cache-line transfers it costs.
    *
    * The hot accessors (load, store, the page-table accessors, tryBusy, allocate) cost one field
    * load more than a class holding the arrays itself would: this class's final field naming the
@@ -141,6 +155,62 @@ public final class PhysMem {
   private final FrameState state; // (c)
   private final FreePool pool; // (c)
   private final Reclaims reclaims; // (c)
+  private final Options options; // (c)
+  private final boolean busyOnAllocate; // (c) options.busyOnAllocate(), read on the fault path
+
+  /**
+   * How a PhysMem is built: its stripe count and a switch for each of its optimizations, each on in
+   * {@link #defaults()}. A switch turned off keeps every result and invariant as it is and only
+   * takes the slower path, so that a hunt can bisect between the two.
+   *
+   * @param stripes free-pool stripes, a power of two; tests use small counts to make stealing
+   *     deterministic
+   * @param batchStealing a thread whose home stripe is empty takes up to {@link #STEAL_BATCH} (32)
+   *     frames off the first other stripe that has any, in one CAS, keeps one and pushes the rest
+   *     onto its home, so that its next allocations stay home. Off: a steal takes one frame and
+   *     pushes nothing, and the thief's next allocation steals again (two threads that ran their
+   *     homes dry then bounce each other's stripe heads on every allocation)
+   * @param busyOnAllocate {@link #allocateBusy()} returns the frame with BUSY set by the same
+   *     release store that clears the allocation's flags. Off: allocateBusy() is {@link
+   *     #allocate()} followed by {@link #tryBusy}, one more atomic read-modify-write, which must
+   *     succeed since no one else can know the frame
+   */
+  public record Options(int stripes, boolean batchStealing, boolean busyOnAllocate) {
+
+    /**
+     * Checks the stripe count.
+     *
+     * @throws IllegalArgumentException if {@code stripes} is not a power of two
+     */
+    public Options {
+      if (stripes < 1 || Integer.bitCount(stripes) != 1) {
+        throw new IllegalArgumentException("stripes " + stripes + ": a power of two is needed");
+      }
+    }
+
+    /**
+     * The default stripe count (the least power of two that is at least twice the available
+     * processors, and at least 4), both switches on.
+     */
+    public static Options defaults() {
+      return new Options(defaultStripes(), true, true);
+    }
+
+    /** These options with {@code n} stripes. */
+    public Options withStripes(int n) {
+      return new Options(n, batchStealing, busyOnAllocate);
+    }
+
+    /** These options with batch stealing on or off. */
+    public Options withBatchStealing(boolean on) {
+      return new Options(stripes, on, busyOnAllocate);
+    }
+
+    /** These options with busy on allocate on or off. */
+    public Options withBusyOnAllocate(boolean on) {
+      return new Options(stripes, batchStealing, on);
+    }
+  }
 
   // ---------------------------------------------------------------- Construction
 
@@ -151,7 +221,7 @@ public final class PhysMem {
    * <p>No requirements.
    */
   public PhysMem(int frames) {
-    this(frames, defaultStripes());
+    this(frames, Options.defaults());
   }
 
   /**
@@ -159,24 +229,41 @@ public final class PhysMem {
    * runs (stripe 0 holds the lowest frames), lowest frame on top.
    *
    * <p>The caller passes 1 ≤ frames ≤ {@link #MAX_FRAMES} and a power-of-two stripe count; tests
-   * use small counts to make stealing deterministic.
+   * use small counts to make stealing deterministic. Both switches of {@link Options} are on.
    */
   public PhysMem(int frames, int stripes) {
-    if (frames < 1 || frames > MAX_FRAMES) {
-      throw new IllegalArgumentException(
-          "frames " + frames + ": between 1 and " + MAX_FRAMES + " are supported");
-    }
-    if (stripes < 1 || Integer.bitCount(stripes) != 1) {
-      throw new IllegalArgumentException("stripes " + stripes + ": a power of two is needed");
-    }
+    // checkFrames first, so that bad frames are reported before a bad stripe count, as always.
+    this(checkFrames(frames), new Options(stripes, true, true));
+  }
+
+  /**
+   * Memory of {@code frames} frames, all free, spread over {@code options.stripes()} stripes in
+   * contiguous runs (stripe 0 holds the lowest frames), lowest frame on top, with the optimizations
+   * that {@code options} switches on.
+   *
+   * <p>The caller passes 1 ≤ frames ≤ {@link #MAX_FRAMES} and options not null.
+   */
+  public PhysMem(int frames, Options options) {
+    checkFrames(frames);
+    Objects.requireNonNull(options, "options");
     this.frames = frames;
+    this.options = options;
+    this.busyOnAllocate = options.busyOnAllocate();
     this.contents = new FrameWords(frames);
     this.state = new FrameState(frames);
-    this.pool = new FreePool(frames, stripes);
+    this.pool = new FreePool(frames, options.stripes(), options.batchStealing());
     this.reclaims = new Reclaims();
     // The structures' plain writes in their constructors are published by the final-field freeze
     // (each is reached through a final field here, its arrays through its own final fields), so
     // no fence is needed.
+  }
+
+  private static int checkFrames(int frames) {
+    if (frames < 1 || frames > MAX_FRAMES) {
+      throw new IllegalArgumentException(
+          "frames " + frames + ": between 1 and " + MAX_FRAMES + " are supported");
+    }
+    return frames;
   }
 
   private static int defaultStripes() {
@@ -236,7 +323,20 @@ public final class PhysMem {
     return pool.steals();
   }
 
-  /** Frames batch steals moved onto a thief's home stripe beyond the one it kept, ever. */
+  /** The options this memory was built with. No requirements. */
+  Options options() {
+    return options;
+  }
+
+  /** Most frames one steal takes: {@link #STEAL_BATCH}, or 1 with batch stealing off. */
+  int stealBatch() {
+    return pool.stealBatch();
+  }
+
+  /**
+   * Frames batch steals moved onto a thief's home stripe beyond the one it kept, ever; 0 with batch
+   * stealing off. No requirements.
+   */
   long framesMoved() {
     return pool.moved();
   }
@@ -359,12 +459,49 @@ public final class PhysMem {
   /**
    * {@link #allocate()}, but the frame comes already {@link #BUSY}, held by the caller, who
    * releases it with {@link #unbusy}: one compare-and-set fewer on the fault path than allocating
-   * and then taking busy. No one else can hold it busy: no one else has it.
+   * and then taking busy. No one else can hold it busy: no one else has it. With {@link
+   * Options#busyOnAllocate} off it is allocate() and then tryBusy().
+   *
+   * <p>No requirements.
+   *
+   * @throws IllegalStateException with busy on allocate off, if the tryBusy after the allocation
+   *     fails: someone else holds a frame that only its allocator can know, which is a bug of that
+   *     someone; the frame stays allocated and busy, nothing is undone
+   */
+  public int allocateBusy() {
+    return allocateBusy(null);
+  }
+
+  /**
+   * {@link #allocateBusy()} with a test seam: {@code afterAllocate}, when not null, runs once a
+   * frame is allocated, before allocateBusy returns it. With busy on allocate the frame is busy by
+   * then; off, the seam runs between the allocation and the tryBusy, where the frame is allocated
+   * and not busy. Tests use it to see that difference; production passes null.
    *
    * <p>No requirements.
    */
-  public int allocateBusy() {
-    return allocate(null, BUSY);
+  int allocateBusy(IntConsumer afterAllocate) {
+    if (busyOnAllocate) {
+      int f = allocate(null, BUSY); // BUSY in the release store that clears FREE
+      if (f >= 0 && afterAllocate != null) {
+        afterAllocate.accept(f); // test seam only
+      }
+      return f;
+    }
+    int f = allocate(null, 0);
+    if (f < 0) {
+      return -1;
+    }
+    if (afterAllocate != null) {
+      afterAllocate.accept(f); // test seam only
+    }
+    if (!state.tryBusy(f)) {
+      throw new IllegalStateException(
+          "allocateBusy: frame "
+              + f
+              + " is busy right after its allocation; someone else holds it");
+    }
+    return f;
   }
 
   /**
