@@ -1,11 +1,7 @@
 package org.vmoracle.impl.phys;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
 
 /**
@@ -23,94 +19,77 @@ public final class PhysMem {
   /*
    * Overview:
    * ---------
-   * Three things live here, each in flat arrays indexed by frame number, so that a frame costs no
-   * object of its own (a vm_page array, as in every BSD):
+   * The public face of four structures, each a package class with its own essay and the
+   * invariants it alone keeps:
    *
-   *   words      the contents, 512 longs a frame, in one long[];
-   *   state      flags, wire count, owner object and owner page index, one array each;
-   *   free pool  STRIPES lock-free Treiber stacks of frame numbers, linked through next[].
+   *   FrameWords  the contents, 512 longs a frame, in one long[];
+   *   FrameState  flags, wire count, owner object and owner page index, one flat array each,
+   *               and the BUSY try-lock;
+   *   FreePool    the striped lock-free free pool: stamped Treiber stacks of frame numbers,
+   *               home stripes, batch stealing, the counts;
+   *   Reclaims    munmap's announcement of frames on their way back to the pool.
    *
-   * The free pool. One free list under one lock (or one CAS word) would make every zero-fill
-   * fault of every core bounce the same cache line; seed 000 counts four bounces a fault in all.
-   * So the pool is split into a power-of-two number of stripes, at least twice the processors (so
-   * two threads rarely share a home by chance) and at least four. A thread gets a home stripe once,
-   * round robin, from a ThreadLocal token; it allocates from its home and frees onto its home.
-   * When its home is empty it steals: it tries the other stripes in order, home+1 first, and takes
-   * up to STEAL_BATCH frames off the first that has any in one CAS, keeps one and pushes the rest
-   * onto its home in one more. One frame a steal would make two threads that have run their homes
-   * dry pop each other's stripes frame by frame, bouncing both heads on every allocation (seen:
-   * two threads faulting 128 MiB each ran no faster than one). Frames therefore migrate between
-   * stripes only through allocate/free and these batches, never by rebalancing.
+   * Everything is indexed by frame number, so a frame costs no object of its own (a vm_page array,
+   * as in every BSD). This class checks arguments the structures leave to their callers, delegates
+   * every accessor to the one structure it concerns, and owns the two protocols that cross them:
    *
-   * A batch steal walks up to STEAL_BATCH links below the victim's top before its CAS; the stamp
-   * argument covers the walk too: if the stamp is unchanged at the CAS, no push or pop touched the
-   * stripe since the head was read, so every link walked was still in the stack and unchanged.
-   * Between its two CASes the batch is on no stack: a concurrent allocate() may then see every
-   * stripe empty and answer -1. Every caller allocates under the map lock; when it answers
-   * out-of-memory it holds the lock exclusive, when no other allocation, and so no batch, is in
-   * flight.
-   *
-   * A stripe's head is a long:   |63 ........ 32|31 ........... 0|
-   *                              |  ABA stamp   |   top frame + 1 |   (0 in the low half: empty)
-   * Every successful CAS on a head, push or pop, adds one to the stamp. The classic Treiber ABA
-   * race (pop reads top=A and next[A]=B, stalls; A and B are popped, A is pushed back; the stalled
-   * CAS would install the popped B) cannot succeed, because the stalled CAS expects the old stamp.
-   * A 32-bit stamp wraps only after 2^32 head changes on one stripe while one pop is stalled
-   * between its two reads; we accept that, as every stamped Treiber stack does.
+   *   allocate  FreePool.take (home stripe, then steals); if that finds nothing while a reclaim
+   *             is in flight, Reclaims.await and take again; then FrameWords.zero and
+   *             FrameState.clearForAllocation, whose release store clears FREE last.
+   *   free      FrameState.markFree (the CAS that sets FREE, refusing a wired or free frame),
+   *             then FreePool.put onto the caller's home stripe.
    *
    * Zeroing. allocate() zeroes the frame after it pops it and before it returns it (FreeBSD
    * zeroes on allocation too, unless PG_ZERO says the page is already clean), so no one ever reads
    * another's old data; free() leaves the contents alone.
    *
-   * Reclaims. A thread that frees frames no one can reach any more, holding no lock (the second
-   * half of an munmap), announces it with beginReclaim() and ends it with endReclaim(). An
-   * allocation that finds every stripe empty while a reclaim is in flight waits for it and tries
-   * again, so that "no frame" is never answered for frames on their way back; the implementation's
-   * frame walkers (pageout's clock, the invariant checker) wait for reclaims too.
+   * Switches. Each of this package's two optimizations can be turned off through Options, so a
+   * hunt can bisect between the fast and the slow path (DragonFly's sysctls); both are on by
+   * default and under the two older constructors:
+   *
+   *   batchStealing   a thread whose home stripe is empty steals STEAL_BATCH frames at once and
+   *                   keeps the rest at home (FreePool). Off: one frame a steal.
+   *   busyOnAllocate  allocateBusy() hands out the frame BUSY by the release store that clears
+   *                   its flags, one atomic fewer on the fault path. Off: allocate(), then
+   *                   tryBusy(), which must win since no one else knows the frame.
+   *
+   * Neither changes what any caller can observe of the frames (I1-I5 hold either way); they
+   * change how many atomic instructions and cache-line transfers it costs.
+   *
+   * The hot accessors (load, store, the page-table accessors, tryBusy, allocate) cost one field
+   * load more than a class holding the arrays itself would: this class's final field naming the
+   * structure. Nothing is allocated on any of them.
    *
    * Concurrency:
    * ------------
-   * The pool is lock-free: a push or pop retries only when another push or pop on the same stripe
-   * won. Linearization points: a pop at its successful head CAS; a push at its successful head
-   * CAS; allocate() at the pop's CAS, or at the moment it sees the last stripe empty when it
-   * answers -1 (so -1 means every stripe was seen empty at some moment during the call; a frame
-   * freed meanwhile onto a stripe already visited is missed, as with any per-CPU free list);
-   * free() at the CAS that sets FREE in the flags (this is what catches two concurrent frees of
-   * one frame: exactly one of them sets the bit, the other throws).
+   * Nothing here waits but awaitReclaims (and allocate, while a reclaim is in flight). The
+   * structures' own essays give their memory orders; the hand-offs between them are:
    *
-   * Memory orders. The head CAS is a volatile compareAndSet: its release half publishes next[f],
-   * written just before by the pusher, and everything the freeing thread did to the frame; its
-   * acquire half, on the popping side, makes those writes happen-before the allocator's zeroing,
-   * so stale user stores cannot land after the zeroing. next[] is read and written in opaque
-   * mode: a pop may read next[top] while top is being pushed again elsewhere, and then reads a
-   * stale link, which its stamped CAS rejects. allocate() zeroes the contents in plain mode and
-   * clears the flags with a release store; whoever receives the frame publishes it further (the
-   * pmap by a volatile CAS of a PTE), so plain zeroing is enough.
+   *   allocate() linearizes at the pool's pop (or steal) CAS, or at the moment it sees the last
+   *     stripe empty when it answers -1 (so -1 means every stripe was seen empty at some moment
+   *     during the call, and then no reclaim was seen in flight). The pop's acquire orders every
+   *     write of the frame's previous user, published by that user's free, before the zeroing,
+   *     so stale user stores cannot land after it. The zeroing is plain, the state is cleared
+   *     by a release store of the flags; whoever receives the frame publishes it further (the
+   *     pmap by a volatile CAS of a PTE), so plain zeroing is enough.
+   *   free() linearizes at the CAS that sets FREE in the flags (this is what catches two
+   *     concurrent frees of one frame: exactly one of them sets the bit, the other throws). The
+   *     push CAS that follows is a release, so the next taker sees the state markFree wrote.
    *
-   * Per-frame state is all VarHandle access, named at each use: flags by CAS loops (tryBusy,
-   * setFlag, free) and release stores; the wire count by CAS loops that refuse to go below zero;
-   * the owner pair by a release store of the object after an opaque store of the index, read back
-   * in the opposite order. Only the busy holder writes the owner; a reader that does not hold the
-   * frame busy may see a pair torn between two owners and must revalidate under tryBusy.
-   *
-   * Beside each stripe head, in the same cache line (already bouncing), sit its pop and push
-   * counts, each added to after the head CAS, and the number of frames the stripe began with. A
-   * stripe's free count is start + pushes - pops; the pops of all stripes are the allocations, the
-   * pushes the frees, so counting costs no atomic instruction beyond these two. All are
-   * approximate while pushes and pops are in flight and exact when the pool is quiescent.
-   *
-   * Invariants (quiescent; checkInvariants verifies them):
+   * Invariants (quiescent; checkInvariants verifies I1, I2, I3 and I5):
    * -----------
-   *   I1. The free stacks hold exactly the frames flagged FREE, each exactly once.
-   *   I2. A free frame is neither wired nor busy, and has no owner.
+   *   I1. The free stacks hold exactly the frames flagged FREE, each exactly once.     (here)
+   *   I2. A free frame is neither wired nor busy, and has no owner.              (FrameState)
    *   I3. Each stripe's count (start + pushes - pops) equals the length of its stack;
-   *       freeFrames() is their sum.
+   *       freeFrames() is their sum.                                               (FreePool)
    *   I4. A frame returned by allocate() reads zero in every word, and its flags, wire count and
-   *       owner are cleared (allocateBusy() sets BUSY alone).
-   *   I5. A frame's wire count is never negative.
+   *       owner are cleared (allocateBusy() sets BUSY alone).                          (here)
+   *   I5. A frame's wire count is never negative.                                (FrameState)
+   * I1 and I4 are this class's because they tie structures together: only free() sets FREE and
+   * pushes, only allocate() pops and clears FREE, each doing both halves.
    *
-   * Lock order: none. Nothing here blocks; BUSY is a try-lock the callers build on (it ranks as
-   * the vm_page busy lock in the package order of org.vmoracle.impl).
+   * Lock order: none. Nothing here takes a lock; BUSY is a try-lock the callers build on (it
+   * ranks as the vm_page busy lock in the package order of org.vmoracle.impl).
    *
    * References: R. K. Treiber, "Systems Programming: Coping with Parallelism", IBM RJ 5118, 1986;
    * FreeBSD sys/vm/vm_page.h (per-page state and its lock legend), vm_phys.c (per-domain free
@@ -120,10 +99,10 @@ public final class PhysMem {
   // ---------------------------------------------------------------- Constants
 
   /** Words (longs) in a frame: 512, because a frame is 4 KiB (DESIGN.md) and a word 8 bytes. */
-  public static final int WORDS_PER_FRAME = 512;
+  public static final int WORDS_PER_FRAME = FrameWords.WORDS_PER_FRAME;
 
   /** log2 of {@link #WORDS_PER_FRAME}: the shift from frame number to its first word index. */
-  public static final int FRAME_WORD_SHIFT = 9;
+  public static final int FRAME_WORD_SHIFT = FrameWords.FRAME_WORD_SHIFT;
 
   /** Bytes in a frame: 4096, the page size of DESIGN.md ("Pages are 4 KiB"). */
   public static final int FRAME_BYTES = WORDS_PER_FRAME * Long.BYTES;
@@ -132,109 +111,106 @@ public final class PhysMem {
    * The most frames one instance holds: 4,194,303 (16 GiB), because all contents live in one {@code
    * long[]}, whose length is at most {@code Integer.MAX_VALUE}.
    */
-  public static final int MAX_FRAMES = Integer.MAX_VALUE / WORDS_PER_FRAME;
+  public static final int MAX_FRAMES = FrameWords.MAX_FRAMES;
 
   /** Owner page index of a frame that has no owner. */
-  public static final long NO_INDEX = -1L;
+  public static final long NO_INDEX = FrameState.NO_INDEX;
 
-  /*
-   * Frame flags, one int per frame:
-   *
-   *   |31 .......... 5|    4   |  3   |     2      |   1   |  0   |
-   *   |   reserved 0  | PTPAGE | FREE | REFERENCED | DIRTY | BUSY |
-   */
+  // Frame flags: the bit layout is drawn in FrameState.
 
   /** Held by one thread that works on the frame; taken with {@link #tryBusy}. Bit 0. */
-  public static final int BUSY = 1 << 0;
+  public static final int BUSY = FrameState.BUSY;
 
   /** The contents differ from the backing store (file or swap). Bit 1. */
-  public static final int DIRTY = 1 << 1;
+  public static final int DIRTY = FrameState.DIRTY;
 
   /** Accessed since the page daemon's clock hand last cleared it. Bit 2. */
-  public static final int REFERENCED = 1 << 2;
+  public static final int REFERENCED = FrameState.REFERENCED;
 
   /** On a free stack; set by {@link #free} only, cleared by {@link #allocate} only. Bit 3. */
-  public static final int FREE = 1 << 3;
+  public static final int FREE = FrameState.FREE;
 
   /** Holds a page table of some pmap (never user data, never paged out). Bit 4. */
-  public static final int PTPAGE = 1 << 4;
+  public static final int PTPAGE = FrameState.PTPAGE;
 
   /** The flags that {@link #setFlag} and {@link #clearFlag} accept: BUSY and FREE have owners. */
-  public static final int SETTABLE_FLAGS = DIRTY | REFERENCED | PTPAGE;
+  public static final int SETTABLE_FLAGS = FrameState.SETTABLE_FLAGS;
 
   /** Every defined flag bit; the others stay zero. */
-  public static final int ALL_FLAGS = BUSY | DIRTY | REFERENCED | FREE | PTPAGE;
-
-  /*
-   * Stripe head slots in heads[]:
-   *
-   *   heads: | pad (STRIDE) | s0 head, s0 count, pad... | s1 head, s1 count, pad... | ... | pad |
-   *
-   * Each stripe has HEAD_STRIDE longs to itself so that two stripes never share a cache line.
-   */
-
-  /**
-   * Longs between two stripe heads: 16, i.e. 128 bytes, two 64-byte cache lines, because Intel's
-   * adjacent-line prefetcher pulls lines in pairs (the JDK's {@code @Contended} pads 128 bytes for
-   * the same reason).
-   */
-  static final int HEAD_STRIDE = 16;
+  public static final int ALL_FLAGS = FrameState.ALL_FLAGS;
 
   /**
    * Most frames one steal moves from another stripe to the thief's home (one kept, the rest
-   * pushed).
+   * pushed); see {@link FreePool#STEAL_BATCH}.
    */
-  static final int STEAL_BATCH = 32;
-
-  /** Offsets from a stripe's head, in longs, all in the head's cache line: frames popped, */
-  private static final int POPS_OFFSET = 1;
-
-  /** frames pushed, */
-  private static final int PUSHES_OFFSET = 2;
-
-  /** and frames the stripe began with (constant). */
-  private static final int START_OFFSET = 3;
-
-  /** Low 32 bits of a stripe head: top frame + 1, 0 when the stack is empty. */
-  private static final long TOP_MASK = 0xFFFF_FFFFL;
-
-  /** Shift of the ABA stamp in a stripe head: the high 32 bits. */
-  private static final int STAMP_SHIFT = 32;
-
-  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-  private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
-  private static final VarHandle OBJECTS = MethodHandles.arrayElementVarHandle(Object[].class);
-
-  /** Hands out home-stripe tokens round robin, one per thread, across all instances. */
-  private static final AtomicInteger NEXT_TOKEN = new AtomicInteger();
-
-  /** The calling thread's token; its home stripe is the token modulo the stripe count. */
-  private static final ThreadLocal<Integer> HOME_TOKEN =
-      ThreadLocal.withInitial(NEXT_TOKEN::getAndIncrement);
+  static final int STEAL_BATCH = FreePool.STEAL_BATCH;
 
   // ---------------------------------------------------------------- Fields
   //
   // Lock legend:
-  //   (c) const after construction
-  //   (a) atomic only: every access through a VarHandle or an atomic class, mode named at use
-  //   (p) contents: plain for user data, VarHandle modes for page-table words (see class essay)
-  //   (s) stripe protocol: written by the pusher before its head CAS, read opaque by poppers
-  //   (b) written only by the holder of the frame's BUSY bit (or by allocate/free, which own it)
+  //   (c) const after construction; each structure's own fields carry their own tags
 
   private final int frames; // (c)
-  private final int stripes; // (c) a power of two
-  private final int stripeMask; // (c) stripes - 1
-  private final long[] words; // (c) array; (p) contents
-  private final int[] flags; // (a) one int a frame, layout above
-  private final int[] wireCount; // (a) one int a frame, never negative
-  private final Object[] owner; // (b)(a) release store, acquire load
-  private final long[] ownerIndex; // (b)(a) opaque
-  private final int[] next; // (s) next frame down a free stack, -1 at the bottom
-  private final long[] heads; // (a) stripe heads and counts, layout above
-  private final LongAdder allocationFailures = new LongAdder(); // (a)
-  private final LongAdder steals = new LongAdder(); // (a)
-  private final LongAdder moved = new LongAdder(); // (a) frames batch steals pushed onto a home
-  private final AtomicInteger reclaims = new AtomicInteger(); // (a) reclaims in flight
+  private final FrameWords contents; // (c)
+  private final FrameState state; // (c)
+  private final FreePool pool; // (c)
+  private final Reclaims reclaims; // (c)
+  private final Options options; // (c)
+  private final boolean busyOnAllocate; // (c) options.busyOnAllocate(), read on the fault path
+
+  /**
+   * How a PhysMem is built: its stripe count and a switch for each of its optimizations, each on in
+   * {@link #defaults()}. A switch turned off keeps every result and invariant as it is and only
+   * takes the slower path, so that a hunt can bisect between the two.
+   *
+   * @param stripes free-pool stripes, a power of two; tests use small counts to make stealing
+   *     deterministic
+   * @param batchStealing a thread whose home stripe is empty takes up to {@link #STEAL_BATCH} (32)
+   *     frames off the first other stripe that has any, in one CAS, keeps one and pushes the rest
+   *     onto its home, so that its next allocations stay home. Off: a steal takes one frame and
+   *     pushes nothing, and the thief's next allocation steals again (two threads that ran their
+   *     homes dry then bounce each other's stripe heads on every allocation)
+   * @param busyOnAllocate {@link #allocateBusy()} returns the frame with BUSY set by the same
+   *     release store that clears the allocation's flags. Off: allocateBusy() is {@link
+   *     #allocate()} followed by {@link #tryBusy}, one more atomic read-modify-write, which must
+   *     succeed since no one else can know the frame
+   */
+  public record Options(int stripes, boolean batchStealing, boolean busyOnAllocate) {
+
+    /**
+     * Checks the stripe count.
+     *
+     * @throws IllegalArgumentException if {@code stripes} is not a power of two
+     */
+    public Options {
+      if (stripes < 1 || Integer.bitCount(stripes) != 1) {
+        throw new IllegalArgumentException("stripes " + stripes + ": a power of two is needed");
+      }
+    }
+
+    /**
+     * The default stripe count (the least power of two that is at least twice the available
+     * processors, and at least 4), both switches on.
+     */
+    public static Options defaults() {
+      return new Options(defaultStripes(), true, true);
+    }
+
+    /** These options with {@code n} stripes. */
+    public Options withStripes(int n) {
+      return new Options(n, batchStealing, busyOnAllocate);
+    }
+
+    /** These options with batch stealing on or off. */
+    public Options withBatchStealing(boolean on) {
+      return new Options(stripes, on, busyOnAllocate);
+    }
+
+    /** These options with busy on allocate on or off. */
+    public Options withBusyOnAllocate(boolean on) {
+      return new Options(stripes, batchStealing, on);
+    }
+  }
 
   // ---------------------------------------------------------------- Construction
 
@@ -245,7 +221,7 @@ public final class PhysMem {
    * <p>No requirements.
    */
   public PhysMem(int frames) {
-    this(frames, defaultStripes());
+    this(frames, Options.defaults());
   }
 
   /**
@@ -253,42 +229,41 @@ public final class PhysMem {
    * runs (stripe 0 holds the lowest frames), lowest frame on top.
    *
    * <p>The caller passes 1 ≤ frames ≤ {@link #MAX_FRAMES} and a power-of-two stripe count; tests
-   * use small counts to make stealing deterministic.
+   * use small counts to make stealing deterministic. Both switches of {@link Options} are on.
    */
   public PhysMem(int frames, int stripes) {
+    // checkFrames first, so that bad frames are reported before a bad stripe count, as always.
+    this(checkFrames(frames), new Options(stripes, true, true));
+  }
+
+  /**
+   * Memory of {@code frames} frames, all free, spread over {@code options.stripes()} stripes in
+   * contiguous runs (stripe 0 holds the lowest frames), lowest frame on top, with the optimizations
+   * that {@code options} switches on.
+   *
+   * <p>The caller passes 1 ≤ frames ≤ {@link #MAX_FRAMES} and options not null.
+   */
+  public PhysMem(int frames, Options options) {
+    checkFrames(frames);
+    Objects.requireNonNull(options, "options");
+    this.frames = frames;
+    this.options = options;
+    this.busyOnAllocate = options.busyOnAllocate();
+    this.contents = new FrameWords(frames);
+    this.state = new FrameState(frames);
+    this.pool = new FreePool(frames, options.stripes(), options.batchStealing());
+    this.reclaims = new Reclaims();
+    // The structures' plain writes in their constructors are published by the final-field freeze
+    // (each is reached through a final field here, its arrays through its own final fields), so
+    // no fence is needed.
+  }
+
+  private static int checkFrames(int frames) {
     if (frames < 1 || frames > MAX_FRAMES) {
       throw new IllegalArgumentException(
           "frames " + frames + ": between 1 and " + MAX_FRAMES + " are supported");
     }
-    if (stripes < 1 || Integer.bitCount(stripes) != 1) {
-      throw new IllegalArgumentException("stripes " + stripes + ": a power of two is needed");
-    }
-    this.frames = frames;
-    this.stripes = stripes;
-    this.stripeMask = stripes - 1;
-    this.words = new long[frames * WORDS_PER_FRAME];
-    this.flags = new int[frames];
-    this.wireCount = new int[frames];
-    this.owner = new Object[frames];
-    this.ownerIndex = new long[frames];
-    this.next = new int[frames];
-    this.heads = new long[(stripes + 2) * HEAD_STRIDE];
-    Arrays.fill(ownerIndex, NO_INDEX);
-    Arrays.fill(flags, FREE);
-    // Stripe s gets [lo, hi); pushing from the top down leaves lo on top.
-    for (int s = 0; s < stripes; s++) {
-      int lo = (int) ((long) frames * s / stripes);
-      int hi = (int) ((long) frames * (s + 1) / stripes);
-      int below = -1;
-      for (int f = hi - 1; f >= lo; f--) {
-        next[f] = below;
-        below = f;
-      }
-      heads[headSlot(s)] = pack(0, below);
-      heads[headSlot(s) + START_OFFSET] = hi - lo;
-    }
-    // The constructor's plain writes are published by the final-field freeze (all arrays are
-    // reached through final fields), so no fence is needed here.
+    return frames;
   }
 
   private static int defaultStripes() {
@@ -306,7 +281,7 @@ public final class PhysMem {
 
   /** The number of free-pool stripes (a power of two). No requirements. */
   public int stripes() {
-    return stripes;
+    return pool.stripes();
   }
 
   /**
@@ -315,7 +290,7 @@ public final class PhysMem {
    * <p>No requirements.
    */
   public int homeStripe() {
-    return HOME_TOKEN.get() & stripeMask;
+    return pool.homeStripe();
   }
 
   /**
@@ -325,33 +300,45 @@ public final class PhysMem {
    * <p>No requirements.
    */
   public int freeFrames() {
-    long sum = 0;
-    for (int s = 0; s < stripes; s++) {
-      sum += count(s);
-    }
-    // A count lags its head CAS, so mid-flight the sum can dip below the truth (by at most one
-    // per thread between a push CAS and its increment); never report less than nothing.
-    return (int) Math.max(0, sum);
+    return pool.freeFrames();
   }
 
   /** Frames handed out by {@link #allocate}, ever. No requirements. */
   public long allocations() {
-    return sum(POPS_OFFSET) - moved.sum(); // a batch steal pops its frames, and pushes all but one
+    return pool.takes();
   }
 
   /** Calls of {@link #allocate} that found no free frame and answered -1. No requirements. */
   public long allocationFailures() {
-    return allocationFailures.sum();
+    return pool.failures();
   }
 
   /** Frames returned by {@link #free}, ever. No requirements. */
   public long frees() {
-    return sum(PUSHES_OFFSET) - moved.sum();
+    return pool.puts();
   }
 
   /** Allocations served by a stripe other than the caller's home. No requirements. */
   public long steals() {
-    return steals.sum();
+    return pool.steals();
+  }
+
+  /** The options this memory was built with. No requirements. */
+  Options options() {
+    return options;
+  }
+
+  /** Most frames one steal takes: {@link #STEAL_BATCH}, or 1 with batch stealing off. */
+  int stealBatch() {
+    return pool.stealBatch();
+  }
+
+  /**
+   * Frames batch steals moved onto a thief's home stripe beyond the one it kept, ever; 0 with batch
+   * stealing off. No requirements.
+   */
+  long framesMoved() {
+    return pool.moved();
   }
 
   // ---------------------------------------------------------------- Contents: user data
@@ -363,7 +350,7 @@ public final class PhysMem {
    * or the busy bit that led it here); racing plain stores may or may not be seen.
    */
   public long load(int frame, int word) {
-    return words[wordIndex(frame, word)];
+    return contents.load(frame, word);
   }
 
   /**
@@ -373,7 +360,7 @@ public final class PhysMem {
    * unbusy, a free).
    */
   public void store(int frame, int word, long v) {
-    words[wordIndex(frame, word)] = v;
+    contents.store(frame, word, v);
   }
 
   /**
@@ -382,10 +369,7 @@ public final class PhysMem {
    * <p>The caller holds both frames (busy, or freshly allocated); {@code from != to}.
    */
   public void copyFrame(int from, int to) {
-    checkFrame(from);
-    checkFrame(to);
-    System.arraycopy(
-        words, from << FRAME_WORD_SHIFT, words, to << FRAME_WORD_SHIFT, WORDS_PER_FRAME);
+    contents.copy(from, to);
   }
 
   /**
@@ -395,8 +379,7 @@ public final class PhysMem {
    * <p>The caller holds the frame (busy, or freshly allocated).
    */
   public void storePage(int f, long[] page) {
-    checkFrame(f);
-    System.arraycopy(page, 0, words, f << FRAME_WORD_SHIFT, WORDS_PER_FRAME);
+    contents.storePage(f, page);
   }
 
   /**
@@ -405,8 +388,7 @@ public final class PhysMem {
    * <p>The caller holds the frame busy, or the map lock exclusive.
    */
   public void loadPage(int f, long[] page) {
-    checkFrame(f);
-    System.arraycopy(words, f << FRAME_WORD_SHIFT, page, 0, WORDS_PER_FRAME);
+    contents.loadPage(f, page);
   }
 
   /**
@@ -415,9 +397,7 @@ public final class PhysMem {
    * <p>The caller holds the frame (busy, or freshly allocated).
    */
   public void zeroFrame(int f) {
-    checkFrame(f);
-    int base = f << FRAME_WORD_SHIFT;
-    Arrays.fill(words, base, base + WORDS_PER_FRAME, 0L);
+    contents.zero(f);
   }
 
   // ---------------------------------------------------------------- Contents: page-table words
@@ -429,7 +409,7 @@ public final class PhysMem {
    * <p>No requirements (the frame should hold a page table; the load is safe regardless).
    */
   public long loadAcquire(int frame, int idx) {
-    return (long) LONGS.getAcquire(words, wordIndex(frame, idx));
+    return contents.loadAcquire(frame, idx);
   }
 
   /**
@@ -438,7 +418,7 @@ public final class PhysMem {
    * <p>The caller is the only writer of this entry (otherwise it must use {@link #cas}).
    */
   public void storeRelease(int frame, int idx, long v) {
-    LONGS.setRelease(words, wordIndex(frame, idx), v);
+    contents.storeRelease(frame, idx, v);
   }
 
   /**
@@ -449,7 +429,7 @@ public final class PhysMem {
    * <p>No requirements.
    */
   public boolean cas(int frame, int idx, long expect, long update) {
-    return LONGS.compareAndSet(words, wordIndex(frame, idx), expect, update);
+    return contents.cas(frame, idx, expect, update);
   }
 
   /**
@@ -459,7 +439,7 @@ public final class PhysMem {
    * <p>No requirements.
    */
   public long getAndSet(int frame, int idx, long v) {
-    return (long) LONGS.getAndSet(words, wordIndex(frame, idx), v);
+    return contents.getAndSet(frame, idx, v);
   }
 
   // ---------------------------------------------------------------- Allocation
@@ -479,12 +459,49 @@ public final class PhysMem {
   /**
    * {@link #allocate()}, but the frame comes already {@link #BUSY}, held by the caller, who
    * releases it with {@link #unbusy}: one compare-and-set fewer on the fault path than allocating
-   * and then taking busy. No one else can hold it busy: no one else has it.
+   * and then taking busy. No one else can hold it busy: no one else has it. With {@link
+   * Options#busyOnAllocate} off it is allocate() and then tryBusy().
+   *
+   * <p>No requirements.
+   *
+   * @throws IllegalStateException with busy on allocate off, if the tryBusy after the allocation
+   *     fails: someone else holds a frame that only its allocator can know, which is a bug of that
+   *     someone; the frame stays allocated and busy, nothing is undone
+   */
+  public int allocateBusy() {
+    return allocateBusy(null);
+  }
+
+  /**
+   * {@link #allocateBusy()} with a test seam: {@code afterAllocate}, when not null, runs once a
+   * frame is allocated, before allocateBusy returns it. With busy on allocate the frame is busy by
+   * then; off, the seam runs between the allocation and the tryBusy, where the frame is allocated
+   * and not busy. Tests use it to see that difference; production passes null.
    *
    * <p>No requirements.
    */
-  public int allocateBusy() {
-    return allocate(null, BUSY);
+  int allocateBusy(IntConsumer afterAllocate) {
+    if (busyOnAllocate) {
+      int f = allocate(null, BUSY); // BUSY in the release store that clears FREE
+      if (f >= 0 && afterAllocate != null) {
+        afterAllocate.accept(f); // test seam only
+      }
+      return f;
+    }
+    int f = allocate(null, 0);
+    if (f < 0) {
+      return -1;
+    }
+    if (afterAllocate != null) {
+      afterAllocate.accept(f); // test seam only
+    }
+    if (!state.tryBusy(f)) {
+      throw new IllegalStateException(
+          "allocateBusy: frame "
+              + f
+              + " is busy right after its allocation; someone else holds it");
+    }
+    return f;
   }
 
   /**
@@ -500,29 +517,21 @@ public final class PhysMem {
   }
 
   private int allocate(Runnable betweenReadAndCas, int initialFlags) {
-    int home = homeStripe();
-    int f = pop(home, betweenReadAndCas);
-    if (f < 0) {
-      for (int i = 1; i < stripes && f < 0; i++) {
-        f = steal((home + i) & stripeMask, home, betweenReadAndCas);
+    int f;
+    for (; ; ) {
+      f = pool.take(betweenReadAndCas);
+      if (f >= 0) {
+        break;
       }
-      if (f < 0) {
-        if (reclaims.get() != 0) {
-          awaitReclaims(); // frames on their way back: wait for them rather than fail
-          return allocate(betweenReadAndCas, initialFlags);
-        }
-        allocationFailures.increment();
+      if (!reclaims.any()) {
+        pool.noteFailure();
         return -1;
       }
-      steals.increment();
+      reclaims.await(); // frames on their way back: wait for them rather than fail
     }
     // We own f exclusively now: the pop's acquire ordered every earlier user of f before us.
-    int base = f << FRAME_WORD_SHIFT;
-    Arrays.fill(words, base, base + WORDS_PER_FRAME, 0L); // plain: published by the caller
-    INTS.setOpaque(wireCount, f, 0); // already 0 (free() refuses wired frames); belt and braces
-    LONGS.setOpaque(ownerIndex, f, NO_INDEX);
-    OBJECTS.setOpaque(owner, f, null);
-    INTS.setRelease(flags, f, initialFlags); // release: clears FREE after the state is reset
+    contents.zero(f); // plain: published by the release below and then by the caller
+    state.clearForAllocation(f, initialFlags); // I4; its release store clears FREE last (I1)
     return f;
   }
 
@@ -540,136 +549,8 @@ public final class PhysMem {
    *     changed then
    */
   public void free(int f) {
-    checkFrame(f);
-    int wires = (int) INTS.getAcquire(wireCount, f);
-    if (wires != 0) {
-      throw new IllegalStateException(
-          "free of frame " + f + ", which is wired (wire count " + wires + ")");
-    }
-    for (; ; ) {
-      int old = (int) INTS.getAcquire(flags, f);
-      if ((old & FREE) != 0) {
-        throw new IllegalStateException("double free of frame " + f + ": it is already free");
-      }
-      if (INTS.compareAndSet(flags, f, old, FREE)) {
-        break; // linearization point of free
-      }
-      // Failed CAS: another flag bit (REFERENCED, DIRTY) changed meanwhile; re-read and retry.
-    }
-    LONGS.setOpaque(ownerIndex, f, NO_INDEX);
-    OBJECTS.setOpaque(owner, f, null); // published by the push's release
-    push(homeStripe(), f);
-  }
-
-  private int pop(int s, Runnable betweenReadAndCas) {
-    int slot = headSlot(s);
-    for (; ; ) {
-      // Acquire: pairs with the release half of the push CAS that installed this head, so the
-      // pusher's next[top] store is visible.
-      long h = (long) LONGS.getAcquire(heads, slot);
-      int top = (int) (h & TOP_MASK) - 1;
-      if (top < 0) {
-        return -1;
-      }
-      // Opaque: stale if top was popped and pushed again since we read h; then the stamp has
-      // moved on and the CAS below fails.
-      int below = (int) INTS.getOpaque(next, top);
-      if (betweenReadAndCas != null) {
-        betweenReadAndCas.run(); // test seam only, see allocate(Runnable)
-      }
-      if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, below))) {
-        LONGS.getAndAdd(heads, slot + POPS_OFFSET, 1L); // volatile; I3 holds when quiescent
-        return top; // linearization point: the CAS above
-      }
-      // Failed CAS: another push or pop on this stripe changed the head; retry from a fresh read.
-    }
-  }
-
-  /**
-   * Takes up to {@link #STEAL_BATCH} frames off stripe {@code victim} in one CAS, pushes all but
-   * the top one onto stripe {@code home} in another, and answers the top one; or -1 if the victim
-   * is empty. See the class essay for why the walk below the top is safe.
-   */
-  private int steal(int victim, int home, Runnable betweenReadAndCas) {
-    int slot = headSlot(victim);
-    for (; ; ) {
-      long h = (long) LONGS.getAcquire(heads, slot);
-      int top = (int) (h & TOP_MASK) - 1;
-      if (top < 0) {
-        return -1;
-      }
-      int last = top;
-      int n = 1;
-      for (int below = (int) INTS.getOpaque(next, top);
-          below >= 0 && n < STEAL_BATCH;
-          below = (int) INTS.getOpaque(next, below)) {
-        last = below; // stale if the stripe changed since h; then the CAS below fails
-        n++;
-      }
-      int rest = (int) INTS.getOpaque(next, last);
-      if (betweenReadAndCas != null) {
-        betweenReadAndCas.run(); // test seam only, see allocate(Runnable)
-      }
-      if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, rest))) {
-        LONGS.getAndAdd(heads, slot + POPS_OFFSET, (long) n); // volatile; I3 when quiescent
-        if (n > 1) {
-          moved.add(n - 1);
-          pushChain(home, (int) INTS.getOpaque(next, top), last, n - 1);
-        }
-        return top;
-      }
-      // Failed CAS: another push or pop on the victim changed its head; retry from a fresh read.
-    }
-  }
-
-  /**
-   * Pushes the chain {@code first} .. {@code last} of {@code n} frames, which we own, onto stripe
-   * {@code s}: one frame for free(), a batch for a steal. Linearizes at the head CAS.
-   */
-  private void pushChain(int s, int first, int last, int n) {
-    int slot = headSlot(s);
-    for (; ; ) {
-      long h = (long) LONGS.getAcquire(heads, slot);
-      INTS.setOpaque(next, last, (int) (h & TOP_MASK) - 1); // published by the CAS's release half
-      if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, first))) {
-        LONGS.getAndAdd(heads, slot + PUSHES_OFFSET, (long) n); // volatile; I3 when quiescent
-        return; // linearization point: the CAS above
-      }
-      // Failed CAS: another push or pop on this stripe changed the head; relink and retry.
-    }
-  }
-
-  private void push(int s, int f) {
-    pushChain(s, f, f, 1);
-  }
-
-  /** Stripe {@code s}'s free count, start + pushes - pops, each read opaque. */
-  private long count(int s) {
-    int slot = headSlot(s);
-    return heads[slot + START_OFFSET]
-        + (long) LONGS.getOpaque(heads, slot + PUSHES_OFFSET)
-        - (long) LONGS.getOpaque(heads, slot + POPS_OFFSET);
-  }
-
-  /** The sum over all stripes of the count at {@code offset} from each head, read opaque. */
-  private long sum(int offset) {
-    long sum = 0;
-    for (int s = 0; s < stripes; s++) {
-      sum += (long) LONGS.getOpaque(heads, headSlot(s) + offset);
-    }
-    return sum;
-  }
-
-  private static long pack(int stamp, int top) {
-    return ((long) stamp << STAMP_SHIFT) | ((top + 1) & TOP_MASK);
-  }
-
-  private static int stamp(long head) {
-    return (int) (head >>> STAMP_SHIFT);
-  }
-
-  private static int headSlot(int s) {
-    return (s + 1) * HEAD_STRIDE; // the first stride is padding
+    state.markFree(f); // linearization point; throws before anything changed
+    pool.put(f); // I1: flagged FREE and on a stack again
   }
 
   // ---------------------------------------------------------------- Reclaims
@@ -683,12 +564,12 @@ public final class PhysMem {
    * unreachable, so that whoever takes that lock next sees the reclaim.
    */
   public void beginReclaim() {
-    reclaims.incrementAndGet();
+    reclaims.begin();
   }
 
   /** Ends a reclaim announced by {@link #beginReclaim}: its frames are all freed. */
   public void endReclaim() {
-    reclaims.decrementAndGet();
+    reclaims.end();
   }
 
   /**
@@ -697,9 +578,7 @@ public final class PhysMem {
    * reclaims from starting; a reclaim holds no lock and waits for nothing, so it ends.
    */
   public void awaitReclaims() {
-    while (reclaims.get() != 0) {
-      Thread.yield(); // a reclaim frees a frame in tens of nanoseconds; 2 cores may run 3 threads
-    }
+    reclaims.await();
   }
 
   // ---------------------------------------------------------------- Flags and busy
@@ -714,16 +593,7 @@ public final class PhysMem {
    * <p>The caller holds an allocated frame (not free) and releases it with {@link #unbusy}.
    */
   public boolean tryBusy(int f) {
-    checkFrame(f);
-    for (; ; ) {
-      int old = (int) INTS.getAcquire(flags, f);
-      if ((old & BUSY) != 0) {
-        return false;
-      }
-      if (INTS.compareAndSet(flags, f, old, old | BUSY)) {
-        return true;
-      }
-    }
+    return state.tryBusy(f);
   }
 
   /**
@@ -735,16 +605,12 @@ public final class PhysMem {
    * @throws IllegalStateException if the frame is not busy; nothing has changed then
    */
   public void unbusy(int f) {
-    checkFrame(f);
-    int old = (int) INTS.getAndBitwiseAndRelease(flags, f, ~BUSY);
-    if ((old & BUSY) == 0) {
-      throw new IllegalStateException("unbusy of frame " + f + ", which is not busy");
-    }
+    state.unbusy(f);
   }
 
   /** Whether frame {@code f} is busy (acquire load). No requirements. */
   public boolean isBusy(int f) {
-    return testFlag(f, BUSY);
+    return state.testFlag(f, BUSY);
   }
 
   /**
@@ -755,9 +621,7 @@ public final class PhysMem {
    * through {@link #free}.
    */
   public void setFlag(int f, int flag) {
-    checkFrame(f);
-    checkSettable(flag);
-    INTS.getAndBitwiseOr(flags, f, flag);
+    state.setFlag(f, flag);
   }
 
   /**
@@ -767,9 +631,7 @@ public final class PhysMem {
    * <p>The caller holds the frame (allocated, not free).
    */
   public void clearFlag(int f, int flag) {
-    checkFrame(f);
-    checkSettable(flag);
-    INTS.getAndBitwiseAnd(flags, f, ~flag);
+    state.clearFlag(f, flag);
   }
 
   /**
@@ -779,23 +641,12 @@ public final class PhysMem {
    * <p>No requirements.
    */
   public boolean testFlag(int f, int flag) {
-    checkFrame(f);
-    return ((int) INTS.getAcquire(flags, f) & flag) == flag;
+    return state.testFlag(f, flag);
   }
 
   /** All flag bits of frame {@code f}, acquire load. No requirements. */
   public int flags(int f) {
-    checkFrame(f);
-    return (int) INTS.getAcquire(flags, f);
-  }
-
-  private static void checkSettable(int flag) {
-    if (flag == 0 || (flag & ~SETTABLE_FLAGS) != 0) {
-      throw new IllegalArgumentException(
-          "flag 0x"
-              + Integer.toHexString(flag)
-              + ": only DIRTY, REFERENCED and PTPAGE are set and cleared directly");
-    }
+    return state.flags(f);
   }
 
   // ---------------------------------------------------------------- Wiring
@@ -809,11 +660,7 @@ public final class PhysMem {
    * @throws IllegalStateException if the frame is free; nothing has changed then
    */
   public void wire(int f) {
-    checkFrame(f);
-    if (((int) INTS.getAcquire(flags, f) & FREE) != 0) {
-      throw new IllegalStateException("wire of frame " + f + ", which is free");
-    }
-    INTS.getAndAdd(wireCount, f, 1);
+    state.wire(f);
   }
 
   /**
@@ -825,23 +672,12 @@ public final class PhysMem {
    * @throws IllegalStateException if the count is zero; nothing has changed then
    */
   public void unwire(int f) {
-    checkFrame(f);
-    for (; ; ) {
-      int old = (int) INTS.getAcquire(wireCount, f);
-      if (old <= 0) {
-        throw new IllegalStateException("unwire of frame " + f + ", which is not wired");
-      }
-      if (INTS.compareAndSet(wireCount, f, old, old - 1)) {
-        return;
-      }
-      // Failed CAS: a concurrent wire or unwire; retry.
-    }
+    state.unwire(f);
   }
 
   /** Frame {@code f}'s wire count, acquire load. No requirements. */
   public int wireCount(int f) {
-    checkFrame(f);
-    return (int) INTS.getAcquire(wireCount, f);
+    return state.wireCount(f);
   }
 
   // ---------------------------------------------------------------- Owner
@@ -855,12 +691,7 @@ public final class PhysMem {
    * @throws IllegalStateException if the frame is not busy; nothing has changed then
    */
   public void setOwner(int f, Object obj, long index) {
-    checkFrame(f);
-    if (!isBusy(f)) {
-      throw new IllegalStateException("setOwner of frame " + f + ", which is not busy");
-    }
-    LONGS.setOpaque(ownerIndex, f, index);
-    OBJECTS.setRelease(owner, f, obj);
+    state.setOwner(f, obj, index);
   }
 
   /**
@@ -869,8 +700,7 @@ public final class PhysMem {
    * <p>Exact for the busy holder; others may see a value that is changing and revalidate.
    */
   public Object owner(int f) {
-    checkFrame(f);
-    return OBJECTS.getAcquire(owner, f);
+    return state.owner(f);
   }
 
   /**
@@ -879,8 +709,7 @@ public final class PhysMem {
    * <p>Exact for the busy holder; others may see a pair torn between two owners.
    */
   public long ownerIndex(int f) {
-    checkFrame(f);
-    return (long) LONGS.getOpaque(ownerIndex, f);
+    return state.ownerIndex(f);
   }
 
   // ---------------------------------------------------------------- Invariants
@@ -893,67 +722,11 @@ public final class PhysMem {
    * @throws IllegalStateException naming the first frame or stripe that is wrong
    */
   public void checkInvariants() {
-    boolean[] onStack = new boolean[frames];
-    int[] stripeOf = new int[frames];
-    for (int s = 0; s < stripes; s++) {
-      long h = (long) LONGS.getVolatile(heads, headSlot(s));
-      long count = count(s);
-      long length = 0;
-      int f = (int) (h & TOP_MASK) - 1;
-      while (f >= 0) {
-        if (f >= frames) {
-          throw new IllegalStateException(
-              "stripe " + s + " links to frame " + f + ", past the last frame " + (frames - 1));
-        }
-        if (onStack[f]) {
-          throw new IllegalStateException(
-              "frame "
-                  + f
-                  + " is on the free stacks twice (stripe "
-                  + stripeOf[f]
-                  + " and stripe "
-                  + s
-                  + ")");
-        }
-        onStack[f] = true;
-        stripeOf[f] = s;
-        length++;
-        int fl = (int) INTS.getVolatile(flags, f);
-        if ((fl & FREE) == 0) {
-          throw new IllegalStateException(
-              "frame " + f + " is on free stripe " + s + " but not flagged FREE");
-        }
-        if ((fl & BUSY) != 0) {
-          throw new IllegalStateException("free frame " + f + " is busy");
-        }
-        int w = (int) INTS.getVolatile(wireCount, f);
-        if (w != 0) {
-          throw new IllegalStateException("free frame " + f + " is wired (wire count " + w + ")");
-        }
-        if (OBJECTS.getVolatile(owner, f) != null) {
-          throw new IllegalStateException("free frame " + f + " still has an owner");
-        }
-        f = (int) INTS.getVolatile(next, f);
-      }
-      if (length != count) {
-        throw new IllegalStateException(
-            "stripe " + s + " counts " + count + " free frames but its stack holds " + length);
-      }
-    }
-    for (int f = 0; f < frames; f++) {
-      int fl = (int) INTS.getVolatile(flags, f);
-      if ((fl & FREE) != 0 && !onStack[f]) {
-        throw new IllegalStateException("frame " + f + " is flagged FREE but on no free stack");
-      }
-      if ((fl & ~ALL_FLAGS) != 0) {
-        throw new IllegalStateException(
-            "frame " + f + " has undefined flag bits 0x" + Integer.toHexString(fl));
-      }
-      int w = (int) INTS.getVolatile(wireCount, f);
-      if (w < 0) {
-        throw new IllegalStateException("frame " + f + " has wire count " + w);
-      }
-    }
+    // The pool walks its stacks (I3, links in range, no frame twice) and has the state check
+    // each frame it finds (FREE: I1's one half; I2); then every frame flagged FREE must have
+    // been found (I1's other half), and I5.
+    boolean[] onStack = pool.check(state::checkFreeFrame);
+    state.checkFrames(onStack);
   }
 
   /**
@@ -969,7 +742,7 @@ public final class PhysMem {
     Objects.requireNonNull(inUse, "inUse");
     checkInvariants();
     for (int f = 0; f < frames; f++) {
-      boolean free = ((int) INTS.getVolatile(flags, f) & FREE) != 0;
+      boolean free = state.isFreeVolatile(f);
       boolean used = inUse.test(f);
       if (free && used) {
         throw new IllegalStateException("frame " + f + " is in use but free (use after free)");
@@ -978,17 +751,5 @@ public final class PhysMem {
         throw new IllegalStateException("frame " + f + " is allocated but not in use (leaked)");
       }
     }
-  }
-
-  // ---------------------------------------------------------------- Helpers
-
-  private void checkFrame(int f) {
-    Objects.checkIndex(f, frames);
-  }
-
-  private int wordIndex(int frame, int word) {
-    Objects.checkIndex(frame, frames);
-    Objects.checkIndex(word, WORDS_PER_FRAME);
-    return (frame << FRAME_WORD_SHIFT) | word;
   }
 }

@@ -1,0 +1,455 @@
+package org.vmoracle.impl.phys;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The free pool: frame numbers on a power-of-two number of lock-free stamped Treiber stacks
+ * (stripes), each thread allocating from and freeing onto its home stripe and stealing from the
+ * others when its home runs dry. One part of {@link PhysMem}, which is the only class that holds
+ * one. It holds frame numbers only: the FREE flag and the rest of a frame's state are {@link
+ * FrameState}'s, set and cleared by PhysMem around {@link #take} and {@link #put}.
+ */
+final class FreePool {
+  /*
+   * Overview:
+   * ---------
+   * One free list under one lock (or one CAS word) would make every zero-fill fault of every core
+   * bounce the same cache line; seed 000 counts four bounces a fault in all. So the pool is split
+   * into a power-of-two number of stripes, Treiber stacks of frame numbers linked through next[].
+   * A thread gets a home stripe once, round robin, from a ThreadLocal token; it takes from its
+   * home and puts onto its home. When its home is empty it steals: it tries the other stripes in
+   * order, home+1 first, and takes up to stealBatch frames off the first that has any in one CAS,
+   * keeps one and pushes the rest onto its home in one more.
+   *
+   * Batch stealing is an optimization with a switch (PhysMem.Options.batchStealing, on by
+   * default), and stealBatch is STEAL_BATCH with it on. One frame a steal would make two threads
+   * that have run their homes dry pop each other's stripes frame by frame, bouncing both heads on
+   * every allocation (seen: two threads faulting 128 MiB each ran no faster than one). Off,
+   * stealBatch is 1: a steal is a pop of the victim, nothing is pushed onto the thief's home,
+   * moved() stays 0, and the thief's next allocation steals again. Either way frames migrate
+   * between stripes only through take/put and these batches, never by rebalancing.
+   *
+   * A batch steal walks up to stealBatch - 1 links below the victim's top before its CAS; the
+   * stamp argument covers the walk too: if the stamp is unchanged at the CAS, no push or pop
+   * touched the stripe since the head was read, so every link walked was still in the stack and
+   * unchanged. Between its two CASes the batch is on no stack: a concurrent take() may then see
+   * every stripe empty and answer -1. Every caller allocates under the map lock; when it answers
+   * out-of-memory it holds the lock exclusive, when no other allocation, and so no batch, is in
+   * flight.
+   *
+   * A stripe's head is a long:   |63 ........ 32|31 ........... 0|
+   *                              |  ABA stamp   |   top frame + 1 |   (0 in the low half: empty)
+   * Every successful CAS on a head, push or pop, adds one to the stamp. The classic Treiber ABA
+   * race (pop reads top=A and next[A]=B, stalls; A and B are popped, A is pushed back; the stalled
+   * CAS would install the popped B) cannot succeed, because the stalled CAS expects the old stamp.
+   * A 32-bit stamp wraps only after 2^32 head changes on one stripe while one pop is stalled
+   * between its two reads; we accept that, as every stamped Treiber stack does.
+   *
+   * Beside each stripe head, in the same cache line (already bouncing), sit its pop and push
+   * counts, each added to after the head CAS, and the number of frames the stripe began with. A
+   * stripe's free count is start + pushes - pops; the pops of all stripes less the frames batch
+   * steals moved are the takes, the pushes less the moves the puts, so counting costs no atomic
+   * instruction beyond these two. All are approximate while pushes and pops are in flight and
+   * exact when the pool is quiescent.
+   *
+   * Seed 003 (2 MiB wiring) will ask this pool for physically contiguous, 2 MiB-aligned runs of
+   * 512 frames. A Treiber stack gives up only its top, and a run's frames lie anywhere in any
+   * stripe once they have been allocated and freed, so such runs will need a structure of their
+   * own here (runs kept off the stripes, or a per-run free count and a way to unlink). PhysMem
+   * would then zero and clear the 512 frames as it does one now; FrameWords, FrameState and
+   * Reclaims need not change.
+   *
+   * Concurrency:
+   * ------------
+   * Lock-free: a push or pop retries only when another push or pop on the same stripe won.
+   * Linearization points: a pop, or a steal, at its successful head CAS; a push at its successful
+   * head CAS; take() at the pop's or the steal's CAS, or at the moment it sees the last stripe
+   * empty when it answers -1 (so -1 means every stripe was seen empty at some moment during the
+   * call; a frame put meanwhile onto a stripe already visited is missed, as with any per-CPU free
+   * list).
+   *
+   * Memory orders. The head CAS is a volatile compareAndSet: its release half publishes next[f],
+   * written just before by the pusher, and everything the putting thread did before (PhysMem's
+   * free: the frame's state and contents); its acquire half, on the popping side, makes those
+   * writes happen-before whatever the taker does next (PhysMem's zeroing). Head loads before a
+   * CAS are acquire. next[] is read and written in opaque mode: a pop may read next[top] while top
+   * is being pushed again elsewhere, and then reads a stale link, which its stamped CAS rejects.
+   * Counts are added to with volatile getAndAdd and read opaque.
+   *
+   * Invariants (quiescent; check verifies them):
+   * -----------
+   *   I3. Each stripe's count (start + pushes - pops) equals the length of its stack;
+   *       freeFrames() is their sum.
+   * Besides, the stacks hold each frame at most once and link only to frames in range; that the
+   * frames on them are exactly those flagged FREE (I1) is PhysMem's, which check() helps by
+   * visiting every frame it finds.
+   *
+   * Lock order: none; nothing here blocks or locks.
+   *
+   * References: R. K. Treiber, "Systems Programming: Coping with Parallelism", IBM RJ 5118, 1986;
+   * FreeBSD sys/vm/vm_phys.c (per-domain free queues); seed 000 (four cache-line bounces per
+   * fault); seed 003 (superpages for wiring).
+   */
+
+  /*
+   * Stripe head slots in heads[]:
+   *
+   *   heads: | pad (STRIDE) | s0 head, s0 counts, pad... | s1 head, s1 counts, pad... | ... | pad |
+   *
+   * Each stripe has HEAD_STRIDE longs to itself so that two stripes never share a cache line.
+   */
+
+  /**
+   * Longs between two stripe heads: 16, i.e. 128 bytes, two 64-byte cache lines, because Intel's
+   * adjacent-line prefetcher pulls lines in pairs (the JDK's {@code @Contended} pads 128 bytes for
+   * the same reason).
+   */
+  static final int HEAD_STRIDE = 16;
+
+  /**
+   * Most frames one batch steal moves from another stripe to the thief's home (one kept, the rest
+   * pushed): 32, enough that two threads with empty homes steal from each other once per 32
+   * allocations instead of on every one, few enough that a steal's walk stays short.
+   */
+  static final int STEAL_BATCH = 32;
+
+  /** Offsets from a stripe's head, in longs, all in the head's cache line: frames popped, */
+  private static final int POPS_OFFSET = 1;
+
+  /** frames pushed, */
+  private static final int PUSHES_OFFSET = 2;
+
+  /** and frames the stripe began with (constant). */
+  private static final int START_OFFSET = 3;
+
+  /** Low 32 bits of a stripe head: top frame + 1, 0 when the stack is empty. */
+  private static final long TOP_MASK = 0xFFFF_FFFFL;
+
+  /** Shift of the ABA stamp in a stripe head: the high 32 bits. */
+  private static final int STAMP_SHIFT = 32;
+
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+
+  /** Hands out home-stripe tokens round robin, one per thread, across all instances. */
+  private static final AtomicInteger NEXT_TOKEN = new AtomicInteger();
+
+  /** The calling thread's token; its home stripe is the token modulo the stripe count. */
+  private static final ThreadLocal<Integer> HOME_TOKEN =
+      ThreadLocal.withInitial(NEXT_TOKEN::getAndIncrement);
+
+  /** What {@link #check} calls for each frame it finds on a stack. */
+  interface StackVisitor {
+    /**
+     * Frame {@code frame}, in range and seen for the first time, is on stripe {@code stripe}.
+     *
+     * @throws IllegalStateException if the frame's state says it should not be
+     */
+    void onStack(int stripe, int frame);
+  }
+
+  // Lock legend:
+  //   (c) const after construction
+  //   (a) atomic only: every access through a VarHandle or an atomic class, mode named at use
+  //   (s) stripe protocol: written by the pusher before its head CAS, read opaque by poppers
+
+  private final int frames; // (c)
+  private final int stripes; // (c) a power of two
+  private final int stripeMask; // (c) stripes - 1
+  private final int stealBatch; // (c) STEAL_BATCH, or 1 with batch stealing off
+  private final int[] next; // (s) next frame down a free stack, -1 at the bottom
+  private final long[] heads; // (a) stripe heads and counts, layout above
+  private final LongAdder failures = new LongAdder(); // (a) calls of take that PhysMem gave up on
+  private final LongAdder steals = new LongAdder(); // (a) takes served off the home stripe
+  private final LongAdder moved = new LongAdder(); // (a) frames batch steals pushed onto a home
+
+  /**
+   * A pool holding all of frames {@code 0 .. frames - 1}, spread over {@code stripes} stripes in
+   * contiguous runs (stripe 0 holds the lowest frames), lowest frame on top.
+   *
+   * <p>The caller passes frames ≥ 1 and a power-of-two stripe count (PhysMem checks both with its
+   * own messages); {@code batchStealing} false makes every steal take one frame. The plain writes
+   * here are published by the final-field freeze of PhysMem, which reaches this object through a
+   * final field.
+   */
+  FreePool(int frames, int stripes, boolean batchStealing) {
+    this.frames = frames;
+    this.stripes = stripes;
+    this.stripeMask = stripes - 1;
+    this.stealBatch = batchStealing ? STEAL_BATCH : 1;
+    this.next = new int[frames];
+    this.heads = new long[(stripes + 2) * HEAD_STRIDE];
+    // Stripe s gets [lo, hi); pushing from the top down leaves lo on top.
+    for (int s = 0; s < stripes; s++) {
+      int lo = (int) ((long) frames * s / stripes);
+      int hi = (int) ((long) frames * (s + 1) / stripes);
+      int below = -1;
+      for (int f = hi - 1; f >= lo; f--) {
+        next[f] = below;
+        below = f;
+      }
+      heads[headSlot(s)] = pack(0, below);
+      heads[headSlot(s) + START_OFFSET] = hi - lo;
+    }
+  }
+
+  // ---------------------------------------------------------------- Sizes and counters
+
+  /** The number of stripes (a power of two). No requirements. */
+  int stripes() {
+    return stripes;
+  }
+
+  /** Most frames one steal takes off a victim: STEAL_BATCH, or 1 with batch stealing off. */
+  int stealBatch() {
+    return stealBatch;
+  }
+
+  /** The calling thread's home stripe. No requirements. */
+  int homeStripe() {
+    return HOME_TOKEN.get() & stripeMask;
+  }
+
+  /**
+   * Free frames: the sum of the stripe counts (each read opaque), never below 0. Approximate while
+   * takes or puts are in flight, exact when the pool is quiescent (I3). No requirements.
+   */
+  int freeFrames() {
+    long sum = 0;
+    for (int s = 0; s < stripes; s++) {
+      sum += count(s);
+    }
+    // A count lags its head CAS, so mid-flight the sum can dip below the truth (by at most one
+    // per thread between a push CAS and its increment); never report less than nothing.
+    return (int) Math.max(0, sum);
+  }
+
+  /** Frames {@link #take} handed out, ever. No requirements. */
+  long takes() {
+    return sum(POPS_OFFSET) - moved.sum(); // a batch steal pops its frames, and pushes all but one
+  }
+
+  /** Frames {@link #put} took back, ever. No requirements. */
+  long puts() {
+    return sum(PUSHES_OFFSET) - moved.sum();
+  }
+
+  /** Takes served by a stripe other than the caller's home. No requirements. */
+  long steals() {
+    return steals.sum();
+  }
+
+  /** Frames batch steals pushed onto a thief's home, ever; 0 with batch stealing off. */
+  long moved() {
+    return moved.sum();
+  }
+
+  /** Records that the caller answered out-of-memory after {@link #take} found nothing. */
+  void noteFailure() {
+    failures.increment();
+  }
+
+  /** How often {@link #noteFailure} was called. No requirements. */
+  long failures() {
+    return failures.sum();
+  }
+
+  // ---------------------------------------------------------------- Take and put
+
+  /**
+   * A frame off the caller's home stripe, or stolen off the first other stripe that has any, home+1
+   * first; -1 when every stripe was seen empty. {@code betweenReadAndCas}, when not null, runs in
+   * every pop or steal attempt between its reads and its CAS (a test seam, see
+   * PhysMem.allocate(Runnable)).
+   *
+   * <p>Linearizes at the successful pop or steal CAS, or, answering -1, when the last stripe is
+   * seen empty.
+   *
+   * <p>No requirements. The caller owns the frame and must {@link #put} it back at most once.
+   */
+  int take(Runnable betweenReadAndCas) {
+    int home = homeStripe();
+    int f = pop(home, betweenReadAndCas);
+    if (f < 0) {
+      for (int i = 1; i < stripes && f < 0; i++) {
+        f = steal((home + i) & stripeMask, home, betweenReadAndCas);
+      }
+      if (f >= 0) {
+        steals.increment();
+      }
+    }
+    return f;
+  }
+
+  /**
+   * Pushes frame {@code f} onto the caller's home stripe. Linearizes at the head CAS, whose release
+   * half publishes everything the caller did before.
+   *
+   * <p>The caller owns {@code f}, which is on no stack.
+   */
+  void put(int f) {
+    pushChain(homeStripe(), f, f, 1);
+  }
+
+  private int pop(int s, Runnable betweenReadAndCas) {
+    int slot = headSlot(s);
+    for (; ; ) {
+      // Acquire: pairs with the release half of the push CAS that installed this head, so the
+      // pusher's next[top] store is visible.
+      long h = (long) LONGS.getAcquire(heads, slot);
+      int top = (int) (h & TOP_MASK) - 1;
+      if (top < 0) {
+        return -1;
+      }
+      // Opaque: stale if top was popped and pushed again since we read h; then the stamp has
+      // moved on and the CAS below fails.
+      int below = (int) INTS.getOpaque(next, top);
+      if (betweenReadAndCas != null) {
+        betweenReadAndCas.run(); // test seam only, see take
+      }
+      if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, below))) {
+        LONGS.getAndAdd(heads, slot + POPS_OFFSET, 1L); // volatile; I3 holds when quiescent
+        return top; // linearization point: the CAS above
+      }
+      // Failed CAS: another push or pop on this stripe changed the head; retry from a fresh read.
+    }
+  }
+
+  /**
+   * Takes up to {@link #stealBatch} frames off stripe {@code victim} in one CAS, pushes all but the
+   * top one onto stripe {@code home} in another, and answers the top one; or -1 if the victim is
+   * empty. With a batch of 1 (batch stealing off) the walk is empty, nothing is pushed, and this is
+   * a pop of the victim. See the essay for why the walk below the top is safe.
+   */
+  private int steal(int victim, int home, Runnable betweenReadAndCas) {
+    int slot = headSlot(victim);
+    for (; ; ) {
+      long h = (long) LONGS.getAcquire(heads, slot);
+      int top = (int) (h & TOP_MASK) - 1;
+      if (top < 0) {
+        return -1;
+      }
+      int last = top;
+      int n = 1;
+      for (int below = (int) INTS.getOpaque(next, top);
+          below >= 0 && n < stealBatch;
+          below = (int) INTS.getOpaque(next, below)) {
+        last = below; // stale if the stripe changed since h; then the CAS below fails
+        n++;
+      }
+      int rest = (int) INTS.getOpaque(next, last);
+      if (betweenReadAndCas != null) {
+        betweenReadAndCas.run(); // test seam only, see take
+      }
+      if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, rest))) {
+        LONGS.getAndAdd(heads, slot + POPS_OFFSET, (long) n); // volatile; I3 when quiescent
+        if (n > 1) {
+          moved.add(n - 1);
+          pushChain(home, (int) INTS.getOpaque(next, top), last, n - 1);
+        }
+        return top; // linearization point: the CAS above
+      }
+      // Failed CAS: another push or pop on the victim changed its head; retry from a fresh read.
+    }
+  }
+
+  /**
+   * Pushes the chain {@code first} .. {@code last} of {@code n} frames, which we own, onto stripe
+   * {@code s}: one frame for put(), a batch for a steal. Linearizes at the head CAS.
+   */
+  private void pushChain(int s, int first, int last, int n) {
+    int slot = headSlot(s);
+    for (; ; ) {
+      long h = (long) LONGS.getAcquire(heads, slot);
+      INTS.setOpaque(next, last, (int) (h & TOP_MASK) - 1); // published by the CAS's release half
+      if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, first))) {
+        LONGS.getAndAdd(heads, slot + PUSHES_OFFSET, (long) n); // volatile; I3 when quiescent
+        return; // linearization point: the CAS above
+      }
+      // Failed CAS: another push or pop on this stripe changed the head; relink and retry.
+    }
+  }
+
+  // ---------------------------------------------------------------- Invariants
+
+  /**
+   * Walks every stack, stripe 0 first, top down: each link in range, no frame twice, {@code
+   * visitor} called on each frame found; then checks I3 for the stripe. Answers which frames are on
+   * a stack. Never repairs anything.
+   *
+   * <p>The caller makes sure no take or put runs meanwhile.
+   *
+   * @throws IllegalStateException naming the first frame or stripe that is wrong (or whatever
+   *     {@code visitor} throws)
+   */
+  boolean[] check(StackVisitor visitor) {
+    boolean[] onStack = new boolean[frames];
+    int[] stripeOf = new int[frames];
+    for (int s = 0; s < stripes; s++) {
+      long h = (long) LONGS.getVolatile(heads, headSlot(s));
+      long count = count(s);
+      long length = 0;
+      int f = (int) (h & TOP_MASK) - 1;
+      while (f >= 0) {
+        if (f >= frames) {
+          throw new IllegalStateException(
+              "stripe " + s + " links to frame " + f + ", past the last frame " + (frames - 1));
+        }
+        if (onStack[f]) {
+          throw new IllegalStateException(
+              "frame "
+                  + f
+                  + " is on the free stacks twice (stripe "
+                  + stripeOf[f]
+                  + " and stripe "
+                  + s
+                  + ")");
+        }
+        onStack[f] = true;
+        stripeOf[f] = s;
+        length++;
+        visitor.onStack(s, f);
+        f = (int) INTS.getVolatile(next, f);
+      }
+      if (length != count) {
+        throw new IllegalStateException(
+            "stripe " + s + " counts " + count + " free frames but its stack holds " + length);
+      }
+    }
+    return onStack;
+  }
+
+  // ---------------------------------------------------------------- Helpers
+
+  /** Stripe {@code s}'s free count, start + pushes - pops, each read opaque. */
+  private long count(int s) {
+    int slot = headSlot(s);
+    return heads[slot + START_OFFSET]
+        + (long) LONGS.getOpaque(heads, slot + PUSHES_OFFSET)
+        - (long) LONGS.getOpaque(heads, slot + POPS_OFFSET);
+  }
+
+  /** The sum over all stripes of the count at {@code offset} from each head, read opaque. */
+  private long sum(int offset) {
+    long sum = 0;
+    for (int s = 0; s < stripes; s++) {
+      sum += (long) LONGS.getOpaque(heads, headSlot(s) + offset);
+    }
+    return sum;
+  }
+
+  private static long pack(int stamp, int top) {
+    return ((long) stamp << STAMP_SHIFT) | ((top + 1) & TOP_MASK);
+  }
+
+  private static int stamp(long head) {
+    return (int) (head >>> STAMP_SHIFT);
+  }
+
+  private static int headSlot(int s) {
+    return (s + 1) * HEAD_STRIDE; // the first stride is padding
+  }
+}
