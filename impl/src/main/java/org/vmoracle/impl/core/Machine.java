@@ -46,7 +46,12 @@ public final class Machine {
 
   public Machine(Config config) {
     this.config = config;
-    this.mem = new PhysMem(config.frames());
+    this.mem =
+        new PhysMem(
+            config.frames(),
+            PhysMem.Options.defaults()
+                .withBatchStealing(config.batchStealing())
+                .withBusyOnAllocate(config.busyOnAllocate()));
     this.swap = new Swap(config.swapSlots());
     this.lock = new ScalableRwLock(config.scalableReads(), config.has(Bug.UNLOCKED_FAULTS));
     this.rmap = newRmap(config.rmap(), lock, counters);
