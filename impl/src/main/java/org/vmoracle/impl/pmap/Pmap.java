@@ -20,6 +20,9 @@ public final class Pmap {
    *   |63 .. 48|47 ..... 39|38 ..... 30|29 ..... 21|20 ..... 12|11 ....... 0|
    *   |  zero  | PML4 index| PDP index | PD index  | PT index  | page offset |
    *
+   * The levels are the enum Level (shift, bytes an entry maps, index, next boundary); every walk
+   * here is a loop over them from Level.TOP down, never a hand-unrolled one.
+   *
    * Interior entries are Pte.table(child): P|W|U and the child table's frame in the PFN field.
    * Leaves live in PT entries only (no 2 MiB PS leaves yet: enter refuses PS) and are either 0 or
    * present; a non-zero entry that is not present never occurs, so "valid" means "non-zero".
@@ -148,24 +151,12 @@ public final class Pmap {
    */
   public static final long TOP_LEVEL_PAGES = 1;
 
-  /** Shift of the PML4 index in an address: bits 47..39. */
-  static final int PML4_SHIFT = 39;
-
-  /** Shift of the PDP index: bits 38..30. */
-  static final int PDP_SHIFT = 30;
-
-  /** Shift of the PD index: bits 29..21. */
-  static final int PD_SHIFT = 21;
-
-  /** Shift of the PT index: bits 20..12. */
-  static final int PT_SHIFT = 12;
-
-  /** Names of the levels, by level number (1 = PT ... 4 = PML4), for messages. */
-  private static final String[] LEVEL_NAMES = {"-", "PT", "PD", "PDP", "PML4"};
-
   static {
     if (ENTRIES != PhysMem.WORDS_PER_FRAME) {
       throw new AssertionError("a table must fill exactly one frame");
+    }
+    if (Level.values().length != LEVELS || Level.TOP.entryBytes() * ENTRIES != 2 * USER_VA_LIMIT) {
+      throw new AssertionError("the levels must resolve 48 address bits, the user half below 2^47");
     }
   }
 
@@ -292,8 +283,8 @@ public final class Pmap {
   public long lookup(long va) {
     checkUserVa(va);
     checkAlive();
-    int pt = ptFor(va);
-    return pt < 0 ? 0 : mem.loadAcquire(pt, index(va, PT_SHIFT));
+    int pt = tableFor(va, Level.PT);
+    return pt < 0 ? 0 : mem.loadAcquire(pt, Level.PT.index(va));
   }
 
   // ---------------------------------------------------------------- Changing leaves
@@ -313,14 +304,14 @@ public final class Pmap {
     checkPage(va);
     checkLeaf(pte, "pte");
     checkAlive();
-    int pt = ptFor(va);
+    int pt = tableFor(va, Level.PT);
     if (pt < 0) {
-      pt = grow(va);
+      pt = grow(va, Level.PT);
       if (pt < 0) {
         return false;
       }
     }
-    int idx = index(va, PT_SHIFT);
+    int idx = Level.PT.index(va);
     for (; ; ) {
       long old = mem.loadAcquire(pt, idx);
       if (casLeaf(pt, idx, old, pte)) {
@@ -349,8 +340,8 @@ public final class Pmap {
       checkLeaf(update, "update");
     }
     checkAlive();
-    int pt = ptFor(va);
-    return pt >= 0 && casLeaf(pt, index(va, PT_SHIFT), expect, update);
+    int pt = tableFor(va, Level.PT);
+    return pt >= 0 && casLeaf(pt, Level.PT.index(va), expect, update);
   }
 
   /** How {@link #install} ended. */
@@ -380,17 +371,17 @@ public final class Pmap {
     }
     checkLeaf(pte, "pte");
     checkAlive();
-    int pt = ptFor(va);
+    int pt = tableFor(va, Level.PT);
     if (pt < 0) {
       if (expect != 0) {
         return Install.CHANGED; // the leaf the caller saw cannot live in a missing table
       }
-      pt = grow(va);
+      pt = grow(va, Level.PT);
       if (pt < 0) {
         return Install.NO_MEMORY;
       }
     }
-    return casLeaf(pt, index(va, PT_SHIFT), expect, pte) ? Install.INSTALLED : Install.CHANGED;
+    return casLeaf(pt, Level.PT.index(va), expect, pte) ? Install.INSTALLED : Install.CHANGED;
   }
 
   /**
@@ -405,7 +396,7 @@ public final class Pmap {
   public boolean reserveTable(long va) {
     checkPage(va);
     checkAlive();
-    return ptFor(va) >= 0 || grow(va) >= 0;
+    return tableFor(va, Level.PT) >= 0 || grow(va, Level.PT) >= 0;
   }
 
   /**
@@ -417,8 +408,8 @@ public final class Pmap {
   public long remove(long va) {
     checkPage(va);
     checkAlive();
-    int pt = ptFor(va);
-    return pt < 0 ? 0 : clearLeaf(pt, index(va, PT_SHIFT));
+    int pt = tableFor(va, Level.PT);
+    return pt < 0 ? 0 : clearLeaf(pt, Level.PT.index(va));
   }
 
   /**
@@ -493,17 +484,17 @@ public final class Pmap {
   public long prune(long sva, long eva) {
     checkRange(sva, eva);
     checkAlive();
-    return sva == eva ? 0 : pruneBelow(root, PML4_SHIFT, 0, sva, eva);
+    return sva == eva ? 0 : pruneBelow(root, Level.TOP, 0, sva, eva);
   }
 
   /**
-   * Prunes below table {@code t}, whose entries each map 2^{@code shift} bytes from {@code base},
-   * within [sva, eva); answers the tables freed.
+   * Prunes below table {@code t} of level {@code level}, which maps from {@code base}, within [sva,
+   * eva); answers the tables freed.
    */
-  private long pruneBelow(int t, int shift, long base, long sva, long eva) {
-    long span = 1L << shift;
-    int first = index(Math.max(sva, base), shift);
-    int last = index(Math.min(eva, base + span * ENTRIES) - 1, shift);
+  private long pruneBelow(int t, Level level, long base, long sva, long eva) {
+    long span = level.entryBytes();
+    int first = level.index(Math.max(sva, base));
+    int last = level.index(Math.min(eva, base + span * ENTRIES) - 1);
     long freed = 0;
     for (int i = first; i <= last; i++) {
       long e = mem.loadAcquire(t, i);
@@ -511,8 +502,9 @@ public final class Pmap {
         continue;
       }
       int child = Pte.frame(e);
-      if (shift > PD_SHIFT) {
-        freed += pruneBelow(child, shift - LEVEL_BITS, base + i * span, sva, eva);
+      Level childLevel = level.below();
+      if (childLevel != Level.PT) {
+        freed += pruneBelow(child, childLevel, base + i * span, sva, eva);
       }
       if (isEmptyTable(child) && mem.cas(t, i, e, 0)) {
         mem.free(child);
@@ -587,7 +579,7 @@ public final class Pmap {
               + Pte.toString(lookup(leftover[0]))
               + "): remove every leaf first");
     }
-    long freed = freeTree(root, LEVELS);
+    long freed = freeTree(root, Level.TOP);
     tables.add(-freed); // volatile; 0 if the counts were right (checkInvariants tells)
     resident.add(-freed);
     released = true;
@@ -623,7 +615,7 @@ public final class Pmap {
     seen[root] = true;
     long[] tally = new long[3]; // tables, leaves, wired leaves
     tally[0] = 1;
-    checkTable(root, LEVELS, 0, seen, tally);
+    checkTable(root, Level.TOP, 0, seen, tally);
     if (tables.sum() != tally[0]) {
       throw new IllegalStateException(
           "pmap counts " + tables.sum() + " table pages but the tree holds " + tally[0]);
@@ -646,20 +638,19 @@ public final class Pmap {
     }
   }
 
-  private void checkTable(int table, int level, long base, boolean[] seen, long[] tally) {
-    int entryShift = PT_SHIFT + LEVEL_BITS * (level - 1);
+  private void checkTable(int table, Level level, long base, boolean[] seen, long[] tally) {
     for (int i = 0; i < ENTRIES; i++) {
       long e = mem.loadAcquire(table, i);
       if (e == 0) {
         continue;
       }
-      long va = base + ((long) i << entryShift);
-      String where = LEVEL_NAMES[level] + " entry " + i + " (va " + hex(va) + ")";
-      if (level == LEVELS && va >= USER_VA_LIMIT) {
+      long va = base + i * level.entryBytes();
+      String where = level + " entry " + i + " (va " + hex(va) + ")";
+      if (level == Level.TOP && va >= USER_VA_LIMIT) {
         throw new IllegalStateException(
             where + " is " + Pte.toString(e) + ": no address at or above 2^47 is mapped");
       }
-      if (level > 1) {
+      if (level != Level.PT) {
         if ((e & ~Pte.PFN_MASK) != Pte.TABLE_BITS) {
           throw new IllegalStateException(
               where
@@ -680,7 +671,7 @@ public final class Pmap {
         checkTableFrame(c, where, va);
         seen[c] = true;
         tally[0]++;
-        checkTable(c, level - 1, va, seen, tally);
+        checkTable(c, level.below(), va, seen, tally);
       } else {
         checkLeafEntry(e, where);
         tally[1]++;
@@ -737,11 +728,15 @@ public final class Pmap {
 
   // ---------------------------------------------------------------- Internals
 
-  /** The PT frame for {@code va}, or -1 if a table on the way is missing. Acquire loads. */
-  private int ptFor(long va) {
+  /**
+   * The frame of the table of level {@code level} that holds the entry for {@code va}, or -1 if a
+   * table on the way is missing: the root for PML4, and one acquire load per level below it. The
+   * fault path's walk: a loop over levels, no allocation, no virtual dispatch (see Level).
+   */
+  private int tableFor(long va, Level level) {
     int t = root;
-    for (int shift = PML4_SHIFT; shift > PT_SHIFT; shift -= LEVEL_BITS) {
-      long e = mem.loadAcquire(t, index(va, shift));
+    for (Level l = Level.TOP; l != level; l = l.below()) {
+      long e = mem.loadAcquire(t, l.index(va));
       if (e == 0) {
         return -1;
       }
@@ -751,18 +746,19 @@ public final class Pmap {
   }
 
   /**
-   * Makes the tables down to the PT for {@code va} exist and returns the PT's frame, or -1 with
-   * nothing changed when memory ran out. See "Out of memory" in the class essay.
+   * Makes the tables down to the table of level {@code level} for {@code va} exist and returns that
+   * table's frame, or -1 with nothing changed when memory ran out. See "Out of memory" in the class
+   * essay.
    */
-  private int grow(long va) {
+  private int grow(long va, Level level) {
     // Pass 1: how many tables are missing below the deepest one present (an upper bound of what
     // pass 2 installs, since tables never disappear).
     int missing = 0;
     int t = root;
-    for (int shift = PML4_SHIFT; shift > PT_SHIFT; shift -= LEVEL_BITS) {
-      long e = mem.loadAcquire(t, index(va, shift));
+    for (Level l = Level.TOP; l != level; l = l.below()) {
+      long e = mem.loadAcquire(t, l.index(va));
       if (e == 0) {
-        missing = (shift - PD_SHIFT) / LEVEL_BITS + 1;
+        missing = l.levelsBelow() - level.levelsBelow(); // one table per level from l's child down
         break;
       }
       t = Pte.frame(e);
@@ -784,31 +780,16 @@ public final class Pmap {
     // Pass 2: install top down, racing other threads that extend the same path.
     int used = 0;
     t = root;
-    for (int shift = PML4_SHIFT; shift > PT_SHIFT; shift -= LEVEL_BITS) {
-      int idx = index(va, shift);
+    for (Level l = Level.TOP; l != level; l = l.below()) {
+      int idx = l.index(va);
       long e = mem.loadAcquire(t, idx);
       if (e == 0) {
         if (used == missing) {
           throw new IllegalStateException("table for va " + hex(va) + " vanished during enter");
         }
-        int nt = spare[used];
-        label(nt, (va & -(1L << shift)) >>> PAGE_SHIFT);
-        long ne = Pte.table(nt);
-        tables.increment(); // before the CAS: counters stay upper bounds
-        resident.increment();
-        if (mem.cas(t, idx, 0, ne)) { // release: publishes the zeroed, labelled table
-          e = ne;
+        e = linkTable(t, idx, spare[used], l.base(va)); // the child maps what the entry maps
+        if (Pte.frame(e) == spare[used]) {
           used++;
-          if (config.doubleCountTables()) {
-            resident.increment(); // injected bug: counted twice
-          }
-        } else {
-          // Lost: another thread installed a table here first. Use the winner's; ours stays
-          // spare for the next level down or is freed below.
-          tables.decrement();
-          resident.decrement();
-          tableRaceLosses.increment();
-          e = mem.loadAcquire(t, idx);
         }
       }
       t = Pte.frame(e);
@@ -817,6 +798,37 @@ public final class Pmap {
       mem.free(spare[i]);
     }
     return t;
+  }
+
+  /**
+   * Links the fresh table in frame {@code fresh}, which will map from {@code base}, under the entry
+   * {@code idx} of table {@code parent}, if that entry is still 0: the one way a table enters the
+   * tree. Labels it (owner this pmap, index base >>> 12), counts it BEFORE the CAS (counters stay
+   * upper bounds, P5), CASes the entry from 0 (release: publishes the zeroed, labelled table; the
+   * linearization point of the table's appearance) and undoes the count if the CAS lost. Returns
+   * the entry now in the slot: {@code Pte.table(fresh)} when ours went in, the winner's otherwise
+   * (an acquire load after the failed CAS); on a loss {@code fresh} stays the caller's.
+   *
+   * <p>The caller allocated {@code fresh}, zeroed (PhysMem.allocate) and flagged PTPAGE, and links
+   * nothing else into it before this returns.
+   */
+  private long linkTable(int parent, int idx, int fresh, long base) {
+    label(fresh, base >>> PAGE_SHIFT);
+    long ne = Pte.table(fresh);
+    tables.increment(); // before the CAS: counters stay upper bounds
+    resident.increment();
+    if (mem.cas(parent, idx, 0, ne)) { // release: publishes the zeroed, labelled table
+      if (config.doubleCountTables()) {
+        resident.increment(); // injected bug: counted twice
+      }
+      return ne;
+    }
+    // Lost: another thread installed a table here first. The caller uses the winner's; ours stays
+    // spare for the next level down or is freed.
+    tables.decrement();
+    resident.decrement();
+    tableRaceLosses.increment();
+    return mem.loadAcquire(parent, idx);
   }
 
   /** Records this pmap as the owner of table frame {@code f}, which maps from page {@code idx}. */
@@ -877,31 +889,26 @@ public final class Pmap {
   }
 
   /**
-   * Calls {@code action} for every PT slot of [sva, eva) whose PT exists, in address order; skips a
-   * missing PDP, PD or PT in one step. Returns true if the action stopped the walk.
+   * Calls {@code action} for every PT slot of [sva, eva) whose PT exists, in address order; skips
+   * the span of a missing table at any level in one step. Returns true if the action stopped the
+   * walk.
    */
   private boolean walk(long sva, long eva, SlotAction action) {
     long va = sva;
+    descend:
     while (va < eva) {
-      long e4 = mem.loadAcquire(root, index(va, PML4_SHIFT));
-      if (e4 == 0) {
-        va = nextBoundary(va, PML4_SHIFT);
-        continue;
+      int t = root;
+      for (Level l = Level.TOP; l != Level.PT; l = l.below()) {
+        long e = mem.loadAcquire(t, l.index(va));
+        if (e == 0) {
+          va = l.nextBoundary(va); // nothing below this entry: skip all it maps
+          continue descend;
+        }
+        t = Pte.frame(e);
       }
-      long e3 = mem.loadAcquire(Pte.frame(e4), index(va, PDP_SHIFT));
-      if (e3 == 0) {
-        va = nextBoundary(va, PDP_SHIFT);
-        continue;
-      }
-      long e2 = mem.loadAcquire(Pte.frame(e3), index(va, PD_SHIFT));
-      if (e2 == 0) {
-        va = nextBoundary(va, PD_SHIFT);
-        continue;
-      }
-      int pt = Pte.frame(e2);
-      long end = Math.min(eva, nextBoundary(va, PD_SHIFT));
+      long end = Math.min(eva, Level.PD.nextBoundary(va)); // the rest of this PT
       for (; va < end; va += PAGE_SIZE) {
-        if (action.apply(pt, index(va, PT_SHIFT), va)) {
+        if (action.apply(t, Level.PT.index(va), va)) {
           return true;
         }
       }
@@ -909,28 +916,21 @@ public final class Pmap {
     return false;
   }
 
-  /** Frees the table in {@code f} at {@code level} and every table below it; returns how many. */
-  private long freeTree(int f, int level) {
+  /**
+   * Frees the table in {@code f} of level {@code level} and every table below; returns how many.
+   */
+  private long freeTree(int f, Level level) {
     long n = 1;
-    if (level > 1) {
+    if (level != Level.PT) {
       for (int i = 0; i < ENTRIES; i++) {
         long e = mem.loadAcquire(f, i);
         if (e != 0) {
-          n += freeTree(Pte.frame(e), level - 1);
+          n += freeTree(Pte.frame(e), level.below());
         }
       }
     }
     mem.free(f);
     return n;
-  }
-
-  private static int index(long va, int shift) {
-    return (int) ((va >>> shift) & (ENTRIES - 1));
-  }
-
-  /** The first address above {@code va} that is a multiple of 2^shift. */
-  private static long nextBoundary(long va, int shift) {
-    return (va | ((1L << shift) - 1)) + 1;
   }
 
   private void checkAlive() {
