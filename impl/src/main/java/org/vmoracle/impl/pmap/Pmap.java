@@ -1,10 +1,14 @@
 package org.vmoracle.impl.pmap;
 
+import static org.vmoracle.impl.pmap.PmapArgs.checkPage;
+import static org.vmoracle.impl.pmap.PmapArgs.checkRange;
+import static org.vmoracle.impl.pmap.PmapArgs.checkUserVa;
+import static org.vmoracle.impl.pmap.PmapArgs.hex;
+
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 import org.vmoracle.impl.phys.PhysMem;
-import org.vmoracle.spec.Numbers;
 
 /**
  * The page tables of one address space: a 4-level radix tree (PML4, PDP, PD, PT) of 512-entry
@@ -597,133 +601,7 @@ public final class Pmap {
    *     counter that differs and by how much
    */
   public void checkInvariants() {
-    if (released) {
-      if (resident.sum() != 0 || tables.sum() != 0 || wired.sum() != 0) {
-        throw new IllegalStateException(
-            "released pmap counts resident "
-                + resident.sum()
-                + ", tables "
-                + tables.sum()
-                + ", wired "
-                + wired.sum()
-                + "; all should be 0");
-      }
-      return;
-    }
-    boolean[] seen = new boolean[mem.frames()];
-    checkTableFrame(root, "the pmap's root", 0);
-    seen[root] = true;
-    long[] tally = new long[3]; // tables, leaves, wired leaves
-    tally[0] = 1;
-    checkTable(root, Level.TOP, 0, seen, tally);
-    if (tables.sum() != tally[0]) {
-      throw new IllegalStateException(
-          "pmap counts " + tables.sum() + " table pages but the tree holds " + tally[0]);
-    }
-    if (resident.sum() != tally[0] + tally[1]) {
-      throw new IllegalStateException(
-          "pmap counts resident "
-              + resident.sum()
-              + " but the tree holds "
-              + tally[0]
-              + " table pages and "
-              + tally[1]
-              + " valid leaves ("
-              + (tally[0] + tally[1])
-              + ")");
-    }
-    if (wired.sum() != tally[2]) {
-      throw new IllegalStateException(
-          "pmap counts " + wired.sum() + " wired leaves but the tree holds " + tally[2]);
-    }
-  }
-
-  private void checkTable(int table, Level level, long base, boolean[] seen, long[] tally) {
-    for (int i = 0; i < ENTRIES; i++) {
-      long e = mem.loadAcquire(table, i);
-      if (e == 0) {
-        continue;
-      }
-      long va = base + i * level.entryBytes();
-      String where = level + " entry " + i + " (va " + hex(va) + ")";
-      if (level == Level.TOP && va >= USER_VA_LIMIT) {
-        throw new IllegalStateException(
-            where + " is " + Pte.toString(e) + ": no address at or above 2^47 is mapped");
-      }
-      if (level != Level.PT) {
-        if ((e & ~Pte.PFN_MASK) != Pte.TABLE_BITS) {
-          throw new IllegalStateException(
-              where
-                  + " is "
-                  + Pte.toString(e)
-                  + ": an interior entry holds exactly P|W|U and a table frame");
-        }
-        long child = (e & Pte.PFN_MASK) >>> Pte.PFN_SHIFT;
-        if (child >= mem.frames()) {
-          throw new IllegalStateException(
-              where + " points to frame " + child + ", past the last frame " + (mem.frames() - 1));
-        }
-        int c = (int) child;
-        if (seen[c]) {
-          throw new IllegalStateException(
-              where + " points to table frame " + c + ", which another entry links too");
-        }
-        checkTableFrame(c, where, va);
-        seen[c] = true;
-        tally[0]++;
-        checkTable(c, level.below(), va, seen, tally);
-      } else {
-        checkLeafEntry(e, where);
-        tally[1]++;
-        if (Pte.isWired(e)) {
-          tally[2]++;
-        }
-      }
-    }
-  }
-
-  private void checkTableFrame(int f, String where, long va) {
-    int fl = mem.flags(f);
-    if ((fl & PhysMem.FREE) != 0) {
-      throw new IllegalStateException(where + " points to frame " + f + ", which is free");
-    }
-    if ((fl & PhysMem.PTPAGE) == 0) {
-      throw new IllegalStateException(
-          where + " points to frame " + f + ", which is not flagged PTPAGE");
-    }
-    if (mem.owner(f) != this) {
-      throw new IllegalStateException(
-          where + " points to table frame " + f + ", which belongs to " + mem.owner(f));
-    }
-    if (mem.ownerIndex(f) != va >>> PAGE_SHIFT) {
-      throw new IllegalStateException(
-          where
-              + " points to table frame "
-              + f
-              + " labelled for page "
-              + hex(mem.ownerIndex(f))
-              + ", want "
-              + hex(va >>> PAGE_SHIFT));
-    }
-  }
-
-  private void checkLeafEntry(long e, String where) {
-    if (!Pte.isPresent(e) || Pte.isSuperpage(e) || (e & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0) {
-      throw new IllegalStateException(
-          where + " is " + Pte.toString(e) + ": a leaf is 0 or present, 4 KiB, known bits only");
-    }
-    long f = (e & Pte.PFN_MASK) >>> Pte.PFN_SHIFT;
-    if (f >= mem.frames()) {
-      throw new IllegalStateException(
-          where + " maps frame " + f + ", past the last frame " + (mem.frames() - 1));
-    }
-    int fl = mem.flags((int) f);
-    if ((fl & PhysMem.FREE) != 0) {
-      throw new IllegalStateException(where + " maps frame " + f + ", which is free");
-    }
-    if ((fl & PhysMem.PTPAGE) != 0) {
-      throw new IllegalStateException(where + " maps frame " + f + ", a page-table page");
-    }
+    PmapChecker.check(this);
   }
 
   // ---------------------------------------------------------------- Internals
@@ -940,47 +818,12 @@ public final class Pmap {
   }
 
   private void checkLeaf(long pte, String what) {
-    if (!Pte.isPresent(pte)
-        || Pte.isSuperpage(pte)
-        || (pte & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0
-        || ((pte & Pte.PFN_MASK) >>> Pte.PFN_SHIFT) >= mem.frames()) {
-      throw new IllegalArgumentException(
-          what
-              + " "
-              + Pte.toString(pte)
-              + ": a leaf is present, 4 KiB (no PS), has known bits only and maps one of "
-              + mem.frames()
-              + " frames");
-    }
+    PmapArgs.checkLeaf(pte, what, mem.frames());
   }
 
-  private static void checkUserVa(long va) {
-    if (va < 0 || va >= USER_VA_LIMIT) {
-      throw new IllegalArgumentException(
-          "va " + hex(va) + ": user addresses lie in [0, 0x800000000000)");
-    }
-  }
-
-  private static void checkPage(long va) {
-    checkUserVa(va);
-    if ((va & (PAGE_SIZE - 1)) != 0) {
-      throw new IllegalArgumentException("va " + hex(va) + ": not page-aligned (4 KiB)");
-    }
-  }
-
-  private static void checkRange(long sva, long eva) {
-    if (sva < 0 || eva > USER_VA_LIMIT || sva > eva) {
-      throw new IllegalArgumentException(
-          "range [" + hex(sva) + ", " + hex(eva) + "): want 0 <= sva <= eva <= 0x800000000000");
-    }
-    if (((sva | eva) & (PAGE_SIZE - 1)) != 0) {
-      throw new IllegalArgumentException(
-          "range [" + hex(sva) + ", " + hex(eva) + "): not page-aligned (4 KiB)");
-    }
-  }
-
-  private static String hex(long v) {
-    return Numbers.hex(v);
+  /** Whether {@link #release} ran; read by the checker. The caller keeps the pmap quiescent. */
+  boolean isReleased() {
+    return released;
   }
 
   /** Names this pmap in messages by its root frame. No requirements. */
