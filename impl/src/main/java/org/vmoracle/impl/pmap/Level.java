@@ -22,8 +22,9 @@ enum Level {
    * What an entry at each level may be (the class essay of Pmap states it as invariants P1-P3):
    *
    *   PML4, PDP   0 or a link to a table of this pmap; never a leaf (no 1 GiB pages here).
-   *   PD          0, a link to a PT of this pmap, a link to a PT shared with other pmaps and
-   *               owned by someone else (seed 001), or a 2 MiB PS leaf (seed 003).
+   *   PD          0, a link to a PT of this pmap, a link marked SHARED_TABLE to a PT shared
+   *               with other pmaps and owned by someone else (seed 001), or a 2 MiB PS leaf
+   *               (seed 003).
    *   PT          0 or a 4 KiB leaf.
    *
    * Each level has a number, as x86 numbers them from the bottom: PT 1, PD 2, PDP 3, PML4 4
@@ -35,7 +36,7 @@ enum Level {
    * the JIT may not move above the acquire load of the entry before them, and it does not know
    * the trip count. Measured with a throwaway harness (one thread, a warm pmap of 16384 pages,
    * best of 200 rounds, this 2-CPU machine under load), lookup took 4.4 ns with the old
-   * hand-unrolled walk and 5.8 ns walking the enum. So the fault path's walk (Pmap.tableFor)
+   * hand-unrolled walk and 5.8 ns walking the enum. So the fault path's walk (Pmap.fastWalk)
    * counts level numbers in an int from TOP_NUMBER down to a constant (PT_NUMBER) and indexes by
    * the static indexOf: arithmetic the JIT unrolls into constants, as it did the old walk's
    * (4.55 ns). Every other walk, none of them per page, loops over the enum.

@@ -13,7 +13,9 @@ import org.vmoracle.impl.phys.PhysMem;
 /**
  * The page tables of one address space: a 4-level radix tree (PML4, PDP, PD, PT) of 512-entry
  * tables, each table a frame of {@link PhysMem} flagged {@link PhysMem#PTPAGE}, its entries the
- * frame's words. Leaves are 4 KiB {@link Pte} entries; lookups are lock-free.
+ * frame's words. Leaves are 4 KiB {@link Pte} entries; lookups are lock-free. The entries seeds 003
+ * (2 MiB PS leaves) and 001 (page tables shared between pmaps) will bring are understood already,
+ * but made by no operation yet (invariant P6).
  */
 public final class Pmap {
   /*
@@ -25,23 +27,48 @@ public final class Pmap {
    *   |  zero  | PML4 index| PDP index | PD index  | PT index  | page offset |
    *
    * The levels are the enum Level (shift, bytes an entry maps, index, next boundary); every walk
-   * here is a loop over them from Level.TOP down, never a hand-unrolled one.
+   * here is a loop over the levels from the top down, never a hand-unrolled one (the fault path's,
+   * fastWalk, counts level numbers in an int for speed; the others loop over the enum).
    *
-   * Interior entries are Pte.table(child): P|W|U and the child table's frame in the PFN field.
-   * Leaves live in PT entries only (no 2 MiB PS leaves yet: enter refuses PS) and are either 0 or
-   * present; a non-zero entry that is not present never occurs, so "valid" means "non-zero".
+   * An entry is 0 or one of four kinds; Level says which levels admit which:
+   *
+   *   4 KiB leaf     PT entries. Present, not PS (Pte.make's form). "Valid" means non-zero: a
+   *                  non-zero entry that is not present never occurs.
+   *   own table      PML4, PDP and PD entries. Exactly Pte.table(child): P|W|U and the frame of
+   *                  a table this pmap owns (PhysMem.owner(child) == this).
+   *   shared table   PD entries only (seed 001). Exactly Pte.sharedTable(child): P|W|U, the
+   *                  software bit SHARED_TABLE and the frame of a PT that someone else owns.
+   *                  DragonFly's 2012 segment optimization keeps the PT of a shared 2 MiB
+   *                  segment in the VM object ("a truncated pmap (PD, PT, and PTEs) in the VM
+   *                  object itself") and links it from the PD of every process that maps it.
+   *   PS leaf        PD entries only (seed 003). Present, PS: one 2 MiB mapping of 512 frames
+   *                  from a 2 MiB-aligned one, as FreeBSD's pmap_enter_pde makes; seed 003
+   *                  wires large ranges with them.
+   *
+   * The kinds are told apart by the entry alone: PS marks a leaf, SHARED_TABLE a shared table.
+   * The owner in PhysMem is the truth the mark stands for (P1: a link has SHARED_TABLE exactly
+   * when this pmap does not own the table), and the checker compares the two. The mark is there
+   * so that the fault path tells a link to an own table from everything else by one test of the
+   * entry it already loaded (LINK_TEST), as the old walk's test for 0 did, instead of loading the
+   * PT's owner on every enter (about 1 ns of a 13 ns install in the harness of Level's essay).
+   * DragonFly marked nothing and knew a shared PT by its missing local pv (pmap_scan's sharept);
+   * this pmap keeps no pv. The owner is an Object: a VM object, or the truncated pmap DragonFly
+   * hangs off one. release and prune, which free tables, trust neither alone: they free only a
+   * table whose link is not marked and whose owner is this pmap.
+   *
    * The PML4 is allocated by create() and lives until release(); PDP, PD and PT tables are
    * allocated by enter() on demand and also live until release(). DragonFly's 2019 pmap does the
    * same: "empty page table pages are just left in the pmap until exit() to avoid racing the
    * pmap's pmap_page_*() code" (seed 000). FreeBSD instead frees a table when its last entry goes
    * (pmap_unuse_pt); prune() does that for a range, for callers that can keep every other call
    * out meanwhile (the implementation prunes under its map lock exclusive, behind a switch).
+   * Every table enters the tree through linkTable, every entry but a leaf through linkCounted.
    *
    * Accounting follows FreeBSD D32569 (seed 002): residentCount() counts the valid leaves plus
    * every page-table page, the top-level PML4 included, so a fresh pmap has resident count 1 and
    * the first leaf at a fresh address costs 3 tables and 1 leaf (resident 5). Replacing a valid
    * leaf with another leaves the count alone (kernels.md R39). wiredCount() counts the leaves
-   * with the software WIRED bit.
+   * with the software WIRED bit. P4 says how PS leaves and shared tables count, and why.
    *
    * The D32569 fast path: removeRange() on a pmap whose resident count equals TOP_LEVEL_PAGES
    * (nothing resident but the PML4) returns at once without walking, and counts that in
@@ -57,9 +84,11 @@ public final class Pmap {
    *     walk needs no lock, no hazard pointer, no epoch.
    *   - A new table is zeroed by PhysMem.allocate() (plain stores), labelled (PTPAGE, owner) and
    *     then installed by a volatile CAS of the parent entry from 0. The CAS's release half
-   *     publishes the zeroes; walkers load every entry with acquire, so they see a zeroed table,
-   *     never the frame's old contents. Losing the CAS means another thread installed a table
-   *     there first: we use the winner's and free ours (or keep it for the next level down).
+   *     publishes the zeroes and the label; walkers load every entry with acquire, so they see a
+   *     zeroed table, never the frame's old contents. Losing the CAS means another thread
+   *     installed a table there first: we use the winner's and free ours (or keep it for the next
+   *     level down). No walker reads a table's owner to decide where to go (the entry's marks
+   *     say); prune and release, which do, run alone.
    *   - Leaves change only by volatile CAS (enter and remove are CAS loops too). The linearization
    *     point of enter, compareAndSet and remove is their successful leaf CAS (remove of an
    *     absent leaf: the acquire load that saw 0; lookup: its acquire load of the leaf).
@@ -75,6 +104,13 @@ public final class Pmap {
    *     no one can fill any more (the second half of munmap, whose entries are gone). A leaf
    *     that was in the range counted before its CAS, and fills elsewhere only raise the count,
    *     so resident == 1 then does mean that the range holds nothing.
+   *   - A shared table is not this pmap's: its owner and the other pmaps that link it may change
+   *     its entries at any time, even while this pmap is quiescent, and its owner must keep it
+   *     allocated while any pmap links it (DragonFly wires the PT page once per linking PD).
+   *     This pmap reads it only in lookup (acquire loads, as any walk) and in prune's test for
+   *     emptiness. A sharer that fills it after that test and before prune's unlinking CAS loses
+   *     nothing: its leaf stays in the shared table, and only this pmap's view of it goes, as an
+   *     unlink by munmap would take it (kernels.md R50).
    *   - release(), prune() and checkInvariants() need the pmap quiescent: no other call in
    *     flight.
    *
@@ -83,22 +119,66 @@ public final class Pmap {
    * it install them, top down. Tables only ever appear, so the count is an upper bound of what
    * the install needs.
    *
-   * Invariants (when quiescent; checkInvariants verifies them):
+   * Invariants (when quiescent; checkInvariants verifies P1-P4):
    * -----------
-   *   P1. Every non-zero interior entry is exactly Pte.TABLE_BITS plus the frame of a table that
-   *       is flagged PTPAGE, not FREE, owned by this pmap with owner index (first VA it maps)
-   *       >>> 12, and linked from exactly one entry; the root is such a table too (index 0).
+   *   P1. Tables. Every non-zero PML4, PDP or PD entry that is not a PS leaf links a table
+   *       flagged PTPAGE and not FREE, and is either
+   *         own:    exactly Pte.TABLE_BITS plus the frame of a table owned by this pmap, with
+   *                 owner index (first VA it maps) >>> 12, linked from exactly one entry of this
+   *                 pmap; the root is one too (index 0, linked from none); or
+   *         shared: exactly Pte.SHARED_TABLE_BITS plus the frame of a table owned by someone
+   *                 neither null nor this pmap; only in PD entries, and at most once within this
+   *                 pmap; other pmaps may link it too (seed 001), and its owner index and its
+   *                 entries are its owner's, so the checker reads neither.
    *   P2. No PML4 entry at index >= 256 (addresses >= 2^47) is used.
-   *   P3. Every non-zero leaf is present, not PS, has no bits outside Pte.LEAF_FLAGS and PFN, and
-   *       maps a frame of memory that is neither free nor a page-table page.
-   *   P4. tablePages() == the tables in the tree (PML4 included); residentCount() == tablePages()
-   *       + valid leaves; wiredCount() == leaves with WIRED. After release() all three are 0.
+   *   P3. Leaves. Every non-zero entry of an own PT is present, not PS, has no bits outside
+   *       Pte.LEAF_FLAGS and PFN, and maps a frame of memory that is neither free nor a
+   *       page-table page. A PS leaf is a PD entry (never a PT, PDP or PML4 one: no 1 GiB pages):
+   *       present, no bits outside Pte.LEAF_FLAGS and PFN, mapping from its 2 MiB-aligned VA
+   *       the 512 frames from a 2 MiB-aligned frame (a multiple of 512), each of them memory
+   *       that is neither free nor a page-table page.
+   *   P4. Counts. tablePages() == the own tables in the tree (PML4 included); a shared table is
+   *       its owner's page and counted by it, never here. residentCount() == tablePages()
+   *         + 1 for each valid 4 KiB leaf of an own PT
+   *         + 512 for each PS leaf (NBPDR / PAGE_SIZE: FreeBSD's pmap_enter_pde adds it and
+   *           pmap_remove_pde takes it off, kernels.md R34)
+   *         + 1 for each link to a shared table: the PT page it stands for, as DragonFly's 2012
+   *           pmap_allocpte_seg counted it in the process (kernels.md R51). It also keeps
+   *           removeRange's early return sound: a pmap with a link is never "PML4 alone".
+   *       The leaves of a shared table count in no sharer: they are its owner's, as DragonFly's
+   *       pmap_enter counted a leaf in pt_pv->pv_pmap, for a shared PT the object's pmap. A leaf
+   *       one process enters there is at once every sharer's (R49), so no sharer could count it
+   *       with its CAS, and seed 001's point is that such bookkeeping is "no longer multiplied by
+   *       the number of processes".
+   *       wiredCount() == WIRED 4 KiB leaves of own PTs + 512 for each WIRED PS leaf (FreeBSD
+   *       counts a wired 2 MiB page as 512 wired pages). After release() all three are 0.
    *   P5. While calls are in flight each counter is >= its true value (see Concurrency).
+   *   P6. No public operation makes a PS leaf or links a shared table yet; seeds 003 and 001
+   *       will, with the faults, wiring and teardown that need them (plantPdEntry is the test
+   *       hook that stores one meanwhile). No operation descends into a PS leaf or frees its
+   *       frames, and none frees a shared table or changes, counts or hands out (forEachLeaf) its
+   *       leaves; only lookup reads them. Meeting one, each operation does this:
+   *         lookup             a PS leaf: refuses (IllegalStateException); a shared table: reads
+   *                            through it, the translation the MMU would make (R49)
+   *         enter, install, compareAndSet, remove, reserveTable
+   *                            refuses either, having changed no leaf
+   *         protect, removeRange, forEachLeaf
+   *                            refuses either when its address-order walk reaches it, having
+   *                            done its work on the range below it and none above
+   *         release            a PS leaf is a leaf still mapped: refused, nothing changed; a
+   *                            shared table is unlinked (resident - 1), never read or freed
+   *         prune              a PS leaf stays (the PD holding it is not empty); a shared table
+   *                            that holds no entry is unlinked (resident - 1), never freed; one
+   *                            that holds an entry stays linked
+   *       A refusal, not a skip, because a skip is silent: a protect that skipped a PS leaf
+   *       would leave it writable, a removeRange would leave frames mapped that the VM then
+   *       frees. A refusal makes the seed's first test fail where it must teach the operation.
    *
    * Lock order: none (lock-free). Callers may hold any of their locks while calling in.
    *
-   * References: FreeBSD sys/amd64/amd64/pmap.c (pmap_remove's early return, D32569); DragonFly
-   * BSD sys/platform/pc64/x86_64/pmap.c (2019 rework); seeds 000 and 002; kernels.md R39.
+   * References: FreeBSD sys/amd64/amd64/pmap.c (pmap_remove's early return, D32569;
+   * pmap_enter_pde, pmap_remove_pde); DragonFly BSD sys/platform/pc64/x86_64/pmap.c (2019
+   * rework; 2012 pmap_allocpte_seg); seeds 000, 001, 002 and 003; kernels.md R34, R39, R49-R51.
    */
 
   // ---------------------------------------------------------------- Configuration
@@ -237,8 +317,9 @@ public final class Pmap {
   }
 
   /**
-   * Valid leaves plus page-table pages, the PML4 included (D32569); 0 after {@link #release}. An
-   * upper bound while calls are in flight, exact when quiescent. Volatile read.
+   * Valid leaves plus page-table pages, the PML4 included (D32569); 0 after {@link #release}. A 2
+   * MiB PS leaf counts 512 and a link to a shared table 1; a shared table's leaves count here not
+   * at all (P4). An upper bound while calls are in flight, exact when quiescent. Volatile read.
    *
    * <p>No requirements.
    */
@@ -247,8 +328,8 @@ public final class Pmap {
   }
 
   /**
-   * Valid leaves with the WIRED bit. An upper bound while calls are in flight, exact when
-   * quiescent. Volatile read.
+   * Valid leaves with the WIRED bit, a 2 MiB PS leaf counting 512 (P4). An upper bound while calls
+   * are in flight, exact when quiescent. Volatile read.
    *
    * <p>No requirements.
    */
@@ -257,8 +338,9 @@ public final class Pmap {
   }
 
   /**
-   * Page-table pages (PML4, PDP, PD and PT); 0 after {@link #release}. An upper bound while calls
-   * are in flight, exact when quiescent. Volatile read.
+   * Page-table pages this pmap owns (PML4, PDP, PD and PT; not the shared tables it links, P4); 0
+   * after {@link #release}. An upper bound while calls are in flight, exact when quiescent.
+   * Volatile read.
    *
    * <p>No requirements.
    */
@@ -280,14 +362,17 @@ public final class Pmap {
 
   /**
    * The leaf mapping the page that holds {@code va}, or 0. Acquire loads all the way down; never
-   * allocates, never blocks. Linearizes at the acquire load that returned the answer.
+   * allocates, never blocks. Linearizes at the acquire load that returned the answer. Reads through
+   * a shared table like any other (P6).
    *
    * <p>The caller passes a user address (0 ≤ va &lt; 2^47; it need not be page-aligned).
+   *
+   * @throws IllegalStateException if a 2 MiB PS leaf maps {@code va} (P6: not before seed 003)
    */
   public long lookup(long va) {
     checkUserVa(va);
     checkAlive();
-    int pt = tableFor(va, Level.PT_NUMBER);
+    int pt = tableFor(va, Level.PT_NUMBER, true);
     return pt < 0 ? 0 : mem.loadAcquire(pt, ptIndex(va));
   }
 
@@ -303,12 +388,15 @@ public final class Pmap {
    *
    * <p>The caller passes a page-aligned user address and a present, non-PS leaf (e.g. from {@link
    * Pte#make}) whose frame lies in this memory.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
+   *     changed then
    */
   public boolean enter(long va, long pte) {
     checkPage(va);
     checkLeaf(pte, "pte");
     checkAlive();
-    int pt = tableFor(va, Level.PT_NUMBER);
+    int pt = tableFor(va, Level.PT_NUMBER, false);
     if (pt < 0) {
       pt = grow(va, Level.PT);
       if (pt < 0) {
@@ -334,6 +422,9 @@ public final class Pmap {
    *
    * <p>The caller passes a page-aligned user address; {@code expect} and {@code update} are each 0
    * or a present, non-PS leaf.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
+   *     changed then
    */
   public boolean compareAndSet(long va, long expect, long update) {
     checkPage(va);
@@ -344,7 +435,7 @@ public final class Pmap {
       checkLeaf(update, "update");
     }
     checkAlive();
-    int pt = tableFor(va, Level.PT_NUMBER);
+    int pt = tableFor(va, Level.PT_NUMBER, false);
     return pt >= 0 && casLeaf(pt, ptIndex(va), expect, update);
   }
 
@@ -367,6 +458,9 @@ public final class Pmap {
    *
    * <p>The caller passes a page-aligned user address, {@code expect} 0 or a present leaf, and a
    * present, non-PS {@code pte}.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
+   *     changed then
    */
   public Install install(long va, long expect, long pte) {
     checkPage(va);
@@ -375,7 +469,7 @@ public final class Pmap {
     }
     checkLeaf(pte, "pte");
     checkAlive();
-    int pt = tableFor(va, Level.PT_NUMBER);
+    int pt = tableFor(va, Level.PT_NUMBER, false);
     if (pt < 0) {
       if (expect != 0) {
         return Install.CHANGED; // the leaf the caller saw cannot live in a missing table
@@ -396,11 +490,14 @@ public final class Pmap {
    * table's publication, or at the acquire load that found it.
    *
    * <p>The caller passes a page-aligned user address.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); the tables
+   *     above it may have been built
    */
   public boolean reserveTable(long va) {
     checkPage(va);
     checkAlive();
-    return tableFor(va, Level.PT_NUMBER) >= 0 || grow(va, Level.PT) >= 0;
+    return tableFor(va, Level.PT_NUMBER, false) >= 0 || grow(va, Level.PT) >= 0;
   }
 
   /**
@@ -408,11 +505,14 @@ public final class Pmap {
    * linearizes at the successful CAS (or at the acquire load that saw no leaf).
    *
    * <p>The caller passes a page-aligned user address.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
+   *     changed then
    */
   public long remove(long va) {
     checkPage(va);
     checkAlive();
-    int pt = tableFor(va, Level.PT_NUMBER);
+    int pt = tableFor(va, Level.PT_NUMBER, false);
     return pt < 0 ? 0 : clearLeaf(pt, ptIndex(va));
   }
 
@@ -422,6 +522,9 @@ public final class Pmap {
    * leaf only.
    *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT}.
+   *
+   * @throws IllegalStateException when the walk reaches a PS leaf or a shared table (P6); the
+   *     leaves below it in the range are protected then, those above it untouched
    */
   public void protect(long sva, long eva) {
     checkRange(sva, eva);
@@ -454,6 +557,9 @@ public final class Pmap {
    *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
    * {@code removed} must not call back into this pmap's removeRange for the same range.
+   *
+   * @throws IllegalStateException when the walk reaches a PS leaf or a shared table (P6); the
+   *     leaves below it in the range are removed (and reported) then, those above it untouched
    */
   public void removeRange(long sva, long eva, LongConsumer removed) {
     checkRange(sva, eva);
@@ -482,6 +588,10 @@ public final class Pmap {
    * range). After the last leaf of a pmap goes this way, its resident count is {@link
    * #TOP_LEVEL_PAGES} again, and {@link #removeRange}'s early return can fire.
    *
+   * <p>What is not this pmap's is never freed (P6): a PS leaf is a leaf, so the PD holding it is
+   * not empty; a shared table in the range that holds no entry is unlinked (resident count - 1) but
+   * not freed, nor counted in the answer; one that holds an entry stays linked.
+   *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT}, and
    * keeps every other call on this pmap out meanwhile (a walker could hold a table being freed).
    */
@@ -505,7 +615,18 @@ public final class Pmap {
       if (e == 0) {
         continue;
       }
+      if (Pte.isSuperpage(e)) {
+        continue; // a 2 MiB leaf, not a table: never freed as one (P6)
+      }
       int child = Pte.frame(e);
+      if (Pte.isSharedTable(e) || mem.owner(child) != this) { // either says: not ours to free
+        // A shared table (seed 001): its owner frees it. Drop our link only if it holds nothing,
+        // so that no translation goes (see Concurrency for a sharer filling it meanwhile).
+        if (isEmptyTable(child) && mem.cas(t, i, e, 0)) {
+          resident.decrement(); // after the CAS, as every removal; the link counted 1 (P4)
+        }
+        continue;
+      }
       Level childLevel = level.below();
       if (childLevel != Level.PT) {
         freed += pruneBelow(child, childLevel, base + i * span, sva, eva);
@@ -536,6 +657,9 @@ public final class Pmap {
    *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
    * {@code v} may change this pmap.
+   *
+   * @throws IllegalStateException when the walk reaches a PS leaf or a shared table (P6); the
+   *     leaves below it in the range have been visited then
    */
   public void forEachLeaf(long sva, long eva, LeafVisitor v) {
     checkRange(sva, eva);
@@ -554,45 +678,144 @@ public final class Pmap {
   }
 
   /**
-   * Frees every table page, the PML4 last; afterwards the resident count and table pages are 0 and
-   * the pmap must not be used again.
+   * Frees every table page of this pmap, the PML4 last, and unlinks every shared table without
+   * freeing or reading it (P6: its owner's); afterwards the resident count and table pages are 0
+   * and the pmap must not be used again.
    *
-   * <p>The caller has removed every leaf and makes sure no other call is in flight, now or later.
+   * <p>The caller has removed every leaf, 2 MiB PS leaves included, and makes sure no other call is
+   * in flight, now or later.
    *
    * @throws IllegalStateException if a leaf is still valid (naming the lowest such address) or the
    *     pmap was released before; nothing has changed then
    */
   public void release() {
     checkAlive();
-    long[] leftover = {-1};
+    long[] leftover = {-1, 0}; // the lowest address still mapped, and its leaf
     walk(
         0,
         USER_VA_LIMIT,
-        (pt, idx, va) -> {
-          if (mem.loadAcquire(pt, idx) != 0) {
+        new SlotAction() {
+          @Override
+          public boolean apply(int pt, int idx, long va) {
+            long pte = mem.loadAcquire(pt, idx);
+            return pte != 0 && stop(va, pte);
+          }
+
+          @Override
+          public boolean superpage(Level level, int idx, long va, long pde) {
+            return stop(va, pde); // a leaf still mapped, like any other
+          }
+
+          @Override
+          public boolean sharedTable(Level level, int idx, long va, long e, Object owner) {
+            return false; // its leaves are its owner's, not ours to have removed
+          }
+
+          private boolean stop(long va, long pte) {
             leftover[0] = va;
+            leftover[1] = pte;
             return true;
           }
-          return false;
         });
     if (leftover[0] >= 0) {
       throw new IllegalStateException(
           "release of a pmap that still maps va "
               + hex(leftover[0])
               + " ("
-              + Pte.toString(lookup(leftover[0]))
+              + Pte.toString(leftover[1])
               + "): remove every leaf first");
     }
-    long freed = freeTree(root, Level.TOP);
-    tables.add(-freed); // volatile; 0 if the counts were right (checkInvariants tells)
-    resident.add(-freed);
+    long[] tally = new long[2]; // tables freed, shared-table links dropped
+    freeTree(root, Level.TOP, tally);
+    tables.add(-tally[0]); // volatile; 0 if the counts were right (checkInvariants tells)
+    resident.add(-(tally[0] + tally[1]));
     released = true;
+  }
+
+  // ---------------------------------------------------------------- Test hook for the seeds
+
+  /**
+   * Test hook for seeds 003 and 001, until they bring the operations that make these entries:
+   * stores {@code entry}, a 2 MiB PS leaf or a link to a shared table, in the PD entry for {@code
+   * va}, building the PDP and PD above it as enter() would, and counts it as P4 says: a PS leaf 512
+   * resident (and 512 wired with WIRED), a link 1 resident and no table page. It counts before its
+   * CAS and takes the counts back if the CAS fails, as every install here (linkCounted). Returns
+   * false, having changed nothing, when a frame for a table above it cannot be allocated.
+   *
+   * <p>The caller is a test, and makes sure no other call is in flight. It passes a 2 MiB-aligned
+   * user address and either a PS leaf that P3 accepts in a PD entry, or {@code Pte.sharedTable(f)}
+   * for a frame f flagged PTPAGE, not free, whose owner is neither null nor this pmap and keeps it
+   * allocated while it is linked.
+   *
+   * @throws IllegalArgumentException if {@code va} or {@code entry} is not such; nothing changed
+   * @throws IllegalStateException if the PD entry for {@code va} is not 0, or a PS leaf lies above
+   *     it; the tables above it may have been built
+   */
+  boolean plantPdEntry(long va, long entry) {
+    checkUserVa(va);
+    checkAlive();
+    if (Level.PD.base(va) != va) {
+      throw new IllegalArgumentException(
+          "va " + hex(va) + ": a PD entry maps from a 2 MiB boundary");
+    }
+    long addResident;
+    long addWired = 0;
+    int f = Pte.frame(entry);
+    long pages = Level.PD.pages();
+    if (Pte.isSuperpage(entry)) {
+      if (f < 0
+          || !Pte.isPresent(entry)
+          || (entry & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0
+          || f % pages != 0
+          || f + pages > mem.frames()) {
+        throw new IllegalArgumentException(
+            Pte.toString(entry)
+                + ": a PS leaf is present, has known bits only and maps 512 frames of memory from"
+                + " a multiple of 512");
+      }
+      addResident = pages; // NBPDR / PAGE_SIZE, as FreeBSD counts a 2 MiB mapping (P4)
+      addWired = Pte.isWired(entry) ? pages : 0;
+    } else {
+      if (f < 0
+          || entry != Pte.sharedTable(f)
+          || f >= mem.frames()
+          || !mem.testFlag(f, PhysMem.PTPAGE)
+          || mem.testFlag(f, PhysMem.FREE)
+          || mem.owner(f) == null
+          || mem.owner(f) == this) {
+        throw new IllegalArgumentException(
+            Pte.toString(entry)
+                + ": a shared-table link is Pte.sharedTable(f), f a PTPAGE frame in use that someone"
+                + " other than this pmap owns");
+      }
+      addResident = 1; // the link stands for the PT page, as DragonFly counts it (P4)
+    }
+    int pd = tableFor(va, Level.PD.number(), false);
+    if (pd < 0) {
+      pd = grow(va, Level.PD);
+      if (pd < 0) {
+        return false;
+      }
+    }
+    int idx = Level.PD.index(va);
+    if (!linkCounted(pd, idx, entry, 0, addResident, addWired)) {
+      throw new IllegalStateException(
+          "PD entry "
+              + idx
+              + " (va "
+              + hex(va)
+              + ") is "
+              + Pte.toString(mem.loadAcquire(pd, idx))
+              + ", not 0");
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- Invariants
 
   /**
-   * Walks the whole tree and checks invariants P1–P4 of the class essay. Never repairs anything.
+   * Walks the whole tree and checks invariants P1–P4 of the class essay, PS leaves and links to
+   * shared tables included (PmapChecker). Never repairs anything.
    *
    * <p>The caller makes sure no other call on this pmap, and no allocation or free of its frames,
    * is in flight.
@@ -609,19 +832,61 @@ public final class Pmap {
   /**
    * The frame of the table of the level numbered {@code number} (Level.number) that holds the entry
    * for {@code va}, or -1 if a table on the way is missing: the root for PML4, and one acquire load
-   * per level below it.
+   * per level below it. With {@code throughShared} it walks through a link to a shared table
+   * (lookup, P6); without, it refuses one, as it refuses a PS leaf on the way.
    *
-   * <p>The fault path's walk, so it costs what the old hand-unrolled one did: it counts level
-   * numbers in an int from Level.TOP_NUMBER down to a constant and indexes by Level.indexOf,
-   * arithmetic the JIT unrolls into constants (a loop over Level's fields would load them after
-   * each acquire, see Level's essay). No allocation, no virtual dispatch.
+   * <p>The fault path's walk, so it costs what the old hand-unrolled one did (see fastWalk); what
+   * is rare, a PS leaf or a shared table on the way, is walked again from the root by rareWalk. The
+   * two walks see the same tree or a grown one: entries only go from 0 to a link while a walk may
+   * run (prune runs alone), so the second walk's answer is as good as the first's would have been.
+   *
+   * @throws IllegalStateException if a PS leaf, or without {@code throughShared} a shared table,
+   *     lies on the way (P6); or an entry that is neither 0 nor a link (a broken tree)
    */
-  private int tableFor(long va, int number) {
+  private int tableFor(long va, int number, boolean throughShared) {
+    int t = fastWalk(va, number);
+    return t != RARE ? t : rareWalk(va, number, throughShared);
+  }
+
+  /** What fastWalk answers when it meets an entry that is neither 0 nor a link to an own table. */
+  private static final int RARE = -2;
+
+  /**
+   * tableFor's fast path: the table's frame, -1 (missing) or {@link #RARE}. It counts level numbers
+   * in an int and indexes by Level.indexOf, arithmetic the JIT unrolls into constants (a loop over
+   * Level's fields would load them after each acquire, see Level's essay); and it tells a link to
+   * an own table from everything else, 0 included, by one test of the entry already loaded: P set,
+   * PS and SHARED_TABLE clear (LINK_TEST), as the old walk tested for 0. Every exit leaves the loop
+   * with a constant: a call to the rare path inside the loop cost lookup 0.4 ns in the harness of
+   * Level's essay. No allocation, no virtual dispatch, no load of an owner.
+   */
+  private int fastWalk(long va, int number) {
     int t = root;
     for (int n = Level.TOP_NUMBER; n > number; n--) {
       long e = mem.loadAcquire(t, Level.indexOf(n, va));
+      if ((e & LINK_TEST) != Pte.P) {
+        return e == 0 ? -1 : RARE;
+      }
+      t = Pte.frame(e);
+    }
+    return t;
+  }
+
+  /**
+   * tableFor's rare path: the same walk from the root with every test, going on through a link to a
+   * shared table if {@code throughShared}, refusing everything else that is not 0 or a link to an
+   * own table.
+   */
+  private int rareWalk(long va, int number, boolean throughShared) {
+    int t = root;
+    for (int n = Level.TOP_NUMBER; n > number; n--) {
+      int idx = Level.indexOf(n, va);
+      long e = mem.loadAcquire(t, idx);
       if (e == 0) {
         return -1;
+      }
+      if ((e & LINK_TEST) != Pte.P && !(throughShared && isSharedLink(e))) {
+        throw refusedOnTheWay(n, idx, va, e);
       }
       t = Pte.frame(e);
     }
@@ -637,6 +902,61 @@ public final class Pmap {
     return Level.indexOf(Level.PT_NUMBER, va);
   }
 
+  /** tableFor's refusal of entry {@code e}, index {@code idx} at level number {@code n}. */
+  private IllegalStateException refusedOnTheWay(int n, int idx, long va, long e) {
+    Level l = Level.of(n);
+    return refused(l, idx, l.base(va), e, ownerOf(e), "change a leaf");
+  }
+
+  /**
+   * The bits tableFor tests to tell a link to an own table (P alone of the three) from 0, a PS
+   * leaf, a shared-table link or a broken entry.
+   */
+  private static final long LINK_TEST = Pte.P | Pte.PS | Pte.SHARED_TABLE;
+
+  /** Whether {@code e} is a link to a shared table: present, SHARED_TABLE, not PS. */
+  private static boolean isSharedLink(long e) {
+    return (e & LINK_TEST) == (Pte.P | Pte.SHARED_TABLE);
+  }
+
+  /** For messages: the owner of the table {@code e} links, or null if it is no link. */
+  private Object ownerOf(long e) {
+    int f = Pte.frame(e);
+    return Pte.isSuperpage(e) || f >= mem.frames() ? null : mem.owner(f);
+  }
+
+  /**
+   * Why an operation refuses entry {@code idx} of level {@code level}, which maps from {@code va}
+   * and is {@code e}: a PS leaf or a shared-table link (P6), or neither 0 nor a link (a broken
+   * tree). {@code owner} is the linked table's owner, for the message; {@code what} is what the
+   * operation would do in a shared table. No requirements.
+   */
+  private static IllegalStateException refused(
+      Level level, int idx, long va, long e, Object owner, String what) {
+    String where = level + " entry " + idx + " (va " + hex(va) + ")";
+    if (Pte.isSuperpage(e)) {
+      return new IllegalStateException(
+          where
+              + " is a PS leaf "
+              + Pte.toString(e)
+              + ": before seed 003 no pmap operation maps through one (release and prune leave"
+              + " it)");
+    }
+    if (isSharedLink(e)) {
+      return new IllegalStateException(
+          where
+              + " links table frame "
+              + Pte.frame(e)
+              + " of "
+              + owner
+              + ", a shared table: no pmap operation may "
+              + what
+              + " in one before seed 001 (lookup reads through it, release and prune unlink it)");
+    }
+    return new IllegalStateException(
+        where + " is " + Pte.toString(e) + ", neither 0 nor a table link: checkInvariants tells");
+  }
+
   /**
    * Makes the tables down to the table of level {@code level} for {@code va} exist and returns that
    * table's frame, or -1 with nothing changed when memory ran out. See "Out of memory" in the class
@@ -648,10 +968,14 @@ public final class Pmap {
     int missing = 0;
     int t = root;
     for (Level l = Level.TOP; l != level; l = l.below()) {
-      long e = mem.loadAcquire(t, l.index(va));
+      int idx = l.index(va);
+      long e = mem.loadAcquire(t, idx);
       if (e == 0) {
         missing = l.number() - level.number(); // one table per level from l's child down
         break;
+      }
+      if ((e & LINK_TEST) != Pte.P) {
+        throw refused(l, idx, l.base(va), e, ownerOf(e), "link a table"); // nothing allocated yet
       }
       t = Pte.frame(e);
     }
@@ -680,9 +1004,17 @@ public final class Pmap {
           throw new IllegalStateException("table for va " + hex(va) + " vanished during enter");
         }
         e = linkTable(t, idx, spare[used], l.base(va)); // the child maps what the entry maps
-        if (Pte.frame(e) == spare[used]) {
+        if (e == Pte.table(spare[used])) {
           used++;
         }
+      }
+      if ((e & LINK_TEST) != Pte.P) {
+        // Only a seed-003 promotion or seed-001 link racing us could put a PS leaf or a shared
+        // table here; give back what we did not link, then refuse it.
+        for (int i = used; i < missing; i++) {
+          mem.free(spare[i]);
+        }
+        throw refused(l, idx, l.base(va), e, ownerOf(e), "link a table");
       }
       t = Pte.frame(e);
     }
@@ -707,9 +1039,7 @@ public final class Pmap {
   private long linkTable(int parent, int idx, int fresh, long base) {
     label(fresh, base >>> PAGE_SHIFT);
     long ne = Pte.table(fresh);
-    tables.increment(); // before the CAS: counters stay upper bounds
-    resident.increment();
-    if (mem.cas(parent, idx, 0, ne)) { // release: publishes the zeroed, labelled table
+    if (linkCounted(parent, idx, ne, 1, 1, 0)) {
       if (config.doubleCountTables()) {
         resident.increment(); // injected bug: counted twice
       }
@@ -717,10 +1047,39 @@ public final class Pmap {
     }
     // Lost: another thread installed a table here first. The caller uses the winner's; ours stays
     // spare for the next level down or is freed.
-    tables.decrement();
-    resident.decrement();
     tableRaceLosses.increment();
     return mem.loadAcquire(parent, idx);
+  }
+
+  /**
+   * Stores {@code e} in entry {@code idx} of table {@code parent} if it is 0, with its counts: adds
+   * them BEFORE the CAS (counters stay upper bounds, P5), CASes (volatile; release publishes
+   * whatever {@code e} points to; the linearization point of the entry's appearance) and takes them
+   * back if the CAS failed, which means another thread stored an entry there first. Returns whether
+   * {@code e} went in. The one way a non-leaf entry enters the tree: new tables through linkTable,
+   * and the seeds' entries through plantPdEntry.
+   *
+   * <p>The caller has made {@code e} ready to be seen (a table zeroed and labelled).
+   */
+  private boolean linkCounted(
+      int parent, int idx, long e, long addTables, long addResident, long addWired) {
+    add(tables, addTables);
+    add(resident, addResident);
+    add(wired, addWired);
+    if (mem.cas(parent, idx, 0, e)) {
+      return true;
+    }
+    add(tables, -addTables);
+    add(resident, -addResident);
+    add(wired, -addWired);
+    return false;
+  }
+
+  /** Adds {@code n} to {@code counter}, skipping the atomic add when n is 0. */
+  private static void add(LongAdder counter, long n) {
+    if (n != 0) {
+      counter.add(n);
+    }
   }
 
   /** Records this pmap as the owner of table frame {@code f}, which maps from page {@code idx}. */
@@ -774,16 +1133,36 @@ public final class Pmap {
     }
   }
 
-  /** What {@link #walk} does at one PT slot; true stops the walk. */
+  /**
+   * What {@link #walk} does: {@link #apply} at each PT slot of an own PT, and at an entry that is
+   * not a link to an own table, {@link #superpage} or {@link #sharedTable}, which refuse it (P6)
+   * unless the walk's owner says otherwise. Each answers true to stop the walk; false goes on, past
+   * all that the entry maps.
+   */
   @FunctionalInterface
   private interface SlotAction {
+    /** At slot {@code idx} of the own PT {@code pt}, which maps page {@code va}. */
     boolean apply(int pt, int idx, long va);
+
+    /** At entry {@code idx} of level {@code level}, a PS leaf {@code e} mapping from {@code va}. */
+    default boolean superpage(Level level, int idx, long va, long e) {
+      throw refused(level, idx, va, e, null, "visit or change a leaf");
+    }
+
+    /**
+     * At entry {@code idx} of level {@code level}, a link {@code e} mapping from {@code va} to a
+     * table that {@code owner} owns, not this pmap.
+     */
+    default boolean sharedTable(Level level, int idx, long va, long e, Object owner) {
+      throw refused(level, idx, va, e, owner, "visit or change a leaf");
+    }
   }
 
   /**
-   * Calls {@code action} for every PT slot of [sva, eva) whose PT exists, in address order; skips
-   * the span of a missing table at any level in one step. Returns true if the action stopped the
-   * walk.
+   * Calls {@code action} for every PT slot of [sva, eva) whose PT exists and is this pmap's, in
+   * address order; skips the span of a missing table at any level in one step, and hands an entry
+   * that is a PS leaf or links a shared table to the action (P6) before it skips that entry's span.
+   * Returns true if the action stopped the walk.
    */
   private boolean walk(long sva, long eva, SlotAction action) {
     long va = sva;
@@ -791,9 +1170,25 @@ public final class Pmap {
     while (va < eva) {
       int t = root;
       for (Level l = Level.TOP; l != Level.PT; l = l.below()) {
-        long e = mem.loadAcquire(t, l.index(va));
+        int idx = l.index(va);
+        long e = mem.loadAcquire(t, idx);
         if (e == 0) {
           va = l.nextBoundary(va); // nothing below this entry: skip all it maps
+          continue descend;
+        }
+        if ((e & LINK_TEST) != Pte.P) { // a PS leaf, a shared table, or a broken entry
+          boolean stop;
+          if (Pte.isSuperpage(e)) {
+            stop = action.superpage(l, idx, l.base(va), e);
+          } else if (isSharedLink(e)) {
+            stop = action.sharedTable(l, idx, l.base(va), e, ownerOf(e));
+          } else {
+            throw refused(l, idx, l.base(va), e, null, "walk");
+          }
+          if (stop) {
+            return true;
+          }
+          va = l.nextBoundary(va); // past all the entry maps
           continue descend;
         }
         t = Pte.frame(e);
@@ -809,20 +1204,43 @@ public final class Pmap {
   }
 
   /**
-   * Frees the table in {@code f} of level {@code level} and every table below; returns how many.
+   * Frees the own table in {@code f} of level {@code level} and every own table below it, adding
+   * them to {@code tally[0]}; clears every link to a shared table without freeing or reading that
+   * table (P6), adding them to {@code tally[1]}. PT entries are not read: release found none.
+   *
+   * <p>The caller is release(), which found no leaf, 2 MiB ones included, and runs alone.
    */
-  private long freeTree(int f, Level level) {
-    long n = 1;
+  private void freeTree(int f, Level level, long[] tally) {
     if (level != Level.PT) {
       for (int i = 0; i < ENTRIES; i++) {
         long e = mem.loadAcquire(f, i);
-        if (e != 0) {
-          n += freeTree(Pte.frame(e), level.below());
+        if (e == 0) {
+          continue;
+        }
+        if (Pte.isSuperpage(e)) {
+          // release's walk stops at every PS leaf, so this is a broken tree; never free its frames.
+          throw new IllegalStateException(
+              "release found "
+                  + level
+                  + " entry "
+                  + i
+                  + " of table frame "
+                  + f
+                  + " a PS leaf "
+                  + Pte.toString(e)
+                  + " after its walk saw none: not freeing its frames");
+        }
+        int child = Pte.frame(e);
+        if (isSharedLink(e) || mem.owner(child) != this) { // either says: not ours to free
+          mem.storeRelease(f, i, 0); // unlink only: the owner frees it (seed 001)
+          tally[1]++;
+        } else {
+          freeTree(child, level.below(), tally);
         }
       }
     }
     mem.free(f);
-    return n;
+    tally[0]++;
   }
 
   private void checkAlive() {
