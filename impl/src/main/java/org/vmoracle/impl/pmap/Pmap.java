@@ -1,14 +1,20 @@
 package org.vmoracle.impl.pmap;
 
+import static org.vmoracle.impl.pmap.PmapArgs.checkPage;
+import static org.vmoracle.impl.pmap.PmapArgs.checkRange;
+import static org.vmoracle.impl.pmap.PmapArgs.checkUserVa;
+import static org.vmoracle.impl.pmap.PmapArgs.hex;
+
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import org.vmoracle.impl.phys.PhysMem;
-import org.vmoracle.spec.Numbers;
 
 /**
  * The page tables of one address space: a 4-level radix tree (PML4, PDP, PD, PT) of 512-entry
  * tables, each table a frame of {@link PhysMem} flagged {@link PhysMem#PTPAGE}, its entries the
- * frame's words. Leaves are 4 KiB {@link Pte} entries; lookups are lock-free.
+ * frame's words. Leaves are 4 KiB {@link Pte} entries; lookups are lock-free. The entries seeds 003
+ * (2 MiB PS leaves) and 001 (page tables shared between pmaps) will bring are understood already,
+ * but made by no operation yet (invariant P6).
  */
 public final class Pmap {
   /*
@@ -19,21 +25,49 @@ public final class Pmap {
    *   |63 .. 48|47 ..... 39|38 ..... 30|29 ..... 21|20 ..... 12|11 ....... 0|
    *   |  zero  | PML4 index| PDP index | PD index  | PT index  | page offset |
    *
-   * Interior entries are Pte.table(child): P|W|U and the child table's frame in the PFN field.
-   * Leaves live in PT entries only (no 2 MiB PS leaves yet: enter refuses PS) and are either 0 or
-   * present; a non-zero entry that is not present never occurs, so "valid" means "non-zero".
+   * The levels are the enum Level (shift, bytes an entry maps, index, next boundary); every walk
+   * here is a loop over the levels from the top down, never a hand-unrolled one (the fault path's,
+   * fastWalk, counts level numbers in an int for speed; the others loop over the enum).
+   *
+   * An entry is 0 or one of four kinds; Level says which levels admit which:
+   *
+   *   4 KiB leaf     PT entries. Present, not PS (Pte.make's form). "Valid" means non-zero: a
+   *                  non-zero entry that is not present never occurs.
+   *   own table      PML4, PDP and PD entries. Exactly Pte.table(child): P|W|U and the frame of
+   *                  a table this pmap owns (PhysMem.owner(child) == this).
+   *   shared table   PD entries only (seed 001). Exactly Pte.sharedTable(child): P|W|U, the
+   *                  software bit SHARED_TABLE and the frame of a PT that someone else owns.
+   *                  DragonFly's 2012 segment optimization keeps the PT of a shared 2 MiB
+   *                  segment in the VM object ("a truncated pmap (PD, PT, and PTEs) in the VM
+   *                  object itself") and links it from the PD of every process that maps it.
+   *   PS leaf        PD entries only (seed 003). Present, PS: one 2 MiB mapping of 512 frames
+   *                  from a 2 MiB-aligned one, as FreeBSD's pmap_enter_pde makes; seed 003
+   *                  wires large ranges with them.
+   *
+   * The kinds are told apart by the entry alone: PS marks a leaf, SHARED_TABLE a shared table.
+   * The owner in PhysMem is the truth the mark stands for (P1: a link has SHARED_TABLE exactly
+   * when this pmap does not own the table), and the checker compares the two. The mark is there
+   * so that the fault path tells a link to an own table from everything else by one test of the
+   * entry it already loaded (LINK_TEST), as the old walk's test for 0 did, instead of loading the
+   * PT's owner on every enter (about 1 ns of a 13 ns install in the harness of Level's essay).
+   * DragonFly marked nothing and knew a shared PT by its missing local pv (pmap_scan's sharept);
+   * this pmap keeps no pv. The owner is an Object: a VM object, or the truncated pmap DragonFly
+   * hangs off one. release and prune, which free tables, trust neither alone: they free only a
+   * table whose link is not marked and whose owner is this pmap.
+   *
    * The PML4 is allocated by create() and lives until release(); PDP, PD and PT tables are
    * allocated by enter() on demand and also live until release(). DragonFly's 2019 pmap does the
    * same: "empty page table pages are just left in the pmap until exit() to avoid racing the
    * pmap's pmap_page_*() code" (seed 000). FreeBSD instead frees a table when its last entry goes
    * (pmap_unuse_pt); prune() does that for a range, for callers that can keep every other call
    * out meanwhile (the implementation prunes under its map lock exclusive, behind a switch).
+   * Every table enters the tree through linkTable, every entry but a leaf through linkCounted.
    *
    * Accounting follows FreeBSD D32569 (seed 002): residentCount() counts the valid leaves plus
    * every page-table page, the top-level PML4 included, so a fresh pmap has resident count 1 and
    * the first leaf at a fresh address costs 3 tables and 1 leaf (resident 5). Replacing a valid
    * leaf with another leaves the count alone (kernels.md R39). wiredCount() counts the leaves
-   * with the software WIRED bit.
+   * with the software WIRED bit. P4 says how PS leaves and shared tables count, and why.
    *
    * The D32569 fast path: removeRange() on a pmap whose resident count equals TOP_LEVEL_PAGES
    * (nothing resident but the PML4) returns at once without walking, and counts that in
@@ -49,9 +83,11 @@ public final class Pmap {
    *     walk needs no lock, no hazard pointer, no epoch.
    *   - A new table is zeroed by PhysMem.allocate() (plain stores), labelled (PTPAGE, owner) and
    *     then installed by a volatile CAS of the parent entry from 0. The CAS's release half
-   *     publishes the zeroes; walkers load every entry with acquire, so they see a zeroed table,
-   *     never the frame's old contents. Losing the CAS means another thread installed a table
-   *     there first: we use the winner's and free ours (or keep it for the next level down).
+   *     publishes the zeroes and the label; walkers load every entry with acquire, so they see a
+   *     zeroed table, never the frame's old contents. Losing the CAS means another thread
+   *     installed a table there first: we use the winner's and free ours (or keep it for the next
+   *     level down). No walker reads a table's owner to decide where to go (the entry's marks
+   *     say); prune and release, which do, run alone.
    *   - Leaves change only by volatile CAS (enter and remove are CAS loops too). The linearization
    *     point of enter, compareAndSet and remove is their successful leaf CAS (remove of an
    *     absent leaf: the acquire load that saw 0; lookup: its acquire load of the leaf).
@@ -67,6 +103,13 @@ public final class Pmap {
    *     no one can fill any more (the second half of munmap, whose entries are gone). A leaf
    *     that was in the range counted before its CAS, and fills elsewhere only raise the count,
    *     so resident == 1 then does mean that the range holds nothing.
+   *   - A shared table is not this pmap's: its owner and the other pmaps that link it may change
+   *     its entries at any time, even while this pmap is quiescent, and its owner must keep it
+   *     allocated while any pmap links it (DragonFly wires the PT page once per linking PD).
+   *     This pmap reads it only in lookup (acquire loads, as any walk) and in prune's test for
+   *     emptiness. A sharer that fills it after that test and before prune's unlinking CAS loses
+   *     nothing: its leaf stays in the shared table, and only this pmap's view of it goes, as an
+   *     unlink by munmap would take it (kernels.md R50).
    *   - release(), prune() and checkInvariants() need the pmap quiescent: no other call in
    *     flight.
    *
@@ -75,22 +118,66 @@ public final class Pmap {
    * it install them, top down. Tables only ever appear, so the count is an upper bound of what
    * the install needs.
    *
-   * Invariants (when quiescent; checkInvariants verifies them):
+   * Invariants (when quiescent; checkInvariants verifies P1-P4):
    * -----------
-   *   P1. Every non-zero interior entry is exactly Pte.TABLE_BITS plus the frame of a table that
-   *       is flagged PTPAGE, not FREE, owned by this pmap with owner index (first VA it maps)
-   *       >>> 12, and linked from exactly one entry; the root is such a table too (index 0).
+   *   P1. Tables. Every non-zero PML4, PDP or PD entry that is not a PS leaf links a table
+   *       flagged PTPAGE and not FREE, and is either
+   *         own:    exactly Pte.TABLE_BITS plus the frame of a table owned by this pmap, with
+   *                 owner index (first VA it maps) >>> 12, linked from exactly one entry of this
+   *                 pmap; the root is one too (index 0, linked from none); or
+   *         shared: exactly Pte.SHARED_TABLE_BITS plus the frame of a table owned by someone
+   *                 neither null nor this pmap; only in PD entries, and at most once within this
+   *                 pmap; other pmaps may link it too (seed 001), and its owner index and its
+   *                 entries are its owner's, so the checker reads neither.
    *   P2. No PML4 entry at index >= 256 (addresses >= 2^47) is used.
-   *   P3. Every non-zero leaf is present, not PS, has no bits outside Pte.LEAF_FLAGS and PFN, and
-   *       maps a frame of memory that is neither free nor a page-table page.
-   *   P4. tablePages() == the tables in the tree (PML4 included); residentCount() == tablePages()
-   *       + valid leaves; wiredCount() == leaves with WIRED. After release() all three are 0.
+   *   P3. Leaves. Every non-zero entry of an own PT is present, not PS, has no bits outside
+   *       Pte.LEAF_FLAGS and PFN, and maps a frame of memory that is neither free nor a
+   *       page-table page. A PS leaf is a PD entry (never a PT, PDP or PML4 one: no 1 GiB pages):
+   *       present, no bits outside Pte.LEAF_FLAGS and PFN, mapping from its 2 MiB-aligned VA
+   *       the 512 frames from a 2 MiB-aligned frame (a multiple of 512), each of them memory
+   *       that is neither free nor a page-table page.
+   *   P4. Counts. tablePages() == the own tables in the tree (PML4 included); a shared table is
+   *       its owner's page and counted by it, never here. residentCount() == tablePages()
+   *         + 1 for each valid 4 KiB leaf of an own PT
+   *         + 512 for each PS leaf (NBPDR / PAGE_SIZE: FreeBSD's pmap_enter_pde adds it and
+   *           pmap_remove_pde takes it off, kernels.md R34)
+   *         + 1 for each link to a shared table: the PT page it stands for, as DragonFly's 2012
+   *           pmap_allocpte_seg counted it in the process (kernels.md R51). It also keeps
+   *           removeRange's early return sound: a pmap with a link is never "PML4 alone".
+   *       The leaves of a shared table count in no sharer: they are its owner's, as DragonFly's
+   *       pmap_enter counted a leaf in pt_pv->pv_pmap, for a shared PT the object's pmap. A leaf
+   *       one process enters there is at once every sharer's (R49), so no sharer could count it
+   *       with its CAS, and seed 001's point is that such bookkeeping is "no longer multiplied by
+   *       the number of processes".
+   *       wiredCount() == WIRED 4 KiB leaves of own PTs + 512 for each WIRED PS leaf (FreeBSD
+   *       counts a wired 2 MiB page as 512 wired pages). After release() all three are 0.
    *   P5. While calls are in flight each counter is >= its true value (see Concurrency).
+   *   P6. No public operation makes a PS leaf or links a shared table yet; seeds 003 and 001
+   *       will, with the faults, wiring and teardown that need them (plantPdEntry is the test
+   *       hook that stores one meanwhile). No operation descends into a PS leaf or frees its
+   *       frames, and none frees a shared table or changes, counts or hands out (forEachLeaf) its
+   *       leaves; only lookup reads them. Meeting one, each operation does this:
+   *         lookup             a PS leaf: refuses (IllegalStateException); a shared table: reads
+   *                            through it, the translation the MMU would make (R49)
+   *         enter, install, compareAndSet, remove, reserveTable
+   *                            refuses either, having changed no leaf
+   *         protect, removeRange, forEachLeaf
+   *                            refuses either when its address-order walk reaches it, having
+   *                            done its work on the range below it and none above
+   *         release            a PS leaf is a leaf still mapped: refused, nothing changed; a
+   *                            shared table is unlinked (resident - 1), never read or freed
+   *         prune              a PS leaf stays (the PD holding it is not empty); a shared table
+   *                            that holds no entry is unlinked (resident - 1), never freed; one
+   *                            that holds an entry stays linked
+   *       A refusal, not a skip, because a skip is silent: a protect that skipped a PS leaf
+   *       would leave it writable, a removeRange would leave frames mapped that the VM then
+   *       frees. A refusal makes the seed's first test fail where it must teach the operation.
    *
    * Lock order: none (lock-free). Callers may hold any of their locks while calling in.
    *
-   * References: FreeBSD sys/amd64/amd64/pmap.c (pmap_remove's early return, D32569); DragonFly
-   * BSD sys/platform/pc64/x86_64/pmap.c (2019 rework); seeds 000 and 002; kernels.md R39.
+   * References: FreeBSD sys/amd64/amd64/pmap.c (pmap_remove's early return, D32569;
+   * pmap_enter_pde, pmap_remove_pde); DragonFly BSD sys/platform/pc64/x86_64/pmap.c (2019
+   * rework; 2012 pmap_allocpte_seg); seeds 000, 001, 002 and 003; kernels.md R34, R39, R49-R51.
    */
 
   // ---------------------------------------------------------------- Configuration
@@ -147,24 +234,12 @@ public final class Pmap {
    */
   public static final long TOP_LEVEL_PAGES = 1;
 
-  /** Shift of the PML4 index in an address: bits 47..39. */
-  static final int PML4_SHIFT = 39;
-
-  /** Shift of the PDP index: bits 38..30. */
-  static final int PDP_SHIFT = 30;
-
-  /** Shift of the PD index: bits 29..21. */
-  static final int PD_SHIFT = 21;
-
-  /** Shift of the PT index: bits 20..12. */
-  static final int PT_SHIFT = 12;
-
-  /** Names of the levels, by level number (1 = PT ... 4 = PML4), for messages. */
-  private static final String[] LEVEL_NAMES = {"-", "PT", "PD", "PDP", "PML4"};
-
   static {
     if (ENTRIES != PhysMem.WORDS_PER_FRAME) {
       throw new AssertionError("a table must fill exactly one frame");
+    }
+    if (Level.values().length != LEVELS || Level.TOP.entryBytes() * ENTRIES != 2 * USER_VA_LIMIT) {
+      throw new AssertionError("the levels must resolve 48 address bits, the user half below 2^47");
     }
   }
 
@@ -241,8 +316,9 @@ public final class Pmap {
   }
 
   /**
-   * Valid leaves plus page-table pages, the PML4 included (D32569); 0 after {@link #release}. An
-   * upper bound while calls are in flight, exact when quiescent. Volatile read.
+   * Valid leaves plus page-table pages, the PML4 included (D32569); 0 after {@link #release}. A 2
+   * MiB PS leaf counts 512 and a link to a shared table 1; a shared table's leaves count here not
+   * at all (P4). An upper bound while calls are in flight, exact when quiescent. Volatile read.
    *
    * <p>No requirements.
    */
@@ -251,8 +327,8 @@ public final class Pmap {
   }
 
   /**
-   * Valid leaves with the WIRED bit. An upper bound while calls are in flight, exact when
-   * quiescent. Volatile read.
+   * Valid leaves with the WIRED bit, a 2 MiB PS leaf counting 512 (P4). An upper bound while calls
+   * are in flight, exact when quiescent. Volatile read.
    *
    * <p>No requirements.
    */
@@ -261,8 +337,9 @@ public final class Pmap {
   }
 
   /**
-   * Page-table pages (PML4, PDP, PD and PT); 0 after {@link #release}. An upper bound while calls
-   * are in flight, exact when quiescent. Volatile read.
+   * Page-table pages this pmap owns (PML4, PDP, PD and PT; not the shared tables it links, P4); 0
+   * after {@link #release}. An upper bound while calls are in flight, exact when quiescent.
+   * Volatile read.
    *
    * <p>No requirements.
    */
@@ -284,15 +361,18 @@ public final class Pmap {
 
   /**
    * The leaf mapping the page that holds {@code va}, or 0. Acquire loads all the way down; never
-   * allocates, never blocks. Linearizes at the acquire load that returned the answer.
+   * allocates, never blocks. Linearizes at the acquire load that returned the answer. Reads through
+   * a shared table like any other (P6).
    *
    * <p>The caller passes a user address (0 ≤ va &lt; 2^47; it need not be page-aligned).
+   *
+   * @throws IllegalStateException if a 2 MiB PS leaf maps {@code va} (P6: not before seed 003)
    */
   public long lookup(long va) {
     checkUserVa(va);
     checkAlive();
-    int pt = ptFor(va);
-    return pt < 0 ? 0 : mem.loadAcquire(pt, index(va, PT_SHIFT));
+    int pt = tableFor(va, Level.PT_NUMBER, true);
+    return pt < 0 ? 0 : mem.loadAcquire(pt, ptIndex(va));
   }
 
   // ---------------------------------------------------------------- Changing leaves
@@ -307,19 +387,22 @@ public final class Pmap {
    *
    * <p>The caller passes a page-aligned user address and a present, non-PS leaf (e.g. from {@link
    * Pte#make}) whose frame lies in this memory.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
+   *     changed then
    */
   public boolean enter(long va, long pte) {
     checkPage(va);
     checkLeaf(pte, "pte");
     checkAlive();
-    int pt = ptFor(va);
+    int pt = tableFor(va, Level.PT_NUMBER, false);
     if (pt < 0) {
-      pt = grow(va);
+      pt = grow(va, Level.PT);
       if (pt < 0) {
         return false;
       }
     }
-    int idx = index(va, PT_SHIFT);
+    int idx = ptIndex(va);
     for (; ; ) {
       long old = mem.loadAcquire(pt, idx);
       if (casLeaf(pt, idx, old, pte)) {
@@ -338,6 +421,9 @@ public final class Pmap {
    *
    * <p>The caller passes a page-aligned user address; {@code expect} and {@code update} are each 0
    * or a present, non-PS leaf.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
+   *     changed then
    */
   public boolean compareAndSet(long va, long expect, long update) {
     checkPage(va);
@@ -348,8 +434,8 @@ public final class Pmap {
       checkLeaf(update, "update");
     }
     checkAlive();
-    int pt = ptFor(va);
-    return pt >= 0 && casLeaf(pt, index(va, PT_SHIFT), expect, update);
+    int pt = tableFor(va, Level.PT_NUMBER, false);
+    return pt >= 0 && casLeaf(pt, ptIndex(va), expect, update);
   }
 
   /** How {@link #install} ended. */
@@ -371,6 +457,9 @@ public final class Pmap {
    *
    * <p>The caller passes a page-aligned user address, {@code expect} 0 or a present leaf, and a
    * present, non-PS {@code pte}.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
+   *     changed then
    */
   public Install install(long va, long expect, long pte) {
     checkPage(va);
@@ -379,17 +468,17 @@ public final class Pmap {
     }
     checkLeaf(pte, "pte");
     checkAlive();
-    int pt = ptFor(va);
+    int pt = tableFor(va, Level.PT_NUMBER, false);
     if (pt < 0) {
       if (expect != 0) {
         return Install.CHANGED; // the leaf the caller saw cannot live in a missing table
       }
-      pt = grow(va);
+      pt = grow(va, Level.PT);
       if (pt < 0) {
         return Install.NO_MEMORY;
       }
     }
-    return casLeaf(pt, index(va, PT_SHIFT), expect, pte) ? Install.INSTALLED : Install.CHANGED;
+    return casLeaf(pt, ptIndex(va), expect, pte) ? Install.INSTALLED : Install.CHANGED;
   }
 
   /**
@@ -400,11 +489,14 @@ public final class Pmap {
    * table's publication, or at the acquire load that found it.
    *
    * <p>The caller passes a page-aligned user address.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); the tables
+   *     above it may have been built
    */
   public boolean reserveTable(long va) {
     checkPage(va);
     checkAlive();
-    return ptFor(va) >= 0 || grow(va) >= 0;
+    return tableFor(va, Level.PT_NUMBER, false) >= 0 || grow(va, Level.PT) >= 0;
   }
 
   /**
@@ -412,12 +504,15 @@ public final class Pmap {
    * linearizes at the successful CAS (or at the acquire load that saw no leaf).
    *
    * <p>The caller passes a page-aligned user address.
+   *
+   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
+   *     changed then
    */
   public long remove(long va) {
     checkPage(va);
     checkAlive();
-    int pt = ptFor(va);
-    return pt < 0 ? 0 : clearLeaf(pt, index(va, PT_SHIFT));
+    int pt = tableFor(va, Level.PT_NUMBER, false);
+    return pt < 0 ? 0 : clearLeaf(pt, ptIndex(va));
   }
 
   /**
@@ -426,6 +521,9 @@ public final class Pmap {
    * leaf only.
    *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT}.
+   *
+   * @throws IllegalStateException when the walk reaches a PS leaf or a shared table (P6); the
+   *     leaves below it in the range are protected then, those above it untouched
    */
   public void protect(long sva, long eva) {
     checkRange(sva, eva);
@@ -459,6 +557,9 @@ public final class Pmap {
    *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
    * {@code removed} must not call back into this pmap's removeRange for the same range.
+   *
+   * @throws IllegalStateException when the walk reaches a PS leaf or a shared table (P6); the
+   *     leaves below it in the range are removed (and reported) then, those above it untouched
    */
   public void removeRange(long sva, long eva, LeafVisitor removed) {
     checkRange(sva, eva);
@@ -487,32 +588,48 @@ public final class Pmap {
    * range). After the last leaf of a pmap goes this way, its resident count is {@link
    * #TOP_LEVEL_PAGES} again, and {@link #removeRange}'s early return can fire.
    *
+   * <p>What is not this pmap's is never freed (P6): a PS leaf is a leaf, so the PD holding it is
+   * not empty; a shared table in the range that holds no entry is unlinked (resident count - 1) but
+   * not freed, nor counted in the answer; one that holds an entry stays linked.
+   *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT}, and
    * keeps every other call on this pmap out meanwhile (a walker could hold a table being freed).
    */
   public long prune(long sva, long eva) {
     checkRange(sva, eva);
     checkAlive();
-    return sva == eva ? 0 : pruneBelow(root, PML4_SHIFT, 0, sva, eva);
+    return sva == eva ? 0 : pruneBelow(root, Level.TOP, 0, sva, eva);
   }
 
   /**
-   * Prunes below table {@code t}, whose entries each map 2^{@code shift} bytes from {@code base},
-   * within [sva, eva); answers the tables freed.
+   * Prunes below table {@code t} of level {@code level}, which maps from {@code base}, within [sva,
+   * eva); answers the tables freed.
    */
-  private long pruneBelow(int t, int shift, long base, long sva, long eva) {
-    long span = 1L << shift;
-    int first = index(Math.max(sva, base), shift);
-    int last = index(Math.min(eva, base + span * ENTRIES) - 1, shift);
+  private long pruneBelow(int t, Level level, long base, long sva, long eva) {
+    long span = level.entryBytes();
+    int first = level.index(Math.max(sva, base));
+    int last = level.index(Math.min(eva, base + span * ENTRIES) - 1);
     long freed = 0;
     for (int i = first; i <= last; i++) {
       long e = mem.loadAcquire(t, i);
       if (e == 0) {
         continue;
       }
+      if (Pte.isSuperpage(e)) {
+        continue; // a 2 MiB leaf, not a table: never freed as one (P6)
+      }
       int child = Pte.frame(e);
-      if (shift > PD_SHIFT) {
-        freed += pruneBelow(child, shift - LEVEL_BITS, base + i * span, sva, eva);
+      if (Pte.isSharedTable(e) || mem.owner(child) != this) { // either says: not ours to free
+        // A shared table (seed 001): its owner frees it. Drop our link only if it holds nothing,
+        // so that no translation goes (see Concurrency for a sharer filling it meanwhile).
+        if (isEmptyTable(child) && mem.cas(t, i, e, 0)) {
+          resident.decrement(); // after the CAS, as every removal; the link counted 1 (P4)
+        }
+        continue;
+      }
+      Level childLevel = level.below();
+      if (childLevel != Level.PT) {
+        freed += pruneBelow(child, childLevel, base + i * span, sva, eva);
       }
       if (isEmptyTable(child) && mem.cas(t, i, e, 0)) {
         mem.free(child);
@@ -540,6 +657,9 @@ public final class Pmap {
    *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
    * {@code v} may change this pmap.
+   *
+   * @throws IllegalStateException when the walk reaches a PS leaf or a shared table (P6); the
+   *     leaves below it in the range have been visited then
    */
   public void forEachLeaf(long sva, long eva, LeafVisitor v) {
     checkRange(sva, eva);
@@ -558,45 +678,144 @@ public final class Pmap {
   }
 
   /**
-   * Frees every table page, the PML4 last; afterwards the resident count and table pages are 0 and
-   * the pmap must not be used again.
+   * Frees every table page of this pmap, the PML4 last, and unlinks every shared table without
+   * freeing or reading it (P6: its owner's); afterwards the resident count and table pages are 0
+   * and the pmap must not be used again.
    *
-   * <p>The caller has removed every leaf and makes sure no other call is in flight, now or later.
+   * <p>The caller has removed every leaf, 2 MiB PS leaves included, and makes sure no other call is
+   * in flight, now or later.
    *
    * @throws IllegalStateException if a leaf is still valid (naming the lowest such address) or the
    *     pmap was released before; nothing has changed then
    */
   public void release() {
     checkAlive();
-    long[] leftover = {-1};
+    long[] leftover = {-1, 0}; // the lowest address still mapped, and its leaf
     walk(
         0,
         USER_VA_LIMIT,
-        (pt, idx, va) -> {
-          if (mem.loadAcquire(pt, idx) != 0) {
+        new SlotAction() {
+          @Override
+          public boolean apply(int pt, int idx, long va) {
+            long pte = mem.loadAcquire(pt, idx);
+            return pte != 0 && stop(va, pte);
+          }
+
+          @Override
+          public boolean superpage(Level level, int idx, long va, long pde) {
+            return stop(va, pde); // a leaf still mapped, like any other
+          }
+
+          @Override
+          public boolean sharedTable(Level level, int idx, long va, long e, Object owner) {
+            return false; // its leaves are its owner's, not ours to have removed
+          }
+
+          private boolean stop(long va, long pte) {
             leftover[0] = va;
+            leftover[1] = pte;
             return true;
           }
-          return false;
         });
     if (leftover[0] >= 0) {
       throw new IllegalStateException(
           "release of a pmap that still maps va "
               + hex(leftover[0])
               + " ("
-              + Pte.toString(lookup(leftover[0]))
+              + Pte.toString(leftover[1])
               + "): remove every leaf first");
     }
-    long freed = freeTree(root, LEVELS);
-    tables.add(-freed); // volatile; 0 if the counts were right (checkInvariants tells)
-    resident.add(-freed);
+    long[] tally = new long[2]; // tables freed, shared-table links dropped
+    freeTree(root, Level.TOP, tally);
+    tables.add(-tally[0]); // volatile; 0 if the counts were right (checkInvariants tells)
+    resident.add(-(tally[0] + tally[1]));
     released = true;
+  }
+
+  // ---------------------------------------------------------------- Test hook for the seeds
+
+  /**
+   * Test hook for seeds 003 and 001, until they bring the operations that make these entries:
+   * stores {@code entry}, a 2 MiB PS leaf or a link to a shared table, in the PD entry for {@code
+   * va}, building the PDP and PD above it as enter() would, and counts it as P4 says: a PS leaf 512
+   * resident (and 512 wired with WIRED), a link 1 resident and no table page. It counts before its
+   * CAS and takes the counts back if the CAS fails, as every install here (linkCounted). Returns
+   * false, having changed nothing, when a frame for a table above it cannot be allocated.
+   *
+   * <p>The caller is a test, and makes sure no other call is in flight. It passes a 2 MiB-aligned
+   * user address and either a PS leaf that P3 accepts in a PD entry, or {@code Pte.sharedTable(f)}
+   * for a frame f flagged PTPAGE, not free, whose owner is neither null nor this pmap and keeps it
+   * allocated while it is linked.
+   *
+   * @throws IllegalArgumentException if {@code va} or {@code entry} is not such; nothing changed
+   * @throws IllegalStateException if the PD entry for {@code va} is not 0, or a PS leaf lies above
+   *     it; the tables above it may have been built
+   */
+  boolean plantPdEntry(long va, long entry) {
+    checkUserVa(va);
+    checkAlive();
+    if (Level.PD.base(va) != va) {
+      throw new IllegalArgumentException(
+          "va " + hex(va) + ": a PD entry maps from a 2 MiB boundary");
+    }
+    long addResident;
+    long addWired = 0;
+    int f = Pte.frame(entry);
+    long pages = Level.PD.pages();
+    if (Pte.isSuperpage(entry)) {
+      if (f < 0
+          || !Pte.isPresent(entry)
+          || (entry & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0
+          || f % pages != 0
+          || f + pages > mem.frames()) {
+        throw new IllegalArgumentException(
+            Pte.toString(entry)
+                + ": a PS leaf is present, has known bits only and maps 512 frames of memory from"
+                + " a multiple of 512");
+      }
+      addResident = pages; // NBPDR / PAGE_SIZE, as FreeBSD counts a 2 MiB mapping (P4)
+      addWired = Pte.isWired(entry) ? pages : 0;
+    } else {
+      if (f < 0
+          || entry != Pte.sharedTable(f)
+          || f >= mem.frames()
+          || !mem.testFlag(f, PhysMem.PTPAGE)
+          || mem.testFlag(f, PhysMem.FREE)
+          || mem.owner(f) == null
+          || mem.owner(f) == this) {
+        throw new IllegalArgumentException(
+            Pte.toString(entry)
+                + ": a shared-table link is Pte.sharedTable(f), f a PTPAGE frame in use that someone"
+                + " other than this pmap owns");
+      }
+      addResident = 1; // the link stands for the PT page, as DragonFly counts it (P4)
+    }
+    int pd = tableFor(va, Level.PD.number(), false);
+    if (pd < 0) {
+      pd = grow(va, Level.PD);
+      if (pd < 0) {
+        return false;
+      }
+    }
+    int idx = Level.PD.index(va);
+    if (!linkCounted(pd, idx, entry, 0, addResident, addWired)) {
+      throw new IllegalStateException(
+          "PD entry "
+              + idx
+              + " (va "
+              + hex(va)
+              + ") is "
+              + Pte.toString(mem.loadAcquire(pd, idx))
+              + ", not 0");
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- Invariants
 
   /**
-   * Walks the whole tree and checks invariants P1–P4 of the class essay. Never repairs anything.
+   * Walks the whole tree and checks invariants P1–P4 of the class essay, PS leaves and links to
+   * shared tables included (PmapChecker). Never repairs anything.
    *
    * <p>The caller makes sure no other call on this pmap, and no allocation or free of its frames,
    * is in flight.
@@ -605,145 +824,48 @@ public final class Pmap {
    *     counter that differs and by how much
    */
   public void checkInvariants() {
-    if (released) {
-      if (resident.sum() != 0 || tables.sum() != 0 || wired.sum() != 0) {
-        throw new IllegalStateException(
-            "released pmap counts resident "
-                + resident.sum()
-                + ", tables "
-                + tables.sum()
-                + ", wired "
-                + wired.sum()
-                + "; all should be 0");
-      }
-      return;
-    }
-    boolean[] seen = new boolean[mem.frames()];
-    checkTableFrame(root, "the pmap's root", 0);
-    seen[root] = true;
-    long[] tally = new long[3]; // tables, leaves, wired leaves
-    tally[0] = 1;
-    checkTable(root, LEVELS, 0, seen, tally);
-    if (tables.sum() != tally[0]) {
-      throw new IllegalStateException(
-          "pmap counts " + tables.sum() + " table pages but the tree holds " + tally[0]);
-    }
-    if (resident.sum() != tally[0] + tally[1]) {
-      throw new IllegalStateException(
-          "pmap counts resident "
-              + resident.sum()
-              + " but the tree holds "
-              + tally[0]
-              + " table pages and "
-              + tally[1]
-              + " valid leaves ("
-              + (tally[0] + tally[1])
-              + ")");
-    }
-    if (wired.sum() != tally[2]) {
-      throw new IllegalStateException(
-          "pmap counts " + wired.sum() + " wired leaves but the tree holds " + tally[2]);
-    }
-  }
-
-  private void checkTable(int table, int level, long base, boolean[] seen, long[] tally) {
-    int entryShift = PT_SHIFT + LEVEL_BITS * (level - 1);
-    for (int i = 0; i < ENTRIES; i++) {
-      long e = mem.loadAcquire(table, i);
-      if (e == 0) {
-        continue;
-      }
-      long va = base + ((long) i << entryShift);
-      String where = LEVEL_NAMES[level] + " entry " + i + " (va " + hex(va) + ")";
-      if (level == LEVELS && va >= USER_VA_LIMIT) {
-        throw new IllegalStateException(
-            where + " is " + Pte.toString(e) + ": no address at or above 2^47 is mapped");
-      }
-      if (level > 1) {
-        if ((e & ~Pte.PFN_MASK) != Pte.TABLE_BITS) {
-          throw new IllegalStateException(
-              where
-                  + " is "
-                  + Pte.toString(e)
-                  + ": an interior entry holds exactly P|W|U and a table frame");
-        }
-        long child = (e & Pte.PFN_MASK) >>> Pte.PFN_SHIFT;
-        if (child >= mem.frames()) {
-          throw new IllegalStateException(
-              where + " points to frame " + child + ", past the last frame " + (mem.frames() - 1));
-        }
-        int c = (int) child;
-        if (seen[c]) {
-          throw new IllegalStateException(
-              where + " points to table frame " + c + ", which another entry links too");
-        }
-        checkTableFrame(c, where, va);
-        seen[c] = true;
-        tally[0]++;
-        checkTable(c, level - 1, va, seen, tally);
-      } else {
-        checkLeafEntry(e, where);
-        tally[1]++;
-        if (Pte.isWired(e)) {
-          tally[2]++;
-        }
-      }
-    }
-  }
-
-  private void checkTableFrame(int f, String where, long va) {
-    int fl = mem.flags(f);
-    if ((fl & PhysMem.FREE) != 0) {
-      throw new IllegalStateException(where + " points to frame " + f + ", which is free");
-    }
-    if ((fl & PhysMem.PTPAGE) == 0) {
-      throw new IllegalStateException(
-          where + " points to frame " + f + ", which is not flagged PTPAGE");
-    }
-    if (mem.owner(f) != this) {
-      throw new IllegalStateException(
-          where + " points to table frame " + f + ", which belongs to " + mem.owner(f));
-    }
-    if (mem.ownerIndex(f) != va >>> PAGE_SHIFT) {
-      throw new IllegalStateException(
-          where
-              + " points to table frame "
-              + f
-              + " labelled for page "
-              + hex(mem.ownerIndex(f))
-              + ", want "
-              + hex(va >>> PAGE_SHIFT));
-    }
-  }
-
-  private void checkLeafEntry(long e, String where) {
-    if (!Pte.isPresent(e) || Pte.isSuperpage(e) || (e & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0) {
-      throw new IllegalStateException(
-          where + " is " + Pte.toString(e) + ": a leaf is 0 or present, 4 KiB, known bits only");
-    }
-    long f = (e & Pte.PFN_MASK) >>> Pte.PFN_SHIFT;
-    if (f >= mem.frames()) {
-      throw new IllegalStateException(
-          where + " maps frame " + f + ", past the last frame " + (mem.frames() - 1));
-    }
-    int fl = mem.flags((int) f);
-    if ((fl & PhysMem.FREE) != 0) {
-      throw new IllegalStateException(where + " maps frame " + f + ", which is free");
-    }
-    if ((fl & PhysMem.PTPAGE) != 0) {
-      throw new IllegalStateException(where + " maps frame " + f + ", a page-table page");
-    }
+    PmapChecker.check(this);
   }
 
   // ---------------------------------------------------------------- Internals
 
-  /** The PT frame for {@code va}, or -1 if a table on the way is missing. Acquire loads. */
-  private int ptFor(long va) {
+  /**
+   * The frame of the table of the level numbered {@code number} (Level.number) that holds the entry
+   * for {@code va}, or -1 if a table on the way is missing: the root for PML4, and one acquire load
+   * per level below it. With {@code throughShared} it walks through a link to a shared table
+   * (lookup, P6); without, it refuses one, as it refuses a PS leaf on the way.
+   *
+   * <p>The fault path's walk, so it costs what the old hand-unrolled one did (see fastWalk); what
+   * is rare, a PS leaf or a shared table on the way, is walked again from the root by rareWalk. The
+   * two walks see the same tree or a grown one: entries only go from 0 to a link while a walk may
+   * run (prune runs alone), so the second walk's answer is as good as the first's would have been.
+   *
+   * @throws IllegalStateException if a PS leaf, or without {@code throughShared} a shared table,
+   *     lies on the way (P6); or an entry that is neither 0 nor a link (a broken tree)
+   */
+  private int tableFor(long va, int number, boolean throughShared) {
+    int t = fastWalk(va, number);
+    return t != RARE ? t : rareWalk(va, number, throughShared);
+  }
+
+  /** What fastWalk answers when it meets an entry that is neither 0 nor a link to an own table. */
+  private static final int RARE = -2;
+
+  /**
+   * tableFor's fast path: the table's frame, -1 (missing) or {@link #RARE}. It counts level numbers
+   * in an int and indexes by Level.indexOf, arithmetic the JIT unrolls into constants (a loop over
+   * Level's fields would load them after each acquire, see Level's essay); and it tells a link to
+   * an own table from everything else, 0 included, by one test of the entry already loaded: P set,
+   * PS and SHARED_TABLE clear (LINK_TEST), as the old walk tested for 0. Every exit leaves the loop
+   * with a constant: a call to the rare path inside the loop cost lookup 0.4 ns in the harness of
+   * Level's essay. No allocation, no virtual dispatch, no load of an owner.
+   */
+  private int fastWalk(long va, int number) {
     int t = root;
-    for (int shift = PML4_SHIFT; shift > PT_SHIFT; shift -= LEVEL_BITS) {
-      long e = mem.loadAcquire(t, index(va, shift));
-      if (e == 0) {
-        return -1;
+    for (int n = Level.TOP_NUMBER; n > number; n--) {
+      long e = mem.loadAcquire(t, Level.indexOf(n, va));
+      if ((e & LINK_TEST) != Pte.P) {
+        return e == 0 ? -1 : RARE;
       }
       t = Pte.frame(e);
     }
@@ -751,19 +873,109 @@ public final class Pmap {
   }
 
   /**
-   * Makes the tables down to the PT for {@code va} exist and returns the PT's frame, or -1 with
-   * nothing changed when memory ran out. See "Out of memory" in the class essay.
+   * tableFor's rare path: the same walk from the root with every test, going on through a link to a
+   * shared table if {@code throughShared}, refusing everything else that is not 0 or a link to an
+   * own table.
    */
-  private int grow(long va) {
+  private int rareWalk(long va, int number, boolean throughShared) {
+    int t = root;
+    for (int n = Level.TOP_NUMBER; n > number; n--) {
+      int idx = Level.indexOf(n, va);
+      long e = mem.loadAcquire(t, idx);
+      if (e == 0) {
+        return -1;
+      }
+      if ((e & LINK_TEST) != Pte.P && !(throughShared && isSharedLink(e))) {
+        throw refusedOnTheWay(n, idx, va, e);
+      }
+      t = Pte.frame(e);
+    }
+    return t;
+  }
+
+  /**
+   * The index of {@code va}'s leaf in its PT, {@code Level.PT.index(va)} by arithmetic alone: on
+   * the fault path the enum's field load, after the walk's acquire loads, cost lookup 0.3 ns (the
+   * harness of Level's essay).
+   */
+  private static int ptIndex(long va) {
+    return Level.indexOf(Level.PT_NUMBER, va);
+  }
+
+  /** tableFor's refusal of entry {@code e}, index {@code idx} at level number {@code n}. */
+  private IllegalStateException refusedOnTheWay(int n, int idx, long va, long e) {
+    Level l = Level.of(n);
+    return refused(l, idx, l.base(va), e, ownerOf(e), "change a leaf");
+  }
+
+  /**
+   * The bits tableFor tests to tell a link to an own table (P alone of the three) from 0, a PS
+   * leaf, a shared-table link or a broken entry.
+   */
+  private static final long LINK_TEST = Pte.P | Pte.PS | Pte.SHARED_TABLE;
+
+  /** Whether {@code e} is a link to a shared table: present, SHARED_TABLE, not PS. */
+  private static boolean isSharedLink(long e) {
+    return (e & LINK_TEST) == (Pte.P | Pte.SHARED_TABLE);
+  }
+
+  /** For messages: the owner of the table {@code e} links, or null if it is no link. */
+  private Object ownerOf(long e) {
+    int f = Pte.frame(e);
+    return Pte.isSuperpage(e) || f >= mem.frames() ? null : mem.owner(f);
+  }
+
+  /**
+   * Why an operation refuses entry {@code idx} of level {@code level}, which maps from {@code va}
+   * and is {@code e}: a PS leaf or a shared-table link (P6), or neither 0 nor a link (a broken
+   * tree). {@code owner} is the linked table's owner, for the message; {@code what} is what the
+   * operation would do in a shared table. No requirements.
+   */
+  private static IllegalStateException refused(
+      Level level, int idx, long va, long e, Object owner, String what) {
+    String where = level + " entry " + idx + " (va " + hex(va) + ")";
+    if (Pte.isSuperpage(e)) {
+      return new IllegalStateException(
+          where
+              + " is a PS leaf "
+              + Pte.toString(e)
+              + ": before seed 003 no pmap operation maps through one (release and prune leave"
+              + " it)");
+    }
+    if (isSharedLink(e)) {
+      return new IllegalStateException(
+          where
+              + " links table frame "
+              + Pte.frame(e)
+              + " of "
+              + owner
+              + ", a shared table: no pmap operation may "
+              + what
+              + " in one before seed 001 (lookup reads through it, release and prune unlink it)");
+    }
+    return new IllegalStateException(
+        where + " is " + Pte.toString(e) + ", neither 0 nor a table link: checkInvariants tells");
+  }
+
+  /**
+   * Makes the tables down to the table of level {@code level} for {@code va} exist and returns that
+   * table's frame, or -1 with nothing changed when memory ran out. See "Out of memory" in the class
+   * essay.
+   */
+  private int grow(long va, Level level) {
     // Pass 1: how many tables are missing below the deepest one present (an upper bound of what
     // pass 2 installs, since tables never disappear).
     int missing = 0;
     int t = root;
-    for (int shift = PML4_SHIFT; shift > PT_SHIFT; shift -= LEVEL_BITS) {
-      long e = mem.loadAcquire(t, index(va, shift));
+    for (Level l = Level.TOP; l != level; l = l.below()) {
+      int idx = l.index(va);
+      long e = mem.loadAcquire(t, idx);
       if (e == 0) {
-        missing = (shift - PD_SHIFT) / LEVEL_BITS + 1;
+        missing = l.number() - level.number(); // one table per level from l's child down
         break;
+      }
+      if ((e & LINK_TEST) != Pte.P) {
+        throw refused(l, idx, l.base(va), e, ownerOf(e), "link a table"); // nothing allocated yet
       }
       t = Pte.frame(e);
     }
@@ -784,32 +996,25 @@ public final class Pmap {
     // Pass 2: install top down, racing other threads that extend the same path.
     int used = 0;
     t = root;
-    for (int shift = PML4_SHIFT; shift > PT_SHIFT; shift -= LEVEL_BITS) {
-      int idx = index(va, shift);
+    for (Level l = Level.TOP; l != level; l = l.below()) {
+      int idx = l.index(va);
       long e = mem.loadAcquire(t, idx);
       if (e == 0) {
         if (used == missing) {
           throw new IllegalStateException("table for va " + hex(va) + " vanished during enter");
         }
-        int nt = spare[used];
-        label(nt, (va & -(1L << shift)) >>> PAGE_SHIFT);
-        long ne = Pte.table(nt);
-        tables.increment(); // before the CAS: counters stay upper bounds
-        resident.increment();
-        if (mem.cas(t, idx, 0, ne)) { // release: publishes the zeroed, labelled table
-          e = ne;
+        e = linkTable(t, idx, spare[used], l.base(va)); // the child maps what the entry maps
+        if (e == Pte.table(spare[used])) {
           used++;
-          if (config.doubleCountTables()) {
-            resident.increment(); // injected bug: counted twice
-          }
-        } else {
-          // Lost: another thread installed a table here first. Use the winner's; ours stays
-          // spare for the next level down or is freed below.
-          tables.decrement();
-          resident.decrement();
-          tableRaceLosses.increment();
-          e = mem.loadAcquire(t, idx);
         }
+      }
+      if ((e & LINK_TEST) != Pte.P) {
+        // Only a seed-003 promotion or seed-001 link racing us could put a PS leaf or a shared
+        // table here; give back what we did not link, then refuse it.
+        for (int i = used; i < missing; i++) {
+          mem.free(spare[i]);
+        }
+        throw refused(l, idx, l.base(va), e, ownerOf(e), "link a table");
       }
       t = Pte.frame(e);
     }
@@ -817,6 +1022,64 @@ public final class Pmap {
       mem.free(spare[i]);
     }
     return t;
+  }
+
+  /**
+   * Links the fresh table in frame {@code fresh}, which will map from {@code base}, under the entry
+   * {@code idx} of table {@code parent}, if that entry is still 0: the one way a table enters the
+   * tree. Labels it (owner this pmap, index base >>> 12), counts it BEFORE the CAS (counters stay
+   * upper bounds, P5), CASes the entry from 0 (release: publishes the zeroed, labelled table; the
+   * linearization point of the table's appearance) and undoes the count if the CAS lost. Returns
+   * the entry now in the slot: {@code Pte.table(fresh)} when ours went in, the winner's otherwise
+   * (an acquire load after the failed CAS); on a loss {@code fresh} stays the caller's.
+   *
+   * <p>The caller allocated {@code fresh}, zeroed (PhysMem.allocate) and flagged PTPAGE, and links
+   * nothing else into it before this returns.
+   */
+  private long linkTable(int parent, int idx, int fresh, long base) {
+    label(fresh, base >>> PAGE_SHIFT);
+    long ne = Pte.table(fresh);
+    if (linkCounted(parent, idx, ne, 1, 1, 0)) {
+      if (config.doubleCountTables()) {
+        resident.increment(); // injected bug: counted twice
+      }
+      return ne;
+    }
+    // Lost: another thread installed a table here first. The caller uses the winner's; ours stays
+    // spare for the next level down or is freed.
+    tableRaceLosses.increment();
+    return mem.loadAcquire(parent, idx);
+  }
+
+  /**
+   * Stores {@code e} in entry {@code idx} of table {@code parent} if it is 0, with its counts: adds
+   * them BEFORE the CAS (counters stay upper bounds, P5), CASes (volatile; release publishes
+   * whatever {@code e} points to; the linearization point of the entry's appearance) and takes them
+   * back if the CAS failed, which means another thread stored an entry there first. Returns whether
+   * {@code e} went in. The one way a non-leaf entry enters the tree: new tables through linkTable,
+   * and the seeds' entries through plantPdEntry.
+   *
+   * <p>The caller has made {@code e} ready to be seen (a table zeroed and labelled).
+   */
+  private boolean linkCounted(
+      int parent, int idx, long e, long addTables, long addResident, long addWired) {
+    add(tables, addTables);
+    add(resident, addResident);
+    add(wired, addWired);
+    if (mem.cas(parent, idx, 0, e)) {
+      return true;
+    }
+    add(tables, -addTables);
+    add(resident, -addResident);
+    add(wired, -addWired);
+    return false;
+  }
+
+  /** Adds {@code n} to {@code counter}, skipping the atomic add when n is 0. */
+  private static void add(LongAdder counter, long n) {
+    if (n != 0) {
+      counter.add(n);
+    }
   }
 
   /** Records this pmap as the owner of table frame {@code f}, which maps from page {@code idx}. */
@@ -870,38 +1133,69 @@ public final class Pmap {
     }
   }
 
-  /** What {@link #walk} does at one PT slot; true stops the walk. */
+  /**
+   * What {@link #walk} does: {@link #apply} at each PT slot of an own PT, and at an entry that is
+   * not a link to an own table, {@link #superpage} or {@link #sharedTable}, which refuse it (P6)
+   * unless the walk's owner says otherwise. Each answers true to stop the walk; false goes on, past
+   * all that the entry maps.
+   */
   @FunctionalInterface
   private interface SlotAction {
+    /** At slot {@code idx} of the own PT {@code pt}, which maps page {@code va}. */
     boolean apply(int pt, int idx, long va);
+
+    /** At entry {@code idx} of level {@code level}, a PS leaf {@code e} mapping from {@code va}. */
+    default boolean superpage(Level level, int idx, long va, long e) {
+      throw refused(level, idx, va, e, null, "visit or change a leaf");
+    }
+
+    /**
+     * At entry {@code idx} of level {@code level}, a link {@code e} mapping from {@code va} to a
+     * table that {@code owner} owns, not this pmap.
+     */
+    default boolean sharedTable(Level level, int idx, long va, long e, Object owner) {
+      throw refused(level, idx, va, e, owner, "visit or change a leaf");
+    }
   }
 
   /**
-   * Calls {@code action} for every PT slot of [sva, eva) whose PT exists, in address order; skips a
-   * missing PDP, PD or PT in one step. Returns true if the action stopped the walk.
+   * Calls {@code action} for every PT slot of [sva, eva) whose PT exists and is this pmap's, in
+   * address order; skips the span of a missing table at any level in one step, and hands an entry
+   * that is a PS leaf or links a shared table to the action (P6) before it skips that entry's span.
+   * Returns true if the action stopped the walk.
    */
   private boolean walk(long sva, long eva, SlotAction action) {
     long va = sva;
+    descend:
     while (va < eva) {
-      long e4 = mem.loadAcquire(root, index(va, PML4_SHIFT));
-      if (e4 == 0) {
-        va = nextBoundary(va, PML4_SHIFT);
-        continue;
+      int t = root;
+      for (Level l = Level.TOP; l != Level.PT; l = l.below()) {
+        int idx = l.index(va);
+        long e = mem.loadAcquire(t, idx);
+        if (e == 0) {
+          va = l.nextBoundary(va); // nothing below this entry: skip all it maps
+          continue descend;
+        }
+        if ((e & LINK_TEST) != Pte.P) { // a PS leaf, a shared table, or a broken entry
+          boolean stop;
+          if (Pte.isSuperpage(e)) {
+            stop = action.superpage(l, idx, l.base(va), e);
+          } else if (isSharedLink(e)) {
+            stop = action.sharedTable(l, idx, l.base(va), e, ownerOf(e));
+          } else {
+            throw refused(l, idx, l.base(va), e, null, "walk");
+          }
+          if (stop) {
+            return true;
+          }
+          va = l.nextBoundary(va); // past all the entry maps
+          continue descend;
+        }
+        t = Pte.frame(e);
       }
-      long e3 = mem.loadAcquire(Pte.frame(e4), index(va, PDP_SHIFT));
-      if (e3 == 0) {
-        va = nextBoundary(va, PDP_SHIFT);
-        continue;
-      }
-      long e2 = mem.loadAcquire(Pte.frame(e3), index(va, PD_SHIFT));
-      if (e2 == 0) {
-        va = nextBoundary(va, PD_SHIFT);
-        continue;
-      }
-      int pt = Pte.frame(e2);
-      long end = Math.min(eva, nextBoundary(va, PD_SHIFT));
+      long end = Math.min(eva, Level.PD.nextBoundary(va)); // the rest of this PT
       for (; va < end; va += PAGE_SIZE) {
-        if (action.apply(pt, index(va, PT_SHIFT), va)) {
+        if (action.apply(t, Level.PT.index(va), va)) {
           return true;
         }
       }
@@ -909,28 +1203,44 @@ public final class Pmap {
     return false;
   }
 
-  /** Frees the table in {@code f} at {@code level} and every table below it; returns how many. */
-  private long freeTree(int f, int level) {
-    long n = 1;
-    if (level > 1) {
+  /**
+   * Frees the own table in {@code f} of level {@code level} and every own table below it, adding
+   * them to {@code tally[0]}; clears every link to a shared table without freeing or reading that
+   * table (P6), adding them to {@code tally[1]}. PT entries are not read: release found none.
+   *
+   * <p>The caller is release(), which found no leaf, 2 MiB ones included, and runs alone.
+   */
+  private void freeTree(int f, Level level, long[] tally) {
+    if (level != Level.PT) {
       for (int i = 0; i < ENTRIES; i++) {
         long e = mem.loadAcquire(f, i);
-        if (e != 0) {
-          n += freeTree(Pte.frame(e), level - 1);
+        if (e == 0) {
+          continue;
+        }
+        if (Pte.isSuperpage(e)) {
+          // release's walk stops at every PS leaf, so this is a broken tree; never free its frames.
+          throw new IllegalStateException(
+              "release found "
+                  + level
+                  + " entry "
+                  + i
+                  + " of table frame "
+                  + f
+                  + " a PS leaf "
+                  + Pte.toString(e)
+                  + " after its walk saw none: not freeing its frames");
+        }
+        int child = Pte.frame(e);
+        if (isSharedLink(e) || mem.owner(child) != this) { // either says: not ours to free
+          mem.storeRelease(f, i, 0); // unlink only: the owner frees it (seed 001)
+          tally[1]++;
+        } else {
+          freeTree(child, level.below(), tally);
         }
       }
     }
     mem.free(f);
-    return n;
-  }
-
-  private static int index(long va, int shift) {
-    return (int) ((va >>> shift) & (ENTRIES - 1));
-  }
-
-  /** The first address above {@code va} that is a multiple of 2^shift. */
-  private static long nextBoundary(long va, int shift) {
-    return (va | ((1L << shift) - 1)) + 1;
+    tally[0]++;
   }
 
   private void checkAlive() {
@@ -940,47 +1250,12 @@ public final class Pmap {
   }
 
   private void checkLeaf(long pte, String what) {
-    if (!Pte.isPresent(pte)
-        || Pte.isSuperpage(pte)
-        || (pte & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0
-        || ((pte & Pte.PFN_MASK) >>> Pte.PFN_SHIFT) >= mem.frames()) {
-      throw new IllegalArgumentException(
-          what
-              + " "
-              + Pte.toString(pte)
-              + ": a leaf is present, 4 KiB (no PS), has known bits only and maps one of "
-              + mem.frames()
-              + " frames");
-    }
+    PmapArgs.checkLeaf(pte, what, mem.frames());
   }
 
-  private static void checkUserVa(long va) {
-    if (va < 0 || va >= USER_VA_LIMIT) {
-      throw new IllegalArgumentException(
-          "va " + hex(va) + ": user addresses lie in [0, 0x800000000000)");
-    }
-  }
-
-  private static void checkPage(long va) {
-    checkUserVa(va);
-    if ((va & (PAGE_SIZE - 1)) != 0) {
-      throw new IllegalArgumentException("va " + hex(va) + ": not page-aligned (4 KiB)");
-    }
-  }
-
-  private static void checkRange(long sva, long eva) {
-    if (sva < 0 || eva > USER_VA_LIMIT || sva > eva) {
-      throw new IllegalArgumentException(
-          "range [" + hex(sva) + ", " + hex(eva) + "): want 0 <= sva <= eva <= 0x800000000000");
-    }
-    if (((sva | eva) & (PAGE_SIZE - 1)) != 0) {
-      throw new IllegalArgumentException(
-          "range [" + hex(sva) + ", " + hex(eva) + "): not page-aligned (4 KiB)");
-    }
-  }
-
-  private static String hex(long v) {
-    return Numbers.hex(v);
+  /** Whether {@link #release} ran; read by the checker. The caller keeps the pmap quiescent. */
+  boolean isReleased() {
+    return released;
   }
 
   /** Names this pmap in messages by its root frame. No requirements. */

@@ -10,8 +10,8 @@ public final class Pte {
    * ---------
    * The layout is x86-64's, with the software bits this VM needs:
    *
-   *   |63|62 ..... 52|51 ............ 12|11 .. 9 software |8 |7|6|5|4 |3 |2|1|0|
-   *   |NX| 0 (avail) |       PFN        |11 -|10 MGD|9 WRD|PS|-|D|A|- |- |U|W|P|
+   *   |63|62 ..... 52|51 ............ 12|11 .. 9 software   |8 |7|6|5|4 |3 |2|1|0|
+   *   |NX| 0 (avail) |       PFN        |11 SHR|10 MGD|9 WRD|PS|-|D|A|- |- |U|W|P|
    *
    *   P    present              bit 0    the entry maps something (leaf) or points to a table
    *   W    writable             bit 1
@@ -21,6 +21,8 @@ public final class Pte {
    *   PS   page size            bit 8    a 2 MiB leaf in a PD entry
    *   WRD  wired                bit 9    software: the leaf is wired (mlock); counted in wiredCount
    *   MGD  managed              bit 10   software: the frame is on the reverse map (pv, backing)
+   *   SHR  shared table         bit 11   software, interior entries only: the entry links a page
+   *                                      table this pmap does not own (seed 001)
    *   PFN  page frame number    51..12   a leaf's frame, or an interior entry's child table frame
    *   NX   no execute           bit 63
    *
@@ -31,7 +33,10 @@ public final class Pte {
    *
    * Interior entries (PML4, PDP, PD pointing to a child table) are exactly P|W|U plus the child's
    * frame in PFN: permissions are enforced at the leaf only, as FreeBSD's amd64 pmap does for user
-   * page-table pages.
+   * page-table pages. A PD entry that links a page table someone else owns (seed 001: a PT shared
+   * between pmaps) carries SHARED_TABLE besides: the MMU ignores bit 11 of a non-leaf entry, and
+   * the pmap tells such a link from its own tables by the entry it already loaded, without reading
+   * the table's owner (Pmap's essay says why that matters on the fault path).
    *
    * Concurrency: none; these are pure functions of their arguments.
    *
@@ -65,6 +70,12 @@ public final class Pte {
   /** Software: the frame is managed (tracked by the reverse map); bit 10. */
   public static final long MANAGED = 1L << 10;
 
+  /**
+   * Software, interior entries only: the entry links a page table that this pmap does not own, a
+   * shared table (seed 001); bit 11. Never in a leaf.
+   */
+  public static final long SHARED_TABLE = 1L << 11;
+
   /** No-execute: bit 63. */
   public static final long NX = 1L << 63;
 
@@ -79,6 +90,9 @@ public final class Pte {
 
   /** The bits of an interior entry besides its PFN: present, writable, user. */
   public static final long TABLE_BITS = P | W | U;
+
+  /** The bits of a link to a shared table besides its PFN: TABLE_BITS and SHARED_TABLE. */
+  public static final long SHARED_TABLE_BITS = TABLE_BITS | SHARED_TABLE;
 
   /** Every flag bit a leaf may carry. */
   public static final long LEAF_FLAGS = P | W | U | A | D | PS | WIRED | MANAGED | NX;
@@ -101,6 +115,16 @@ public final class Pte {
    */
   public static long table(int frame) {
     return pfn(frame) | TABLE_BITS;
+  }
+
+  /**
+   * An interior entry linking the shared page table in frame {@code frame}, which someone other
+   * than this pmap owns (seed 001): {@link #SHARED_TABLE_BITS} and the frame number.
+   *
+   * <p>The caller passes a frame number ≥ 0.
+   */
+  public static long sharedTable(int frame) {
+    return pfn(frame) | SHARED_TABLE_BITS;
   }
 
   private static long pfn(int frame) {
@@ -156,6 +180,11 @@ public final class Pte {
     return (pte & WIRED) != 0;
   }
 
+  /** Whether the software SHARED_TABLE bit is set (a link to a shared table). No requirements. */
+  public static boolean isSharedTable(long pte) {
+    return (pte & SHARED_TABLE) != 0;
+  }
+
   /** Whether the software MANAGED bit is set. No requirements. */
   public static boolean isManaged(long pte) {
     return (pte & MANAGED) != 0;
@@ -196,8 +225,9 @@ public final class Pte {
     flag(sb, pte, PS, "PS");
     flag(sb, pte, WIRED, "WIRED");
     flag(sb, pte, MANAGED, "MANAGED");
+    flag(sb, pte, SHARED_TABLE, "SHARED");
     flag(sb, pte, NX, "NX");
-    long unknown = pte & ~(LEAF_FLAGS | PFN_MASK);
+    long unknown = pte & ~(LEAF_FLAGS | SHARED_TABLE | PFN_MASK);
     if (unknown != 0) {
       sb.append(" unknown=0x").append(Long.toHexString(unknown));
     }

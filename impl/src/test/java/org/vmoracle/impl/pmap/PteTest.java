@@ -25,6 +25,8 @@ class PteTest {
     assertEquals(12, Long.numberOfTrailingZeros(Pte.PFN_MASK));
     assertEquals(0L, Pte.PFN_MASK & Pte.LEAF_FLAGS);
     assertEquals(9, Long.bitCount(Pte.LEAF_FLAGS));
+    assertEquals(1L << 11, Pte.SHARED_TABLE);
+    assertEquals(0L, Pte.SHARED_TABLE & (Pte.LEAF_FLAGS | Pte.PFN_MASK), "never a leaf bit");
   }
 
   @Test
@@ -68,6 +70,16 @@ class PteTest {
     long e = Pte.table(99);
     assertEquals(Pte.TABLE_BITS, e & ~Pte.PFN_MASK);
     assertEquals(99, Pte.frame(e));
+  }
+
+  @Test
+  void sharedTable_interiorEntry_isPwuSharedAndFrame() {
+    long e = Pte.sharedTable(99);
+    assertEquals(Pte.TABLE_BITS | Pte.SHARED_TABLE, e & ~Pte.PFN_MASK);
+    assertEquals(99, Pte.frame(e));
+    assertTrue(Pte.isSharedTable(e));
+    assertFalse(Pte.isSharedTable(Pte.table(99)));
+    assertEquals("0xe63807 [frame 3683 P W U SHARED]", Pte.toString(Pte.sharedTable(0xe63)));
   }
 
   @Test
