@@ -375,6 +375,22 @@ public final class Pmap {
     return pt < 0 ? 0 : mem.loadAcquire(pt, ptIndex(va));
   }
 
+  /**
+   * The identity of the PTE for the page that holds {@code va}: its PT's frame and its index there
+   * ({@link PteRef}); null when no PT holds that page yet. Reads through a shared table, which then
+   * names the shared table's PTE. Acquire loads; never allocates, never blocks.
+   *
+   * <p>The caller passes a user address (0 ≤ va &lt; 2^47; it need not be page-aligned).
+   *
+   * @throws IllegalStateException if a 2 MiB PS leaf maps {@code va} (P6: not before seed 003)
+   */
+  public PteRef ref(long va) {
+    checkUserVa(va);
+    checkAlive();
+    int pt = tableFor(va, Level.PT_NUMBER, true);
+    return pt < 0 ? null : new PteRef(pt, ptIndex(va));
+  }
+
   // ---------------------------------------------------------------- Changing leaves
 
   /**

@@ -24,7 +24,10 @@ import org.vmoracle.impl.phys.PhysMem;
  *
  * The last two keep per-PTE records, so they must hear of every PTE made and removed: the one PTE
  * writer ({@code mmu.Mmu}) calls {@link #mapped} and {@link #unmapped} for each, and nothing else
- * changes leaves. The backing scan ignores both.
+ * changes leaves. The backing scan ignores both. A design that keeps records names each PTE by its
+ * {@link org.vmoracle.impl.pmap.PteRef} ({@code e.space.pmap.ref(va)}: the table frame and index,
+ * whose owner label gives the pmap or, for a table shared through a VM object, the object), which
+ * stays one identity when several pmaps link one table (seed 001).
  *
  * <h2>Concurrency</h2>
  *

@@ -2,8 +2,10 @@ package org.vmoracle.impl.pmap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,6 +56,28 @@ class PmapTest {
     int f = mem.allocate();
     assertTrue(f >= 0, "out of frames for data");
     return Pte.make(f, writable, wired);
+  }
+
+  // ---------------------------------------------------------------- ref
+
+  @Test
+  void ref_noTable_isNull() {
+    assertNull(pmap.ref(VA));
+  }
+
+  @Test
+  void ref_enteredLeaf_namesItsTableIndexOwnerAndAddress() {
+    long pte = leaf(true, false);
+    assertTrue(pmap.enter(VA + 5 * PAGE, pte));
+    PteRef r = pmap.ref(VA + 5 * PAGE + 123);
+    assertNotNull(r);
+    assertEquals((int) ((VA >>> 12) & 511) + 5, r.index(), "the PT index of the address");
+    assertTrue(mem.testFlag(r.table(), PhysMem.PTPAGE));
+    assertEquals(pte, r.load(mem));
+    assertSame(pmap, r.owner(mem), "an own table's label is its pmap");
+    assertEquals(VA + 5 * PAGE, r.va(mem), "the label's index gives the address back");
+    assertEquals(r, pmap.ref(VA + 5 * PAGE), "a value: the same PTE, the same ref");
+    assertNotEquals(r, pmap.ref(VA + 6 * PAGE));
   }
 
   // ---------------------------------------------------------------- create
