@@ -1,11 +1,9 @@
 package org.vmoracle.impl;
 
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.vmoracle.impl.collapse.Collapse;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
@@ -19,7 +17,6 @@ import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.object.VmObject;
 import org.vmoracle.impl.pageout.Pageout;
 import org.vmoracle.impl.pmap.Pmap;
-import org.vmoracle.impl.pmap.Pte;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Errno;
 import org.vmoracle.spec.Inherit;
@@ -43,17 +40,15 @@ import org.vmoracle.spec.VmSystem;
  *
  * <h2>Concurrency</h2>
  *
- * The lock order is in {@code package-info.java}. {@code processes}, {@code files} and {@code
- * segments} change under the exclusive lock only (legend (x)); being concurrent maps, they can be
- * read under the shared one.
+ * The lock order is in {@code package-info.java}. The names ({@link Registry}) change under the
+ * exclusive lock only; reads and writes look their pid up under the shared one ({@link Access}).
  */
 public final class ImplVm implements VmSystem {
-  private final Machine m;
-  private final ConcurrentHashMap<Integer, VmSpace> processes = new ConcurrentHashMap<>(); // (x)
-  private final ConcurrentHashMap<String, VmObject> files = new ConcurrentHashMap<>(); // (x)
-  private final ConcurrentHashMap<Long, VmObject> segments = new ConcurrentHashMap<>(); // (x)
+  private final Machine m; // (c)
+  private final Registry reg = new Registry(); // (c) the maps; their contents (x)
   private final Pageout pageout = new Pageout(); // (x)
-  private final Teardown teardown;
+  private final Teardown teardown; // (c)
+  private final Access access; // (c)
 
   /** A booted system with default settings (BOOT-1). */
   public ImplVm() {
@@ -63,7 +58,8 @@ public final class ImplVm implements VmSystem {
   /** A booted system (BOOT-1). */
   public ImplVm(Config config) {
     this.m = new Machine(config);
-    this.teardown = new Teardown(m, files, segments);
+    this.teardown = new Teardown(m, reg.files, reg.segments);
+    this.access = new Access(m, reg, pageout);
     int f = m.mem.allocate();
     if (f < 0) {
       throw new IllegalArgumentException("no frame for the shared page");
@@ -73,7 +69,7 @@ public final class ImplVm implements VmSystem {
     m.mem.wire(f); // pinned: the shared page is never evicted
     m.sharedPage.pages.put(0, f);
     for (Boot.BootFile b : Boot.BOOT_FILES) {
-      files.put(b.name(), m.newFile(b.name(), b.pages(), b.number()));
+      reg.files.put(b.name(), m.newFile(b.name(), b.pages(), b.number()));
     }
   }
 
@@ -88,10 +84,10 @@ public final class ImplVm implements VmSystem {
   @Override
   public Result apply(Op op) {
     if (op instanceof Op.Read) {
-      return read((Op.Read) op);
+      return access.read((Op.Read) op);
     }
     if (op instanceof Op.Write) {
-      return write((Op.Write) op);
+      return access.write((Op.Write) op);
     }
     m.lock.writeLock();
     m.counters.exclusiveLocks.increment();
@@ -131,134 +127,6 @@ public final class ImplVm implements VmSystem {
     }
   }
 
-  // ---------------------------------------------------------------- reads and writes
-
-  private Result read(Op.Read op) {
-    return access(op.pid(), op.addr(), false, 0);
-  }
-
-  private Result write(Op.Write op) {
-    return access(op.pid(), op.addr(), true, op.value());
-  }
-
-  /**
-   * One load or store: first under the shared lock; if a fault needs more (a new copy-on-write
-   * front, or pageout for a frame), again under the exclusive lock. No requirements.
-   */
-  private Result access(int pid, long va, boolean write, long value) {
-    int token = m.lock.readLock();
-    m.counters.sharedLocks.increment();
-    try {
-      Result r = attempt(pid, va, write, value, false);
-      if (r != null) {
-        return r;
-      }
-    } finally {
-      m.lock.readUnlock(token);
-    }
-    m.lock.writeLock();
-    m.counters.exclusiveLocks.increment();
-    try {
-      return attempt(pid, va, write, value, true);
-    } finally {
-      m.lock.writeUnlock();
-    }
-  }
-
-  /**
-   * The access, faulting the page in as often as needed. Protection is checked against the entry
-   * first (ACC-1, ACC-2); the entry cannot change while the caller holds the lock. Answers null
-   * when the fault needs the exclusive lock and the caller holds the shared one. With the lock
-   * exclusive, a fault short of frames runs pageout once before the answer is OOM (MEM-2: the fault
-   * stored nothing).
-   */
-  private Result attempt(int pid, long va, boolean write, long value, boolean exclusive) {
-    VmSpace sp = processes.get(pid);
-    if (sp == null) {
-      return Result.of(Errno.ESRCH);
-    }
-    MapEntry e = va < Boot.USER_MAX ? sp.entryAt(va) : null;
-    if (e == null || (write ? !e.prot.canWrite() : !e.prot.canRead())) {
-      return Result.of(Errno.SEGV); // ACC-1, ACC-2
-    }
-    long page = va & -Boot.PAGE_SIZE;
-    boolean pagedOut = false;
-    while (true) {
-      long pte = sp.pmap.lookup(page);
-      if (Pte.isPresent(pte) && (!write || Pte.isWritable(pte))) {
-        Result r = touch(sp, page, pte, va, write, value);
-        if (r != null) {
-          return r;
-        }
-        continue; // the read-only PTE was replaced during the load: look again
-      }
-      switch (Fault.fault(m, e, page, write, pte)) {
-        case SEGV:
-          return Result.of(Errno.SEGV);
-        case BUS:
-          return Result.of(Errno.BUS);
-        case DONE:
-          continue;
-        case NEED_SHADOW:
-          if (!exclusive) {
-            return null;
-          }
-          continue; // under the exclusive lock the fault made the shadow itself
-        case NEED_MEMORY:
-          if (!exclusive) {
-            return null;
-          }
-          if (pagedOut || pageout.run(m, Pageout.BATCH) == 0) {
-            m.counters.outOfMemory.increment();
-            return Result.of(Errno.OOM);
-          }
-          pagedOut = true;
-          continue;
-      }
-    }
-  }
-
-  /**
-   * The load or store itself, through PTE {@code pte} of page {@code page} of {@code sp}, which
-   * allows it; or null when a load through a read-only PTE must be done again.
-   *
-   * <p>Between the lookup of the PTE and the load there is a window: another thread under the
-   * shared lock may replace a read-only PTE, by a copy-on-write fault of this entry (which copies
-   * the page into the front and maps the copy writable) or of another member of its group ({@link
-   * Fault}'s unmapDeeper, which clears the PTE before the copy). The frame stays a frame (the
-   * caller holds the lock, and the frames live entries reach are not freed under the shared lock),
-   * but it is no longer what this address shows: a store into it through a shared mapping of the
-   * object the chain ends in (a file, say), made after the copy, is not in the copy. Loading such a
-   * store would answer a value the address never held in any sequential order (FILE-7: once copied,
-   * the page never shows the file again). So after a load through a read-only PTE the PTE is looked
-   * up again, ordered after the load by a load-load fence: if it is still the same, it was in place
-   * while the load ran, and the load is the answer (the same PTE still means the same page: its
-   * frame cannot have been freed and used again meanwhile); if not, the access starts over with the
-   * new PTE. When the copy, its new PTE included, came before the shared store and the load saw
-   * that store, the fence makes the second lookup see the new PTE. This is what a TLB shootdown
-   * gives a kernel: the copier's new PTE takes effect only once no access in flight can still go
-   * through the old one.
-   *
-   * <p>Stores, and loads through a writable PTE, need no check: a writable PTE maps the entry's own
-   * page (its shared object's, or its group's front), which nobody copies or replaces under the
-   * shared lock.
-   */
-  private Result touch(VmSpace sp, long page, long pte, long va, boolean write, long value) {
-    int word = (int) ((va & (Boot.PAGE_SIZE - 1)) >>> 3);
-    if (write) {
-      m.mem.store(Pte.frame(pte), word, value);
-      return Result.OK;
-    }
-    long v = m.mem.load(Pte.frame(pte), word);
-    if (!Pte.isWritable(pte)) {
-      VarHandle.loadLoadFence();
-      if (sp.pmap.lookup(page) != pte) {
-        return null;
-      }
-    }
-    return Result.value(v);
-  }
-
   // ---------------------------------------------------------------- everything else
 
   /** Every operation but read and write, under the exclusive map lock. */
@@ -266,51 +134,51 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result spawn(Op.Spawn op) {
-      if (processes.containsKey(op.pid())) {
+      if (reg.processes.containsKey(op.pid())) {
         return Result.of(Errno.EEXIST); // PROC-1
       }
       VmSpace sp = newSpace();
       if (sp == null) {
         return Result.of(Errno.ENOMEM);
       }
-      processes.put(op.pid(), sp);
+      reg.processes.put(op.pid(), sp);
       return Result.OK;
     }
 
     @Override
     public Result fork(Op.Fork op) {
-      VmSpace parent = processes.get(op.parent());
+      VmSpace parent = reg.processes.get(op.parent());
       if (parent == null) {
         return Result.of(Errno.ESRCH); // PROC-3
       }
-      if (processes.containsKey(op.child())) {
+      if (reg.processes.containsKey(op.child())) {
         return Result.of(Errno.EEXIST);
       }
       VmSpace child = Forks.fork(m, pageout, parent, ImplVm.this::newSpace, teardown);
       if (child == null) {
         return Result.of(Errno.ENOMEM); // MEM-1
       }
-      processes.put(op.child(), child);
+      reg.processes.put(op.child(), child);
       return Result.OK;
     }
 
     @Override
     public Result clone(Op.Clone op) {
-      VmSpace parent = processes.get(op.parent());
+      VmSpace parent = reg.processes.get(op.parent());
       if (parent == null) {
         return Result.of(Errno.ESRCH); // PROC-3
       }
-      if (processes.containsKey(op.child())) {
+      if (reg.processes.containsKey(op.child())) {
         return Result.of(Errno.EEXIST);
       }
       parent.users++; // PROC-4
-      processes.put(op.child(), parent);
+      reg.processes.put(op.child(), parent);
       return Result.OK;
     }
 
     @Override
     public Result exec(Op.Exec op) {
-      VmSpace old = processes.get(op.pid());
+      VmSpace old = reg.processes.get(op.pid());
       if (old == null) {
         return Result.of(Errno.ESRCH);
       }
@@ -319,7 +187,7 @@ public final class ImplVm implements VmSystem {
         return Result.of(Errno.ENOENT); // EXEC-1
       }
       for (Boot.Segment seg : image.get().segments()) {
-        if (!sourceExists(seg.source())) {
+        if (!reg.sourceExists(seg.source())) {
           return Result.of(Errno.ENOENT);
         }
       }
@@ -330,14 +198,14 @@ public final class ImplVm implements VmSystem {
       for (Boot.Segment seg : image.get().segments()) {
         insert(sp, seg.start(), seg.pages(), seg.prot(), seg.sharing(), seg.source());
       }
-      processes.put(op.pid(), sp);
+      reg.processes.put(op.pid(), sp);
       teardown.leave(old); // EXEC-4: the old space goes only with its last user
       return Result.OK;
     }
 
     @Override
     public Result exit(Op.Exit op) {
-      VmSpace sp = processes.remove(op.pid());
+      VmSpace sp = reg.processes.remove(op.pid());
       if (sp == null) {
         return Result.of(Errno.ESRCH);
       }
@@ -347,14 +215,14 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result mmap(Op.Mmap op) {
-      VmSpace sp = processes.get(op.pid());
+      VmSpace sp = reg.processes.get(op.pid());
       if (sp == null) {
         return Result.of(Errno.ESRCH);
       }
       if (!aligned(op.addr()) || op.pages() == 0) {
         return Result.of(Errno.EINVAL); // MMAP-2
       }
-      if (!sourceExists(op.source())) {
+      if (!reg.sourceExists(op.source())) {
         return Result.of(Errno.ENOENT); // MMAP-3, MMAP-4
       }
       long bytes = op.pages() * Boot.PAGE_SIZE;
@@ -388,7 +256,7 @@ public final class ImplVm implements VmSystem {
 
     /** munmap, leaving to {@code later} what may be done under the shared lock (or null). */
     Result munmap(Op.Munmap op, Teardown.Zap later) {
-      VmSpace sp = processes.get(op.pid());
+      VmSpace sp = reg.processes.get(op.pid());
       if (sp == null) {
         return Result.of(Errno.ESRCH);
       }
@@ -406,7 +274,7 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result mprotect(Op.Mprotect op) {
-      VmSpace sp = processes.get(op.pid());
+      VmSpace sp = reg.processes.get(op.pid());
       if (sp == null) {
         return Result.of(Errno.ESRCH);
       }
@@ -463,7 +331,7 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result minherit(Op.Minherit op) {
-      VmSpace sp = processes.get(op.pid());
+      VmSpace sp = reg.processes.get(op.pid());
       if (sp == null) {
         return Result.of(Errno.ESRCH);
       }
@@ -494,7 +362,7 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result mlock(Op.Mlock op) {
-      VmSpace sp = processes.get(op.pid());
+      VmSpace sp = reg.processes.get(op.pid());
       if (sp == null) {
         return Result.of(Errno.ESRCH);
       }
@@ -522,7 +390,7 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result munlock(Op.Munlock op) {
-      VmSpace sp = processes.get(op.pid());
+      VmSpace sp = reg.processes.get(op.pid());
       if (sp == null) {
         return Result.of(Errno.ESRCH);
       }
@@ -555,9 +423,9 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result file(Op.File op) {
-      VmObject f = files.get(op.name());
+      VmObject f = reg.files.get(op.name());
       if (f == null) {
-        files.put(op.name(), m.newFile(op.name(), op.pages(), 0)); // FILE-1
+        reg.files.put(op.name(), m.newFile(op.name(), op.pages(), 0)); // FILE-1
         return Result.OK;
       }
       teardown.resize(f, op.pages()); // FILE-1, FILE-8, FILE-9
@@ -566,7 +434,7 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result fwrite(Op.Fwrite op) {
-      VmObject f = files.get(op.name());
+      VmObject f = reg.files.get(op.name());
       if (f == null) {
         return Result.of(Errno.ENOENT); // FILE-2
       }
@@ -594,7 +462,7 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result fread(Op.Fread op) {
-      VmObject f = files.get(op.name());
+      VmObject f = reg.files.get(op.name());
       if (f == null) {
         return Result.of(Errno.ENOENT); // FILE-2
       }
@@ -612,16 +480,16 @@ public final class ImplVm implements VmSystem {
       if (op.pages() == 0) {
         return Result.of(Errno.EINVAL); // SHM-1
       }
-      if (segments.containsKey(op.key())) {
+      if (reg.segments.containsKey(op.key())) {
         return Result.of(Errno.EEXIST);
       }
-      segments.put(op.key(), m.newSegment(op.key(), op.pages()));
+      reg.segments.put(op.key(), m.newSegment(op.key(), op.pages()));
       return Result.OK;
     }
 
     @Override
     public Result shmrm(Op.Shmrm op) {
-      VmObject s = segments.remove(op.key());
+      VmObject s = reg.segments.remove(op.key());
       if (s == null) {
         return Result.of(Errno.ENOENT); // SHM-3, DEV-7
       }
@@ -637,7 +505,7 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result collapse(Op.Collapse op) {
-      VmSpace sp = processes.get(op.pid());
+      VmSpace sp = reg.processes.get(op.pid());
       if (sp == null) {
         return Result.of(Errno.ESRCH);
       }
@@ -688,10 +556,10 @@ public final class ImplVm implements VmSystem {
     VmObject target;
     long pgoff = 0;
     if (src instanceof Source.FileRange) {
-      target = files.get(((Source.FileRange) src).name());
+      target = reg.files.get(((Source.FileRange) src).name());
       pgoff = ((Source.FileRange) src).pgoff();
     } else if (src instanceof Source.Shm) {
-      target = segments.get(((Source.Shm) src).key());
+      target = reg.segments.get(((Source.Shm) src).key());
     } else if (sharing == Sharing.SHARED) {
       target = m.newSharedAnon(); // MMAP-5
     } else {
@@ -717,16 +585,6 @@ public final class ImplVm implements VmSystem {
     sp.entries.put(start, e); // MMAP-1, INH-1
   }
 
-  private boolean sourceExists(Source s) {
-    if (s instanceof Source.FileRange) {
-      return files.containsKey(((Source.FileRange) s).name());
-    }
-    if (s instanceof Source.Shm) {
-      return segments.containsKey(((Source.Shm) s).key());
-    }
-    return true;
-  }
-
   private static boolean showsSharedPage(MapEntry e) {
     return e.shown().kind == VmObject.Kind.SHARED_PAGE; // PROT-6
   }
@@ -745,7 +603,7 @@ public final class ImplVm implements VmSystem {
   public View view() {
     m.lock.writeLock();
     try {
-      return Views.of(m, processes, files, segments);
+      return Views.of(m, reg.processes, reg.files, reg.segments);
     } finally {
       m.lock.writeUnlock();
     }
@@ -758,7 +616,7 @@ public final class ImplVm implements VmSystem {
   public void checkInvariants() {
     m.lock.writeLock();
     try {
-      Invariants.check(m, processes, files, segments);
+      Invariants.check(m, reg.processes, reg.files, reg.segments);
     } finally {
       m.lock.writeUnlock();
     }
@@ -779,7 +637,7 @@ public final class ImplVm implements VmSystem {
       long tables = 0;
       long early = 0;
       long entries = 0;
-      for (VmSpace sp : new java.util.HashSet<>(processes.values())) {
+      for (VmSpace sp : new java.util.HashSet<>(reg.processes.values())) {
         entries += sp.entries.size();
         resident += sp.pmap.residentCount();
         wired += sp.pmap.wiredCount();
@@ -802,10 +660,10 @@ public final class ImplVm implements VmSystem {
 
   /** Live pids, for tests. */
   public List<Integer> pids() {
-    return new ArrayList<>(processes.keySet());
+    return new ArrayList<>(reg.processes.keySet());
   }
 
   Map<Integer, VmSpace> processes() {
-    return processes;
+    return reg.processes;
   }
 }
