@@ -26,8 +26,8 @@ import org.vmoracle.spec.Source;
  *
  * Every space a pid names is live (its pmap not released), and its {@code users} equals the number
  * of pids that name it ({@link Invariants} checks this). Every object a name maps is a file ({@code
- * VNODE}) or a segment ({@code SHM}) of that name or key: only {@link ImplVm} (boot, file and
- * shmget) puts objects into these maps, each one made for its name.
+ * VNODE}) or a segment ({@code SHM}) of that name or key: only boot ({@link ImplVm}) and {@link
+ * FileOps} put objects into these maps, each one made for its name.
  */
 final class Registry {
   final ConcurrentHashMap<Integer, VmSpace> processes = new ConcurrentHashMap<>(); // (x)
