@@ -27,6 +27,7 @@ import org.vmoracle.spec.VmSystem;
  *   Registry     pids, file names and segment keys, and what they name
  *   Access       read and write, under the shared lock, retried exclusive (Fault)
  *   MapOps       mmap, munmap, mprotect, minherit, mlock, munlock; making a mapping
+ *   RangeCheck   the ESRCH, EINVAL and ENOMEM checks those share, in ERR-2's order
  *   ProcessOps   spawn, fork, clone, exec, exit; a new address space
  *   FileOps      file, fwrite, fread, shmget, shmrm
  *   SysOps       pageout, collapse

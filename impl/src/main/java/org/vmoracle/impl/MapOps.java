@@ -21,11 +21,11 @@ import org.vmoracle.spec.Source;
  *
  * <h2>Overview</h2>
  *
- * Each operation checks its arguments (ESRCH, EINVAL, and where the range lies, ERR-2), then its
- * own failures, then changes the map: entries are clipped to the range ({@code VmSpace.clipRange}),
- * changed, and merged again with their neighbours ({@code VmSpace.simplify}). What an entry's PTEs
- * must lose goes through {@link Teardown} (unmapping) or the pmap (write-protecting, PROT-2);
- * wiring through {@link Wiring}.
+ * Each operation checks its arguments with {@link RangeCheck} (ESRCH, EINVAL, and where the range
+ * lies, ERR-2), then its own failures, then changes the map: entries are clipped to the range
+ * ({@code VmSpace.clipRange}), changed, and merged again with their neighbours ({@code
+ * VmSpace.simplify}). What an entry's PTEs must lose goes through {@link Teardown} (unmapping) or
+ * the pmap (write-protecting, PROT-2); wiring through {@link Wiring}.
  *
  * <h2>Concurrency</h2>
  *
@@ -54,13 +54,11 @@ final class MapOps {
 
   /** mmap (MMAP-*, PLACE-*). The caller holds the map lock exclusive. */
   Result mmap(Op.Mmap op) {
-    VmSpace sp = reg.processes.get(op.pid());
-    if (sp == null) {
-      return Result.of(Errno.ESRCH);
+    RangeCheck r = RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.ANY);
+    if (r.failed()) {
+      return r.failure(); // ESRCH; EINVAL (MMAP-2)
     }
-    if (!aligned(op.addr()) || op.pages() == 0) {
-      return Result.of(Errno.EINVAL); // MMAP-2
-    }
+    VmSpace sp = r.space();
     if (!reg.sourceExists(op.source())) {
       return Result.of(Errno.ENOENT); // MMAP-3, MMAP-4
     }
@@ -93,17 +91,13 @@ final class MapOps {
    * everything now when {@code later} is null. The caller holds the map lock exclusive.
    */
   Result munmap(Op.Munmap op, Teardown.Zap later) {
-    VmSpace sp = reg.processes.get(op.pid());
-    if (sp == null) {
-      return Result.of(Errno.ESRCH);
+    RangeCheck r =
+        RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.USER_SPACE);
+    if (r.failed()) {
+      return r.failure(); // ESRCH; EINVAL (UNMAP-4)
     }
-    if (!aligned(op.addr())
-        || op.pages() == 0
-        || op.addr() > Boot.USER_MAX
-        || op.addr() + op.pages() * Boot.PAGE_SIZE > Boot.USER_MAX) {
-      return Result.of(Errno.EINVAL); // UNMAP-4
-    }
-    for (MapEntry e : sp.clipRange(op.addr(), op.addr() + op.pages() * Boot.PAGE_SIZE)) {
+    VmSpace sp = r.space();
+    for (MapEntry e : sp.clipRange(op.addr(), r.end())) {
       teardown.removeEntry(e, later); // UNMAP-1, UNMAP-6
     }
     return Result.OK;
@@ -111,22 +105,18 @@ final class MapOps {
 
   /** mprotect (PROT-*). The caller holds the map lock exclusive. */
   Result mprotect(Op.Mprotect op) {
-    VmSpace sp = reg.processes.get(op.pid());
-    if (sp == null) {
-      return Result.of(Errno.ESRCH);
+    RangeCheck r =
+        RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.MAPPABLE);
+    if (r.failed()) {
+      return r.failure(); // ESRCH; EINVAL (PROT-4); ENOMEM (PROT-3)
     }
-    if (!aligned(op.addr()) || op.pages() == 0) {
-      return Result.of(Errno.EINVAL); // PROT-4
-    }
-    if (op.addr() >= Boot.USER_MAX) {
-      return Result.of(Errno.ENOMEM);
-    }
-    long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
+    VmSpace sp = r.space();
+    long end = r.end();
     // PROT-3: front to back; stop at a hole or at the shared page (PROT-6), keeping what was
     // done before it.
-    Result r = protect(sp, op.addr(), end, op.prot());
+    Result res = protect(sp, op.addr(), end, op.prot());
     sp.simplify(op.addr(), end);
-    return r;
+    return res;
   }
 
   /**
@@ -171,17 +161,13 @@ final class MapOps {
 
   /** minherit (INH-*). The caller holds the map lock exclusive. */
   Result minherit(Op.Minherit op) {
-    VmSpace sp = reg.processes.get(op.pid());
-    if (sp == null) {
-      return Result.of(Errno.ESRCH);
+    RangeCheck r =
+        RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.MAPPABLE);
+    if (r.failed()) {
+      return r.failure(); // ESRCH; EINVAL (INH-7); ENOMEM (INH-7), even before INH-6 below
     }
-    if (!aligned(op.addr()) || op.pages() == 0) {
-      return Result.of(Errno.EINVAL); // INH-7
-    }
-    if (op.addr() >= Boot.USER_MAX) {
-      return Result.of(Errno.ENOMEM);
-    }
-    long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
+    VmSpace sp = r.space();
+    long end = r.end();
     if (op.inherit() == Inherit.ZERO) {
       for (MapEntry e : sp.overlapping(op.addr(), end)) {
         VmObject t = e.cow == null ? null : e.cow.terminal();
@@ -202,17 +188,13 @@ final class MapOps {
 
   /** mlock (WIRE-*). The caller holds the map lock exclusive. */
   Result mlock(Op.Mlock op) {
-    VmSpace sp = reg.processes.get(op.pid());
-    if (sp == null) {
-      return Result.of(Errno.ESRCH);
+    RangeCheck r =
+        RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.MAPPABLE);
+    if (r.failed()) {
+      return r.failure(); // ESRCH; EINVAL (WIRE-6, DEV-9); ENOMEM (WIRE-4)
     }
-    if (!aligned(op.addr()) || op.pages() == 0) {
-      return Result.of(Errno.EINVAL); // WIRE-6, DEV-9
-    }
-    if (op.addr() >= Boot.USER_MAX) {
-      return Result.of(Errno.ENOMEM);
-    }
-    long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
+    VmSpace sp = r.space();
+    long end = r.end();
     if (!sp.covers(op.addr(), end)) {
       return Result.of(Errno.ENOMEM); // WIRE-4, DEV-4
     }
@@ -230,17 +212,13 @@ final class MapOps {
 
   /** munlock (WIRE-8). The caller holds the map lock exclusive. */
   Result munlock(Op.Munlock op) {
-    VmSpace sp = reg.processes.get(op.pid());
-    if (sp == null) {
-      return Result.of(Errno.ESRCH);
+    RangeCheck r =
+        RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.MAPPABLE);
+    if (r.failed()) {
+      return r.failure(); // ESRCH; EINVAL (WIRE-6); ENOMEM (WIRE-8)
     }
-    if (!aligned(op.addr()) || op.pages() == 0) {
-      return Result.of(Errno.EINVAL); // WIRE-6
-    }
-    if (op.addr() >= Boot.USER_MAX) {
-      return Result.of(Errno.ENOMEM);
-    }
-    long end = op.addr() + op.pages() * Boot.PAGE_SIZE;
+    VmSpace sp = r.space();
+    long end = r.end();
     if (!sp.covers(op.addr(), end)) {
       return Result.of(Errno.ENOMEM); // WIRE-8
     }
@@ -292,11 +270,6 @@ final class MapOps {
   /** Whether {@code e} maps the shared page (PROT-6). No requirements. */
   private static boolean showsSharedPage(MapEntry e) {
     return e.shown().kind == VmObject.Kind.SHARED_PAGE; // PROT-6
-  }
-
-  /** Whether {@code a} is page-aligned. No requirements. */
-  private static boolean aligned(long a) {
-    return (a & (Boot.PAGE_SIZE - 1)) == 0;
   }
 
   /** Whether [a, a + bytes) lies in user space. No requirements. */
