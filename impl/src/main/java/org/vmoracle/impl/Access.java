@@ -92,6 +92,8 @@ final class Access {
    * stored nothing). The caller holds the map lock: exclusive if {@code exclusive}, else shared.
    */
   private Result attempt(int pid, long va, boolean write, long value, boolean exclusive) {
+    assert !exclusive || m.lock.heldExclusively()
+        : "Access.attempt: the caller holds the map lock exclusive";
     VmSpace sp = processes.get(pid);
     if (sp == null) {
       return Result.of(Errno.ESRCH);

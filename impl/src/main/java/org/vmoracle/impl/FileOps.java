@@ -22,8 +22,8 @@ import org.vmoracle.spec.Result;
  *
  * <h2>Concurrency</h2>
  *
- * Every method requires the map lock exclusive: a store into a resident file page is seen by every
- * mapping at once, and no access runs meanwhile.
+ * Every method requires the map lock exclusive, and asserts it: a store into a resident file page
+ * is seen by every mapping at once, and no access runs meanwhile.
  *
  * <h2>Invariants</h2>
  *
@@ -44,6 +44,7 @@ final class FileOps {
 
   /** file: creates or resizes (FILE-1). The caller holds the map lock exclusive. */
   Result file(Op.File op) {
+    assert m.lock.heldExclusively() : "FileOps.file: the caller holds the map lock exclusive";
     VmObject f = reg.files.get(op.name());
     if (f == null) {
       reg.files.put(op.name(), m.newFile(op.name(), op.pages(), 0)); // FILE-1
@@ -55,6 +56,7 @@ final class FileOps {
 
   /** fwrite (FILE-2, FILE-3, FILE-6, FILE-12). The caller holds the map lock exclusive. */
   Result fwrite(Op.Fwrite op) {
+    assert m.lock.heldExclusively() : "FileOps.fwrite: the caller holds the map lock exclusive";
     VmObject f = reg.files.get(op.name());
     if (f == null) {
       return Result.of(Errno.ENOENT); // FILE-2
@@ -83,6 +85,7 @@ final class FileOps {
 
   /** fread (FILE-2, FILE-4). The caller holds the map lock exclusive. */
   Result fread(Op.Fread op) {
+    assert m.lock.heldExclusively() : "FileOps.fread: the caller holds the map lock exclusive";
     VmObject f = reg.files.get(op.name());
     if (f == null) {
       return Result.of(Errno.ENOENT); // FILE-2
@@ -98,6 +101,7 @@ final class FileOps {
 
   /** shmget (SHM-1). The caller holds the map lock exclusive. */
   Result shmget(Op.Shmget op) {
+    assert m.lock.heldExclusively() : "FileOps.shmget: the caller holds the map lock exclusive";
     if (op.pages() == 0) {
       return Result.of(Errno.EINVAL); // SHM-1
     }
@@ -110,6 +114,7 @@ final class FileOps {
 
   /** shmrm (SHM-3, SHM-5). The caller holds the map lock exclusive. */
   Result shmrm(Op.Shmrm op) {
+    assert m.lock.heldExclusively() : "FileOps.shmrm: the caller holds the map lock exclusive";
     VmObject s = reg.segments.remove(op.key());
     if (s == null) {
       return Result.of(Errno.ENOENT); // SHM-3, DEV-7

@@ -135,6 +135,8 @@ public final class ImplVm implements VmSystem {
    * caller holds the map lock exclusive, and this releases it.
    */
   private void unmapSecondHalf(Teardown.Zap later) {
+    assert m.lock.heldExclusively()
+        : "ImplVm.unmapSecondHalf: the caller holds the map lock exclusive";
     int token = m.lock.downgrade();
     try {
       teardown.unmap(later);
@@ -151,7 +153,7 @@ public final class ImplVm implements VmSystem {
 
   /**
    * Every operation but read and write, each to the class of its family. Holds nothing: one
-   * instance serves every call. The caller holds the map lock exclusive.
+   * instance serves every call. The caller holds the map lock exclusive (each target asserts it).
    */
   private final class Exclusive implements Op.Visitor<Result> {
 

@@ -29,8 +29,8 @@ import org.vmoracle.spec.Source;
  *
  * <h2>Concurrency</h2>
  *
- * Every method requires the map lock exclusive. munmap alone may leave part of its work for after
- * the lock is downgraded ({@link Teardown.Zap}; {@link ImplVm} runs that half).
+ * Every method requires the map lock exclusive, and asserts it. munmap alone may leave part of its
+ * work for after the lock is downgraded ({@link Teardown.Zap}; {@link ImplVm} runs that half).
  *
  * <h2>Invariants</h2>
  *
@@ -54,6 +54,7 @@ final class MapOps {
 
   /** mmap (MMAP-*, PLACE-*). The caller holds the map lock exclusive. */
   Result mmap(Op.Mmap op) {
+    assert m.lock.heldExclusively() : "MapOps.mmap: the caller holds the map lock exclusive";
     RangeCheck r = RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.ANY);
     if (r.failed()) {
       return r.failure(); // ESRCH; EINVAL (MMAP-2)
@@ -91,6 +92,7 @@ final class MapOps {
    * everything now when {@code later} is null. The caller holds the map lock exclusive.
    */
   Result munmap(Op.Munmap op, Teardown.Zap later) {
+    assert m.lock.heldExclusively() : "MapOps.munmap: the caller holds the map lock exclusive";
     RangeCheck r =
         RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.USER_SPACE);
     if (r.failed()) {
@@ -105,6 +107,7 @@ final class MapOps {
 
   /** mprotect (PROT-*). The caller holds the map lock exclusive. */
   Result mprotect(Op.Mprotect op) {
+    assert m.lock.heldExclusively() : "MapOps.mprotect: the caller holds the map lock exclusive";
     RangeCheck r =
         RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.MAPPABLE);
     if (r.failed()) {
@@ -124,6 +127,7 @@ final class MapOps {
    * holds the map lock exclusive.
    */
   private Result protect(VmSpace sp, long start, long end, Prot prot) {
+    assert m.lock.heldExclusively() : "MapOps.protect: the caller holds the map lock exclusive";
     if (!Wiring.reserveForProtect(m, pageout, sp, start, end, prot)) {
       return Result.of(Errno.ENOMEM); // MEM-1: before anything changed
     }
@@ -161,6 +165,7 @@ final class MapOps {
 
   /** minherit (INH-*). The caller holds the map lock exclusive. */
   Result minherit(Op.Minherit op) {
+    assert m.lock.heldExclusively() : "MapOps.minherit: the caller holds the map lock exclusive";
     RangeCheck r =
         RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.MAPPABLE);
     if (r.failed()) {
@@ -188,6 +193,7 @@ final class MapOps {
 
   /** mlock (WIRE-*). The caller holds the map lock exclusive. */
   Result mlock(Op.Mlock op) {
+    assert m.lock.heldExclusively() : "MapOps.mlock: the caller holds the map lock exclusive";
     RangeCheck r =
         RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.MAPPABLE);
     if (r.failed()) {
@@ -212,6 +218,7 @@ final class MapOps {
 
   /** munlock (WIRE-8). The caller holds the map lock exclusive. */
   Result munlock(Op.Munlock op) {
+    assert m.lock.heldExclusively() : "MapOps.munlock: the caller holds the map lock exclusive";
     RangeCheck r =
         RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.MAPPABLE);
     if (r.failed()) {
@@ -235,6 +242,7 @@ final class MapOps {
    * map lock exclusive.
    */
   void insert(VmSpace sp, long start, long pages, Prot prot, Sharing sharing, Source src) {
+    assert m.lock.heldExclusively() : "MapOps.insert: the caller holds the map lock exclusive";
     VmObject target;
     long pgoff = 0;
     if (src instanceof Source.FileRange) {

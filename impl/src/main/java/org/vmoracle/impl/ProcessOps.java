@@ -29,7 +29,7 @@ import org.vmoracle.spec.Sharing;
  *
  * <h2>Concurrency</h2>
  *
- * Every method requires the map lock exclusive.
+ * Every method requires the map lock exclusive, and asserts it.
  *
  * <h2>Invariants</h2>
  *
@@ -55,6 +55,7 @@ final class ProcessOps {
 
   /** spawn (PROC-1). The caller holds the map lock exclusive. */
   Result spawn(Op.Spawn op) {
+    assert m.lock.heldExclusively() : "ProcessOps.spawn: the caller holds the map lock exclusive";
     if (reg.processes.containsKey(op.pid())) {
       return Result.of(Errno.EEXIST); // PROC-1
     }
@@ -68,6 +69,7 @@ final class ProcessOps {
 
   /** fork (FORK-*, INH-*). The caller holds the map lock exclusive. */
   Result fork(Op.Fork op) {
+    assert m.lock.heldExclusively() : "ProcessOps.fork: the caller holds the map lock exclusive";
     VmSpace parent = reg.processes.get(op.parent());
     if (parent == null) {
       return Result.of(Errno.ESRCH); // PROC-3
@@ -85,6 +87,7 @@ final class ProcessOps {
 
   /** clone (PROC-4). The caller holds the map lock exclusive. */
   Result clone(Op.Clone op) {
+    assert m.lock.heldExclusively() : "ProcessOps.clone: the caller holds the map lock exclusive";
     VmSpace parent = reg.processes.get(op.parent());
     if (parent == null) {
       return Result.of(Errno.ESRCH); // PROC-3
@@ -99,6 +102,7 @@ final class ProcessOps {
 
   /** exec (EXEC-*). The caller holds the map lock exclusive. */
   Result exec(Op.Exec op) {
+    assert m.lock.heldExclusively() : "ProcessOps.exec: the caller holds the map lock exclusive";
     VmSpace old = reg.processes.get(op.pid());
     if (old == null) {
       return Result.of(Errno.ESRCH);
@@ -126,6 +130,7 @@ final class ProcessOps {
 
   /** exit (PROC-5). The caller holds the map lock exclusive. */
   Result exit(Op.Exit op) {
+    assert m.lock.heldExclusively() : "ProcessOps.exit: the caller holds the map lock exclusive";
     VmSpace sp = reg.processes.remove(op.pid());
     if (sp == null) {
       return Result.of(Errno.ESRCH);
@@ -139,6 +144,8 @@ final class ProcessOps {
    * been asked once for the frames its tables need). The caller holds the map lock exclusive.
    */
   VmSpace newSpace() {
+    assert m.lock.heldExclusively()
+        : "ProcessOps.newSpace: the caller holds the map lock exclusive";
     Pmap.Config pc =
         new Pmap.Config(m.config.pmapEarlyReturn(), m.config.has(Bug.DOUBLE_COUNTED_PT_PAGES));
     Pmap p = Pmap.create(m.mem, pc);

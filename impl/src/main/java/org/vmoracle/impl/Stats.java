@@ -32,6 +32,7 @@ final class Stats {
    * the map lock exclusive.
    */
   static Map<String, Long> of(Machine m, Map<Integer, VmSpace> processes) {
+    assert m.lock.heldExclusively() : "Stats.of: the caller holds the map lock exclusive";
     Map<String, Long> s = new LinkedHashMap<>(m.counters.snapshot());
     long resident = 0;
     long wired = 0;

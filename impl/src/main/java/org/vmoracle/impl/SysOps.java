@@ -16,7 +16,8 @@ import org.vmoracle.spec.Result;
  * ok}; collapse answers ESRCH for an unknown pid, ENOMEM for an address no mapping holds (SYS-2),
  * and ENOMEM, having changed nothing, when the collapse needs frames it cannot get (MEM-1).
  *
- * <p>Every method requires the map lock exclusive ({@link Pageout} and {@link Collapse} assert it).
+ * <p>Every method requires the map lock exclusive, and asserts it; {@link Pageout} and {@link
+ * Collapse} assert it again.
  */
 final class SysOps {
   private final Machine m; // (c)
@@ -33,12 +34,14 @@ final class SysOps {
 
   /** pageout (SYS-1). The caller holds the map lock exclusive. */
   Result pageout(Op.Pageout op) {
+    assert m.lock.heldExclusively() : "SysOps.pageout: the caller holds the map lock exclusive";
     pageout.run(m, op.count()); // SYS-1
     return Result.OK;
   }
 
   /** collapse (SYS-2). The caller holds the map lock exclusive. */
   Result collapse(Op.Collapse op) {
+    assert m.lock.heldExclusively() : "SysOps.collapse: the caller holds the map lock exclusive";
     VmSpace sp = reg.processes.get(op.pid());
     if (sp == null) {
       return Result.of(Errno.ESRCH); // PROC-3
