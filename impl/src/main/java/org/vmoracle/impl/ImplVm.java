@@ -32,7 +32,8 @@ import org.vmoracle.spec.VmSystem;
  *   FileOps      file, fwrite, fread, shmget, shmrm
  *   SysOps       pageout, collapse
  *   Stats        counters and gauges
- *   Views, Invariants   what view() and checkInvariants() answer
+ *   Views        what view() answers (VIEW-1)
+ *   Invariants   what checkInvariants() walks
  * </pre>
  *
  * <h2>Concurrency</h2>

@@ -26,10 +26,11 @@ import org.vmoracle.spec.Result;
  * </ol>
  *
  * What comes after these is each operation's own, in its own order (ERR-2: names, ENOENT, before
- * the operation's own failures): mmap's ENOENT, minherit's EINVAL for {@code zero} outside private
- * anonymous memory (INH-6) before its ENOMEM for a hole, the hole checks of mlock and munlock.
- * Implementation note: the model makes the same checks in the same order, each operation on its own
- * (model and implementation share no logic); the differential tests compare the two answers.
+ * the operation's own failures): mmap's ENOENT; minherit's EINVAL for {@code zero} outside private
+ * anonymous memory (INH-6), which comes after the ENOMEM above {@code USER_MAX} but before the
+ * ENOMEM for a hole below it; the hole checks of mlock and munlock. Implementation note: the model
+ * makes the same checks in the same order, each operation on its own (model and implementation
+ * share no logic); the differential tests compare the two answers.
  *
  * <h2>Invariants</h2>
  *

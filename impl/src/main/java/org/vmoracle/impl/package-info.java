@@ -6,6 +6,14 @@
  * objects' users ({@code rmap}), pageout ({@code pageout}) and collapse ({@code collapse}). {@link
  * org.vmoracle.impl.ImplVm} is the {@link org.vmoracle.spec.VmSystem} over all of it.
  *
+ * <p>This package holds that facade and the operations it hands work to: {@code Registry} (pids,
+ * file names, segment keys), {@code Access} (read and write), {@code MapOps} and the argument
+ * checks it shares ({@code RangeCheck}), {@code ProcessOps}, {@code FileOps}, {@code SysOps},
+ * {@code Stats}; beside them what those operations share: {@code Forks}, {@code Wiring}, {@code
+ * Teardown}, {@code Views} and {@code Invariants}. They stay in one package: the operations call
+ * Forks, Wiring and Teardown, and ImplVm calls the operations, so a subpackage of operations would
+ * make a package cycle.
+ *
  * <p>It depends on {@code spec} only, never on {@code model}: model and implementation share no
  * logic, so that comparing them checks two independent answers (an ArchUnit test in {@code checks}
  * enforces this).
@@ -14,14 +22,15 @@
  *
  * <pre>
  *   map lock (core.Machine.lock, a ScalableRwLock)
- *     shared:    read, write (ImplVm.access), and the faults they take (Fault.fault); the
+ *     shared:    read, write (Access.access), and the faults they take (Fault.fault); the
  *                second half of munmap (Teardown.unmap), entered by downgrading the exclusive
  *                hold of its first half (ScalableRwLock.downgrade), so no writer comes between;
  *                its reclaim (Teardown.reclaim) then runs under no lock, announced to PhysMem,
  *                and pageout and checkInvariants wait for it (PhysMem.awaitReclaims)
- *     exclusive: every other operation (ImplVm.apply), faults that need a new copy-on-write
- *                front or pageout (ImplVm.access slow path), pageout, collapse, truncation,
- *                teardown, views and checkInvariants
+ *     exclusive: every other operation (ImplVm.apply; MapOps, ProcessOps, FileOps, SysOps),
+ *                faults that need a new copy-on-write front or pageout (Access.access slow
+ *                path), pageout, collapse, truncation, teardown, stats, views and
+ *                checkInvariants
  *       frame busy bit (PhysMem.tryBusy; Fault.acquire, Fault.obtain, Pageout.run)
  *         held across installing one PTE; spinning, not blocking; never two at once, except
  *         that a copy-on-write holds its new front frame while it takes the frame it copies
