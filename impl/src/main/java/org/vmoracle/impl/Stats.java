@@ -1,0 +1,59 @@
+package org.vmoracle.impl;
+
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.vmoracle.impl.core.Counters;
+import org.vmoracle.impl.core.Machine;
+import org.vmoracle.impl.map.VmSpace;
+
+/**
+ * Every counter and gauge of a system, by name, for {@link ImplVm#stats()}: the counters of {@link
+ * Counters} ({@code Counters.snapshot}), then these gauges, the first five summed over the live
+ * address spaces (each counted once, however many processes use it):
+ *
+ * <pre>
+ *   residentPages          valid leaves plus page-table pages (Pmap.residentCount)
+ *   wiredPages             valid leaves with the WIRED bit     (Pmap.wiredCount)
+ *   pageTablePages         page-table pages                    (Pmap.tablePages)
+ *   pmapEarlyReturnsLive   early returns of pmap_remove so far (Pmap.earlyReturns, seed 002)
+ *   mapEntries             map entries
+ *   framesFree             free frames, once no munmap is still freeing any
+ *   swapUsed               swap slots in use
+ * </pre>
+ *
+ * Requires the map lock exclusive, so that the numbers are one moment's.
+ */
+final class Stats {
+  private Stats() {}
+
+  /**
+   * The counters and gauges of {@code m} and of the spaces in {@code processes}. The caller holds
+   * the map lock exclusive.
+   */
+  static Map<String, Long> of(Machine m, Map<Integer, VmSpace> processes) {
+    assert m.lock.heldExclusively() : "Stats.of: the caller holds the map lock exclusive";
+    Map<String, Long> s = new LinkedHashMap<>(m.counters.snapshot());
+    long resident = 0;
+    long wired = 0;
+    long tables = 0;
+    long early = 0;
+    long entries = 0;
+    for (VmSpace sp : new HashSet<>(processes.values())) {
+      entries += sp.entries.size();
+      resident += sp.pmap.residentCount();
+      wired += sp.pmap.wiredCount();
+      tables += sp.pmap.tablePages();
+      early += sp.pmap.earlyReturns();
+    }
+    s.put("residentPages", resident);
+    s.put("wiredPages", wired);
+    s.put("pageTablePages", tables);
+    s.put("pmapEarlyReturnsLive", early);
+    s.put("mapEntries", entries);
+    m.mem.awaitReclaims(); // so that the count is exact when nothing else runs
+    s.put("framesFree", (long) m.mem.freeFrames());
+    s.put("swapUsed", (long) m.swap.used());
+    return s;
+  }
+}
