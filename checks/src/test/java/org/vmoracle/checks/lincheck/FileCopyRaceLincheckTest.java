@@ -24,7 +24,7 @@ import org.vmoracle.spec.VmSystem;
  *
  * <p>{@link #WINDOW}: a read that looked up the read-only PTE before the copy, and loaded after the
  * copy and a later shared store, answered the shared store, a value the private mapping never
- * showed. Model checking found it within 50 interleavings before {@code ImplVm.touch} re-checked
+ * showed. Model checking found it within 50 interleavings before {@code Access.touch} re-checked
  * the PTE after the load:
  *
  * <pre>
@@ -109,7 +109,7 @@ class FileCopyRaceLincheckTest {
   }
 
   /**
-   * A second window, in the copy itself, which the re-check in {@code ImplVm.touch} does not close:
+   * A second window, in the copy itself, which the re-check in {@code Access.touch} does not close:
    * {@code Fault.writePrivate} filled the new front page from the file's page, and only then put it
    * into the front and mapped it. A store through the shared mapping in between, and a read that
    * faulted in the file's page read-only (the front had no page yet) and loaded that store, both

@@ -55,7 +55,7 @@ import org.vmoracle.spec.Boot;
  *   <li>the new frame goes into the front while busy, so every fault of the group on that page now
  *       finds it and waits;
  *   <li>every PTE of the group that maps the deeper page is cleared ({@link #unmapDeeper}), so no
- *       access loads from it any more (a load in flight re-checks its PTE: {@code ImplVm.touch});
+ *       access loads from it any more (a load in flight re-checks its PTE: {@code Access.touch});
  *   <li>the copy, holding the source frame busy: a read fault that mapped the deeper page just
  *       before step 1 holds it busy until it has either taken its PTE back or been seen by step 2
  *       ({@link #installDeep});
