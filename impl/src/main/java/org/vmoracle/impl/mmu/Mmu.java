@@ -46,9 +46,11 @@ import org.vmoracle.impl.sync.ScalableRwLock;
  * <h2>Invariants</h2>
  *
  * M1. When no call is in flight, a frame's wire count equals the WIRED leaves that map it, plus one
- * if it is pinned ({@link #pin}: the shared page). M2. Every valid leaf was told to the reverse map
- * by {@link ReverseMap#mapped} and not since by {@link ReverseMap#unmapped}. Both are checked by
- * the implementation's invariant checker.
+ * if it is pinned ({@link #pin}: the shared page); the implementation's invariant checker verifies
+ * it. M2. Every valid leaf was told to the reverse map by {@link ReverseMap#mapped} and not since
+ * by {@link ReverseMap#unmapped}; a reverse map that keeps records verifies it in {@link
+ * ReverseMap#checkMapping} and {@link ReverseMap#checkInvariants} (the backing scan keeps none, and
+ * checks instead that its scan would find every leaf).
  *
  * <p>Lock order: none of its own; it takes no lock.
  */
