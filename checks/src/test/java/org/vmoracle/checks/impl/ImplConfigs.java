@@ -24,12 +24,22 @@ public final class ImplConfigs {
 
   /**
    * {@code base} with every switch on ("all on"), with every switch off ("all off"), and with each
-   * switch on alone ("only pmapEarlyReturn", ...): 2 + the number of switches, in that order.
+   * switch on alone ("only pmapEarlyReturn", ...): {@link #ends} then {@link #eachAlone}.
    */
   public static List<Named> matrix(Config base) {
+    List<Named> out = new ArrayList<>(ends(base));
+    out.addAll(eachAlone(base));
+    return out;
+  }
+
+  /** The two ends of the matrix: {@code base} with every switch on, then with every one off. */
+  public static List<Named> ends(Config base) {
+    return List.of(new Named("all on", allOn(base)), new Named("all off", allOff(base)));
+  }
+
+  /** {@code base} with each switch on alone, the others off ("only pmapEarlyReturn", ...). */
+  public static List<Named> eachAlone(Config base) {
     List<Named> out = new ArrayList<>();
-    out.add(new Named("all on", allOn(base)));
-    out.add(new Named("all off", allOff(base)));
     for (Config.Switch s : Config.Switch.values()) {
       out.add(new Named("only " + s.word(), allOff(base).with(s, true)));
     }
@@ -38,7 +48,7 @@ public final class ImplConfigs {
 
   /**
    * {@code base} with each switch off alone, the others on ("no pmapEarlyReturn", ...): the
-   * complement of the "only" rows of {@link #matrix}.
+   * complement of {@link #eachAlone}.
    */
   public static List<Named> eachOff(Config base) {
     List<Named> out = new ArrayList<>();

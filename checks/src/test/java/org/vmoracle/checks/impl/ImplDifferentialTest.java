@@ -14,6 +14,7 @@ import org.junit.jupiter.api.TestFactory;
 import org.vmoracle.checks.ProjectFiles;
 import org.vmoracle.checks.diff.Lockstep;
 import org.vmoracle.checks.gen.Generator;
+import org.vmoracle.checks.impl.ImplConfigs.Named;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.Op;
@@ -72,17 +73,20 @@ class ImplDifferentialTest {
    */
   @TestFactory
   Stream<DynamicTest> random_everyConfiguration_implAgreesWithModel() {
-    List<ImplConfigs.Named> configs = new java.util.ArrayList<>(ImplConfigs.matrix(ROOMY));
-    configs.remove(0); // all on: the roomy runs
-    configs.addAll(ImplConfigs.eachOff(ROOMY));
-    return configs.stream()
-        .flatMap(
-            c ->
-                runs(c.config(), c.name().equals("all off") ? 6 : 2, 2000, 50, 10)
-                    .map(
-                        t ->
-                            DynamicTest.dynamicTest(
-                                c.name() + ", " + t.getDisplayName(), t.getExecutable())));
+    Named allOff = ImplConfigs.ends(ROOMY).get(1);
+    return Stream.of(
+            named(allOff, runs(allOff.config(), 6, 3000, 50, 10)),
+            ImplConfigs.eachOff(ROOMY).stream()
+                .flatMap(c -> named(c, runs(c.config(), 3, 2000, 50, 10))),
+            ImplConfigs.eachAlone(ROOMY).stream()
+                .flatMap(c -> named(c, runs(c.config(), 2, 2000, 50, 10))))
+        .flatMap(t -> t);
+  }
+
+  /** {@code tests}, each named after configuration {@code c} first. */
+  private static Stream<DynamicTest> named(Named c, Stream<DynamicTest> tests) {
+    return tests.map(
+        t -> DynamicTest.dynamicTest(c.name() + ", " + t.getDisplayName(), t.getExecutable()));
   }
 
   private static Stream<DynamicTest> runs(

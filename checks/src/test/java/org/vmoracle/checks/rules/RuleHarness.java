@@ -120,8 +120,18 @@ final class RuleHarness {
    * path keeps every rule too.
    */
   static Stream<NamedSystem> systems() {
+    return withModel(ImplConfigs.matrix(IMPL_CONFIG));
+  }
+
+  /** The model and the implementation with all switches on and all off. */
+  static Stream<NamedSystem> bothEnds() {
+    return withModel(ImplConfigs.ends(IMPL_CONFIG));
+  }
+
+  /** The model, then the implementation in each of {@code configs} ("all on" is plain "impl"). */
+  private static Stream<NamedSystem> withModel(List<ImplConfigs.Named> configs) {
     Stream<NamedSystem> impls =
-        ImplConfigs.matrix(IMPL_CONFIG).stream()
+        configs.stream()
             .map(
                 c ->
                     new NamedSystem(
@@ -129,16 +139,6 @@ final class RuleHarness {
                         () -> new CheckedImpl(new ImplVm(c.config())),
                         true));
     return Stream.concat(Stream.of(new NamedSystem("model", ModelVm::new, false)), impls);
-  }
-
-  /** The model and the implementation with all switches on and all off. */
-  static Stream<NamedSystem> bothEnds() {
-    return systems()
-        .filter(
-            s ->
-                s.name().equals("model")
-                    || s.name().equals("impl")
-                    || s.name().endsWith("all off"));
   }
 
   /** A fresh system of {@code system}, on which {@code trace} has been replayed. */

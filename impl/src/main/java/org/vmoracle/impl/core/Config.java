@@ -1,6 +1,8 @@
 package org.vmoracle.impl.core;
 
 import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -38,7 +40,7 @@ public record Config(
 
     /** The design's name as {@code --config rmap=} writes it: {@code backing}. */
     public String word() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -104,7 +106,7 @@ public record Config(
     /** The switch's name as {@code --config} writes it: {@code pmapEarlyReturn}. */
     public String word() {
       StringBuilder sb = new StringBuilder();
-      for (String part : name().toLowerCase(java.util.Locale.ROOT).split("_")) {
+      for (String part : name().toLowerCase(Locale.ROOT).split("_")) {
         sb.append(
             sb.length() == 0 ? part : Character.toUpperCase(part.charAt(0)) + part.substring(1));
       }
@@ -119,7 +121,7 @@ public record Config(
     if (swapSlots < 0 || collapseDepth < 1) {
       throw new IllegalArgumentException("bad swap slots or collapse depth");
     }
-    java.util.Objects.requireNonNull(rmap, "rmap");
+    Objects.requireNonNull(rmap, "rmap");
     switches = switches.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(switches));
     bugs = Set.copyOf(bugs);
   }

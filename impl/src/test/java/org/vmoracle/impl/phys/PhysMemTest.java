@@ -2,7 +2,6 @@ package org.vmoracle.impl.phys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -173,7 +172,7 @@ class PhysMemTest {
       all.add(f);
     }
     assertEquals(64, all.size());
-    freeFromAnotherHome(mem, all);
+    PhysMemOptionsTest.freeFromAnotherHome(mem, all);
     assertEquals(64, mem.freeFrames());
 
     long stealsBefore = mem.steals();
@@ -216,7 +215,7 @@ class PhysMemTest {
     for (int f = mem.allocate(); f >= 0; f = mem.allocate()) {
       all.add(f);
     }
-    freeFromAnotherHome(mem, all);
+    PhysMemOptionsTest.freeFromAnotherHome(mem, all);
     long allocationsBefore = mem.allocations();
     long freesBefore = mem.frees();
     long stealsBefore = mem.steals();
@@ -424,29 +423,5 @@ class PhysMemTest {
         assertThrows(IllegalStateException.class, () -> mem.checkInvariants(x -> true));
     assertTrue(uaf.getMessage().contains("use after free"), uaf.getMessage());
     mem.checkInvariants(x -> x == f);
-  }
-
-  /**
-   * Frees {@code frames} from a thread whose home stripe differs from the caller's (tokens are
-   * round robin, so the first new thread almost always qualifies), onto that thread's stripe.
-   */
-  private static void freeFromAnotherHome(PhysMem mem, List<Integer> frames)
-      throws InterruptedException {
-    int home = mem.homeStripe();
-    AtomicInteger freerHome = new AtomicInteger(home);
-    for (int attempt = 0; attempt < 16 && freerHome.get() == home; attempt++) {
-      Thread t =
-          new Thread(
-              () -> {
-                int h = mem.homeStripe();
-                if (h != home) {
-                  frames.forEach(mem::free);
-                }
-                freerHome.set(h);
-              });
-      t.start();
-      t.join();
-    }
-    assertNotEquals(home, freerHome.get(), "no thread with another home stripe");
   }
 }
