@@ -99,10 +99,17 @@ final class MapOps {
       return r.failure(); // ESRCH; EINVAL (UNMAP-4)
     }
     VmSpace sp = r.space();
+    boolean partial = straddles(sp, op.addr()) || straddles(sp, r.end());
     for (MapEntry e : sp.clipRange(op.addr(), r.end())) {
-      teardown.removeEntry(e, later); // UNMAP-1, UNMAP-6
+      teardown.removeEntry(e, later, partial); // UNMAP-1, UNMAP-6
     }
     return Result.OK;
+  }
+
+  /** Whether an entry of {@code sp} starts before {@code va} and ends after it. */
+  private static boolean straddles(VmSpace sp, long va) {
+    MapEntry e = sp.entryAt(va);
+    return e != null && e.start < va;
   }
 
   /** mprotect (PROT-*). The caller holds the map lock exclusive. */

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.vmoracle.impl.core.Counters;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.rmap.ReverseMap;
 
 /**
  * Every counter and gauge of a system, by name, for {@link ImplVm#stats()}: the counters of {@link
@@ -20,6 +21,9 @@ import org.vmoracle.impl.map.VmSpace;
  *   mapEntries             map entries
  *   framesFree             free frames, once no munmap is still freeing any
  *   swapUsed               swap slots in use
+ *   rmapLockOps .. rmapToDirect   the reverse map's figures (rmap.ReverseMap.Figures): lock
+ *                          acquisitions, records live, their bytes, PTEs recorded, direct
+ *                          pointers, conversions to a chain and back (E1, E7)
  * </pre>
  *
  * Requires the map lock exclusive, so that the numbers are one moment's.
@@ -54,6 +58,14 @@ final class Stats {
     m.mem.awaitReclaims(); // so that the count is exact when nothing else runs
     s.put("framesFree", (long) m.mem.freeFrames());
     s.put("swapUsed", (long) m.swap.used());
+    ReverseMap.Figures r = m.rmap.figures();
+    s.put("rmapLockOps", r.lockOps());
+    s.put("rmapRecords", r.records());
+    s.put("rmapBytes", r.bytes());
+    s.put("rmapPtes", r.ptes());
+    s.put("rmapDirect", r.direct());
+    s.put("rmapToChain", r.toChain());
+    s.put("rmapToDirect", r.toDirect());
     return s;
   }
 }

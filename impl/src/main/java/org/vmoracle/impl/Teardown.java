@@ -144,11 +144,23 @@ final class Teardown implements Collapse.Releaser {
    * #reclaim} (see the class comment).
    */
   void removeEntry(MapEntry e, Zap later) {
+    removeEntry(e, later, false);
+  }
+
+  /**
+   * {@link #removeEntry(MapEntry, Zap)}, for munmap; {@code partial} says that the munmap took only
+   * part of the entry it clipped {@code e} from, which matters only to the injected bug
+   * PV_LEFT_ON_PARTIAL_MUNMAP (then the PTEs go, their reverse-map records stay).
+   */
+  void removeEntry(MapEntry e, Zap later, boolean partial) {
     assert m.lock.heldExclusively()
         : "Teardown.removeEntry: the caller holds the map lock exclusive";
-    boolean defer = later != null && alone(e);
+    boolean leaveRecords = partial && m.config.has(Bug.PV_LEFT_ON_PARTIAL_MUNMAP);
+    boolean defer = later != null && !leaveRecords && alone(e);
     if (defer) {
       later.ranges.add(new Zap.Range(e, e.start, e.end));
+    } else if (leaveRecords) {
+      m.mmu.removeRangeLeavingRecords(e, e.start, e.end); // injected bug
     } else if (!m.config.has(Bug.STALE_PTE_AFTER_MUNMAP)) {
       unmapPtes(e, e.start, e.end);
     }

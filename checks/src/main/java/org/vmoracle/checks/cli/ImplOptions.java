@@ -10,11 +10,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * {@code --frames N} and {@code --config KEY=VALUE[,KEY=VALUE…]} of {@code hunt}, {@code replay}
- * and {@code zoo}, for a command to mix in ({@code @Mixin}): the implementation's settings ({@link
- * Config}, every field but the injected bugs, which {@code --bug} names), applied on top of what
- * the command would use anyway. An unknown key or a bad value is a usage error (exit 2) that says
- * what the key takes.
+ * {@code --frames N}, {@code --rmap KIND} and {@code --config KEY=VALUE[,KEY=VALUE…]} of {@code
+ * hunt}, {@code replay} and {@code zoo}, for a command to mix in ({@code @Mixin}): the
+ * implementation's settings ({@link Config}, every field but the injected bugs, which {@code --bug}
+ * names), applied on top of what the command would use anyway. An unknown key or a bad value is a
+ * usage error (exit 2) that says what the key takes.
  */
 final class ImplOptions {
 
@@ -31,6 +31,16 @@ final class ImplOptions {
   ConfigText.Setting frames;
 
   @Option(
+      names = "--rmap",
+      paramLabel = "KIND",
+      converter = RmapConverter.class,
+      description =
+          "The implementation's reverse map: backing (DragonFly 2019's backing scan, the default),"
+              + " pv (a pv entry per PTE on per-page lists) or ptechain (Linux 2.5's pte chains);"
+              + " the same as --config rmap=KIND.")
+  ConfigText.Setting rmap;
+
+  @Option(
       names = "--config",
       paramLabel = "KEY=VALUE",
       split = ",",
@@ -39,13 +49,19 @@ final class ImplOptions {
         "Settings of the implementation, comma-separated or repeated; a later one for the same key"
             + " wins, --frames last. Keys (every switch is on by default):",
         "  frames=N (at least 16), swapSlots=N, collapseDepth=N (at least 1),",
-        "  pmapEarlyReturn, scalableReads, unmapUnderSharedLock, prunePageTables=true|false."
+        "  rmap=backing|pv|ptechain,",
+        "  pmapEarlyReturn, scalableReads, unmapUnderSharedLock, prunePageTables, placementHint,",
+        "  lookupHints, batchStealing, busyOnAllocate=true|false,",
+        "  chainCollapseToDirect=true|false (pte chains only; off by default)."
       })
   List<ConfigText.Setting> config = new ArrayList<>();
 
-  /** The settings given, in order, {@code --frames} last. */
+  /** The settings given, in order, then {@code --rmap}, {@code --frames} last. */
   List<ConfigText.Setting> settings() {
     List<ConfigText.Setting> all = new ArrayList<>(config);
+    if (rmap != null) {
+      all.add(rmap);
+    }
     if (frames != null) {
       all.add(frames);
     }
@@ -54,7 +70,7 @@ final class ImplOptions {
 
   /** Whether any setting was given. */
   boolean given() {
-    return frames != null || !config.isEmpty();
+    return frames != null || rmap != null || !config.isEmpty();
   }
 
   /** {@code base} with every setting given applied. */
@@ -68,6 +84,18 @@ final class ImplOptions {
     public ConfigText.Setting convert(String value) {
       try {
         return ConfigText.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** Parses {@code --rmap}, as {@code --config rmap=KIND} would. */
+  static final class RmapConverter implements ITypeConverter<ConfigText.Setting> {
+    @Override
+    public ConfigText.Setting convert(String value) {
+      try {
+        return ConfigText.value(ConfigText.Key.RMAP, value);
       } catch (IllegalArgumentException e) {
         throw new TypeConversionException(e.getMessage());
       }

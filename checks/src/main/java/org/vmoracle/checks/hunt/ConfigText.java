@@ -51,6 +51,7 @@ public final class ConfigText {
         Integer.MAX_VALUE,
         Config::collapseDepth,
         (c, v) -> c.withCollapseDepth((Integer) v)),
+    RMAP("rmap", "the reverse map: " + Config.Rmap.words()),
     PMAP_EARLY_RETURN(
         Config.Switch.PMAP_EARLY_RETURN, "pmap_remove of an empty pmap returns at once"),
     SCALABLE_READS(
@@ -71,7 +72,10 @@ public final class ConfigText {
         Config.Switch.BATCH_STEALING,
         "an empty free-pool stripe steals a batch of frames, not one"),
     BUSY_ON_ALLOCATE(
-        Config.Switch.BUSY_ON_ALLOCATE, "a fault's frame leaves the free pool already busy");
+        Config.Switch.BUSY_ON_ALLOCATE, "a fault's frame leaves the free pool already busy"),
+    CHAIN_COLLAPSE_TO_DIRECT(
+        Config.Switch.CHAIN_COLLAPSE_TO_DIRECT,
+        "pte chains: a chain left with one PTE becomes a direct pointer again (off by default)");
 
     /** The key as written, Config's field name. */
     public final String word;
@@ -80,6 +84,7 @@ public final class ConfigText {
     public final String description;
 
     private final boolean isSwitch;
+    private final boolean isChoice;
     private final int min;
     private final int max;
     private final Function<Config, Object> get;
@@ -96,6 +101,7 @@ public final class ConfigText {
       this.word = word;
       this.description = description;
       this.isSwitch = false;
+      this.isChoice = false;
       this.min = min;
       this.max = max;
       this.get = get;
@@ -107,15 +113,33 @@ public final class ConfigText {
       this.word = s.word();
       this.description = description;
       this.isSwitch = true;
+      this.isChoice = false;
       this.min = 0;
       this.max = 0;
       this.get = c -> c.on(s);
       this.set = (c, v) -> c.with(s, (Boolean) v);
     }
 
-    /** True for a switch ({@code true}/{@code false}), false for a size. */
+    /** The reverse map, a choice of {@link Config.Rmap}'s words. */
+    Key(String word, String description) {
+      this.word = word;
+      this.description = description;
+      this.isSwitch = false;
+      this.isChoice = true;
+      this.min = 0;
+      this.max = 0;
+      this.get = Config::rmap;
+      this.set = (c, v) -> c.withRmap((Config.Rmap) v);
+    }
+
+    /** True for a switch ({@code true}/{@code false}), false for a size or a choice. */
     public boolean isSwitch() {
       return isSwitch;
+    }
+
+    /** True for the reverse map's choice ({@code backing}, {@code pv}, {@code ptechain}). */
+    public boolean isChoice() {
+      return isChoice;
     }
 
     /** The value {@code c} has for this key, as a setting. */
@@ -127,6 +151,9 @@ public final class ConfigText {
     public String range() {
       if (isSwitch()) {
         return "true or false";
+      }
+      if (isChoice()) {
+        return "one of " + Config.Rmap.words();
       }
       return max == Integer.MAX_VALUE
           ? String.format("a whole number, at least %,d", min)
@@ -161,18 +188,20 @@ public final class ConfigText {
       boolean ok =
           key.isSwitch()
               ? value instanceof Boolean
-              : value instanceof Integer
-                  && (Integer) value >= key.min
-                  && (Integer) value <= key.max;
+              : key.isChoice()
+                  ? value instanceof Config.Rmap
+                  : value instanceof Integer
+                      && (Integer) value >= key.min
+                      && (Integer) value <= key.max;
       if (!ok) {
         throw new IllegalArgumentException(key.word + " must be " + key.range() + ", not " + value);
       }
     }
 
-    /** {@code frames=128}. */
+    /** {@code frames=128}, {@code rmap=pv}. */
     @Override
     public String toString() {
-      return key.word + "=" + value;
+      return key.word + "=" + (value instanceof Config.Rmap ? ((Config.Rmap) value).word() : value);
     }
 
     /** {@code c} with this setting. */
@@ -203,6 +232,14 @@ public final class ConfigText {
 
   /** The setting of {@code key} to {@code value} as written. */
   public static Setting value(Key key, String value) {
+    if (key.isChoice()) {
+      try {
+        return new Setting(key, Config.Rmap.byWord(value));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            key.word + " must be " + key.range() + ", not '" + value + "'", e);
+      }
+    }
     if (key.isSwitch()) {
       switch (value.toLowerCase(Locale.ROOT)) {
         case "true":
@@ -236,15 +273,16 @@ public final class ConfigText {
   }
 
   /**
-   * What makes {@code c} out of any base: the sizes always, and each switch that is off (every
-   * switch is on by default). What a finding's header writes after {@code --config}.
+   * What makes {@code c} out of any base: the sizes always, the reverse map and each switch when
+   * they are not the default (every switch but CHAIN_COLLAPSE_TO_DIRECT is on by default, the
+   * reverse map the backing scan). What a finding's header writes after {@code --config}.
    */
   public static List<Setting> describe(Config c) {
     List<Setting> out = new ArrayList<>();
     Config on = Config.defaults();
     for (Key k : Key.values()) {
       Setting s = k.of(c);
-      if (!k.isSwitch() || !s.equals(k.of(on))) {
+      if (!(k.isSwitch() || k.isChoice()) || !s.equals(k.of(on))) {
         out.add(s);
       }
     }

@@ -46,8 +46,15 @@ public final class Zoo {
    * @param profile the sequential hunt's profile; null for the concurrent hunt
    * @param threads 1 for the sequential hunt, at least 2 for the concurrent one
    * @param burst operations a thread runs in one burst of the concurrent hunt; 0 for the sequential
+   * @param rmap the reverse map the bug lives in, which the hunt then uses whatever {@code --rmap}
+   *     says; null for a bug of no one design (the hunt uses the settings given)
    */
-  public record Check(Profile profile, int threads, int burst) {
+  public record Check(Profile profile, int threads, int burst, Config.Rmap rmap) {
+    /** A check of a bug that lives in no one reverse map. */
+    public Check(Profile profile, int threads, int burst) {
+      this(profile, threads, burst, null);
+    }
+
     public Check {
       boolean sequential = profile != null && threads == 1 && burst == 0;
       boolean concurrent = profile == null && threads > 1 && burst > 0;
@@ -67,11 +74,25 @@ public final class Zoo {
       return new Check(null, threads, burst);
     }
 
-    /** The hunt's options: {@code --profile fork} or {@code --threads 2 --burst 16}. */
+    /** This check, on reverse map {@code r}: for a bug that lives in that design. */
+    public Check on(Config.Rmap r) {
+      return new Check(profile, threads, burst, Objects.requireNonNull(r, "rmap"));
+    }
+
+    /** {@code c} with this check's reverse map, when it names one. */
+    public Config applyTo(Config c) {
+      return rmap == null ? c : c.withRmap(rmap);
+    }
+
+    /**
+     * The hunt's options: {@code --profile fork}, {@code --threads 2 --burst 16}, then {@code
+     * --rmap pv} when the check names a reverse map.
+     */
     public String options() {
-      return profile != null
-          ? "--profile " + profile.word()
-          : "--threads " + threads + " --burst " + burst;
+      return (profile != null
+              ? "--profile " + profile.word()
+              : "--threads " + threads + " --burst " + burst)
+          + (rmap == null ? "" : " --rmap " + rmap.word());
     }
   }
 
@@ -94,7 +115,12 @@ public final class Zoo {
               entry(Bug.FORK_NO_WRITE_PROTECT, Check.lockstep(Profile.FORK)),
               entry(Bug.DOUBLE_COUNTED_PT_PAGES, Check.lockstep(Profile.PRESSURE)),
               entry(Bug.SHARED_ANON_COPY_FILLS_PRIVATELY, Check.lockstep(Profile.FORK)),
-              entry(Bug.WIRE_KEPT_ON_REPOINT, Check.lockstep(Profile.COLLAPSE))));
+              entry(Bug.WIRE_KEPT_ON_REPOINT, Check.lockstep(Profile.COLLAPSE)),
+              entry(
+                  Bug.CHAIN_HEAD_MOVE_DROPS, Check.lockstep(Profile.FORK).on(Config.Rmap.PTECHAIN)),
+              entry(
+                  Bug.PV_LEFT_ON_PARTIAL_MUNMAP, Check.lockstep(Profile.MIXED).on(Config.Rmap.PV)),
+              entry(Bug.PV_UNLOCKED_INSERT, Check.concurrent(2, 16).on(Config.Rmap.PV))));
 
   /** The check that hunts {@code bug}; empty when the table has no entry for it. */
   public static Optional<Check> check(Bug bug) {
@@ -172,7 +198,13 @@ public final class Zoo {
     Profile p = c.profile();
     Hunt.Settings s =
         new Hunt.Settings(
-            p, tune.apply(p.config()).withBug(bug), seed, 0, seconds, Hunt.RUN_LENGTH, 0);
+            p,
+            c.applyTo(tune.apply(p.config())).withBug(bug),
+            seed,
+            0,
+            seconds,
+            Hunt.RUN_LENGTH,
+            0);
     Hunt.Report r = Hunt.run(s, progress -> {}, 0);
     if (r.finding().isEmpty()) {
       return missed(bug, c, r.progress().seconds(), r.progress().operations());
@@ -202,7 +234,8 @@ public final class Zoo {
 
   private static Verdict concurrent(
       Bug bug, Check c, double seconds, long seed, Path findings, UnaryOperator<Config> tune) {
-    Config config = tune.apply(Config.defaults().withFrames(ConcurrentHunt.FRAMES)).withBug(bug);
+    Config config =
+        c.applyTo(tune.apply(Config.defaults().withFrames(ConcurrentHunt.FRAMES))).withBug(bug);
     ConcurrentHunt.Report r =
         ConcurrentHunt.run(config, c.threads(), seed, seconds, c.burst(), line -> {});
     if (r.finding().isEmpty()) {

@@ -45,8 +45,10 @@ class ConfigTextTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> ConfigText.parse("fram=100"));
     assertEquals(
-        "unknown key 'fram': expected one of frames, swapSlots, collapseDepth, pmapEarlyReturn,"
-            + " scalableReads, unmapUnderSharedLock, prunePageTables, placementHint, lookupHints, batchStealing, busyOnAllocate (see --help)",
+        "unknown key 'fram': expected one of frames, swapSlots, collapseDepth, rmap,"
+            + " pmapEarlyReturn, scalableReads, unmapUnderSharedLock, prunePageTables,"
+            + " placementHint, lookupHints, batchStealing, busyOnAllocate, chainCollapseToDirect"
+            + " (see --help)",
         e.getMessage());
   }
 

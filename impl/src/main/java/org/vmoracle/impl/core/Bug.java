@@ -67,4 +67,27 @@ public enum Bug {
    * each for its own transition, and one rule must now cover them all.
    */
   WIRE_KEPT_ON_REPOINT,
+
+  /**
+   * Pte chains ({@code Config.Rmap.PTECHAIN}): a removal from a node behind the head moves the
+   * head's first used slot into the victim's place but clears the head slot before it has read it,
+   * so the PTE that slot named drops out of the chain (seed 004's "removal moves the head pte of
+   * the head member onto the victim": two stores whose order matters). Pageout then cannot find
+   * that PTE and frees a frame it still maps.
+   */
+  CHAIN_HEAD_MOVE_DROPS,
+
+  /**
+   * pv entries ({@code Config.Rmap.PV}): munmap of part of an entry clears the PTEs of the range
+   * but frees no pv entry for them (a pmap_remove that skips the pv lists when the range is not a
+   * whole entry), so the page's list names PTEs that are gone, or that now map another page.
+   */
+  PV_LEFT_ON_PARTIAL_MUNMAP,
+
+  /**
+   * pv entries ({@code Config.Rmap.PV}): a fault adds its pv entry to the page's list without the
+   * page's list lock, so two PTEs of one page made at once (two processes faulting one shared page)
+   * can lose one of the entries: a race, for the concurrent checks.
+   */
+  PV_UNLOCKED_INSERT,
 }

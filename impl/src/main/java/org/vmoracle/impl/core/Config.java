@@ -9,8 +9,8 @@ import java.util.Set;
  * The implementation's settings and kill switches: three sizes, the reverse-map design ({@link
  * Rmap}), a set of named {@link Switch}es that are on, and the injected {@link Bug}s. Every
  * optimization has a switch that turns it off, so a hunt can bisect between fast and slow paths
- * (DragonFly's sysctls); a new one is a constant of {@link Switch}, on by default, and nothing else
- * here changes.
+ * (DragonFly's sysctls); a new one is a constant of {@link Switch}, on by default unless it says
+ * otherwise, and nothing else here changes.
  *
  * @param frames physical frames (4 KiB each); the default, 65,536 (256 MiB), is a fraction of this
  *     2-core, 24 GiB machine that leaves room for many systems side by side in tests
@@ -36,11 +36,47 @@ public record Config(
      * No record per page: the users of an object are probed (DragonFly BSD 2019, seed 000). The
      * default.
      */
-    BACKING;
+    BACKING,
 
-    /** The design's name as {@code --config rmap=} writes it: {@code backing}. */
+    /**
+     * One record per mapped PTE on a per-page list under a per-page lock (FreeBSD; DragonFly before
+     * 2019; kernels.md §2).
+     */
+    PV,
+
+    /**
+     * A direct pointer for a page mapped once, else a chain of cache-line nodes of PTE addresses
+     * (Linux 2.5, seed 004; kernels.md §3.2).
+     */
+    PTECHAIN;
+
+    /** The design's name as {@code --rmap} and {@code --config rmap=} write it: {@code pv}. */
     public String word() {
       return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Every design's word, comma-separated, for help and messages. */
+    public static String words() {
+      StringBuilder sb = new StringBuilder();
+      for (Rmap r : values()) {
+        sb.append(sb.length() == 0 ? "" : ", ").append(r.word());
+      }
+      return sb.toString();
+    }
+
+    /**
+     * The design {@code word} names, in any case.
+     *
+     * @throws IllegalArgumentException naming the designs when {@code word} is none of them
+     */
+    public static Rmap byWord(String word) {
+      for (Rmap r : values()) {
+        if (r.word().equalsIgnoreCase(word.trim())) {
+          return r;
+        }
+      }
+      throw new IllegalArgumentException(
+          "unknown reverse map '" + word + "': expected one of " + words());
     }
   }
 
@@ -101,7 +137,44 @@ public record Config(
      * its free flag (FreeBSD's VM_ALLOC_BUSY-style allocation). Off: it is allocated, then busied
      * by a second atomic operation.
      */
-    BUSY_ON_ALLOCATE;
+    BUSY_ON_ALLOCATE,
+
+    /**
+     * Pte chains only ({@link Rmap#PTECHAIN}): a removal that leaves a page's chain with one PTE
+     * turns it back into a direct pointer. <b>Off by default</b>, the one switch that is: seed 004
+     * argues that a fork+exec loop (a shell) would rebuild the chain at once, so collapsing only
+     * churns (E7 counts the conversions both ways). Off: a chain stays a chain until it is empty.
+     */
+    CHAIN_COLLAPSE_TO_DIRECT(false);
+
+    private final boolean onByDefault;
+
+    Switch() {
+      this(true);
+    }
+
+    Switch(boolean onByDefault) {
+      this.onByDefault = onByDefault;
+    }
+
+    /**
+     * Whether {@link Config#defaults()} has this switch on: every one but {@link
+     * #CHAIN_COLLAPSE_TO_DIRECT}.
+     */
+    public boolean onByDefault() {
+      return onByDefault;
+    }
+
+    /** The switches on by default. */
+    public static Set<Switch> defaults() {
+      EnumSet<Switch> on = EnumSet.noneOf(Switch.class);
+      for (Switch s : values()) {
+        if (s.onByDefault) {
+          on.add(s);
+        }
+      }
+      return on;
+    }
 
     /** The switch's name as {@code --config} writes it: {@code pmapEarlyReturn}. */
     public String word() {
@@ -126,14 +199,17 @@ public record Config(
     bugs = Set.copyOf(bugs);
   }
 
-  /** Every optimization on, default sizes, no injected bug. */
+  /**
+   * Every optimization on (but {@link Switch#CHAIN_COLLAPSE_TO_DIRECT}, off by default), the
+   * backing-scan reverse map, default sizes, no injected bug.
+   */
   public static Config defaults() {
     return new Config(
         DEFAULT_FRAMES,
         DEFAULT_FRAMES,
         DEFAULT_COLLAPSE_DEPTH,
         Rmap.BACKING,
-        EnumSet.allOf(Switch.class),
+        Switch.defaults(),
         Set.of());
   }
 
@@ -223,6 +299,11 @@ public record Config(
   /** {@link Switch#BUSY_ON_ALLOCATE}. */
   public boolean busyOnAllocate() {
     return on(Switch.BUSY_ON_ALLOCATE);
+  }
+
+  /** {@link Switch#CHAIN_COLLAPSE_TO_DIRECT}. */
+  public boolean chainCollapseToDirect() {
+    return on(Switch.CHAIN_COLLAPSE_TO_DIRECT);
   }
 
   public Config withPmapEarlyReturn(boolean on) {

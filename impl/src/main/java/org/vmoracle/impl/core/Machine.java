@@ -1,6 +1,7 @@
 package org.vmoracle.impl.core;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import org.vmoracle.impl.map.Users;
 import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.mmu.Mmu;
@@ -9,6 +10,8 @@ import org.vmoracle.impl.object.Swap;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.rmap.BackingScan;
+import org.vmoracle.impl.rmap.PteChains;
+import org.vmoracle.impl.rmap.PvEntries;
 import org.vmoracle.impl.rmap.ReverseMap;
 import org.vmoracle.impl.sync.ScalableRwLock;
 import org.vmoracle.spec.Boot;
@@ -33,6 +36,7 @@ public final class Machine {
   public final ReverseMap rmap; // (c) the design Config.rmap names
   public final Mmu mmu; // (c) the one writer of page tables
   public final VmObject sharedPage; // (c) frame-backed, wired, never evicted
+  public final Users.Tally links = new Users.Tally(); // (a) every object's user links
   private final AtomicInteger nextId = new AtomicInteger(1); // (a)
 
   /** The shared page's words (BOOT-2), copied into every frame that holds that page. */
@@ -54,7 +58,7 @@ public final class Machine {
                 .withBusyOnAllocate(config.busyOnAllocate()));
     this.swap = new Swap(config.swapSlots());
     this.lock = new ScalableRwLock(config.scalableReads(), config.has(Bug.UNLOCKED_FAULTS));
-    this.rmap = newRmap(config.rmap(), lock, counters);
+    this.rmap = newRmap(config, mem, lock, counters, links);
     this.mmu =
         new Mmu(
             mem,
@@ -62,15 +66,21 @@ public final class Machine {
             lock,
             new Pmap.Config(config.pmapEarlyReturn(), config.has(Bug.DOUBLE_COUNTED_PT_PAGES)),
             config.has(Bug.WIRE_KEPT_ON_REPOINT));
-    this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null);
+    this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null, links);
   }
 
-  private static ReverseMap newRmap(Config.Rmap kind, ScalableRwLock lock, Counters counters) {
-    switch (kind) {
+  private static ReverseMap newRmap(
+      Config c, PhysMem mem, ScalableRwLock lock, Counters counters, Users.Tally links) {
+    switch (c.rmap()) {
       case BACKING:
-        return new BackingScan(lock, counters.rmapWalks, counters.rmapVisits);
+        return new BackingScan(lock, counters.rmapWalks, counters.rmapVisits, links);
+      case PV:
+        return new PvEntries(c.frames(), lock, c.has(Bug.PV_UNLOCKED_INSERT));
+      case PTECHAIN:
+        return new PteChains(
+            mem, lock, c.chainCollapseToDirect(), c.has(Bug.CHAIN_HEAD_MOVE_DROPS));
     }
-    throw new AssertionError(kind);
+    throw new AssertionError(c.rmap());
   }
 
   /**
@@ -78,7 +88,9 @@ public final class Machine {
    * requirements.
    */
   public VmSpace newSpace(Pmap p) {
-    return new VmSpace(newId(), p, lock, config.placementHint(), config.lookupHints());
+    VmSpace sp = new VmSpace(newId(), p, lock, config.placementHint(), config.lookupHints());
+    p.serve(sp); // for reverse maps that name PTEs by address (seed 004)
+    return sp;
   }
 
   /** Fills frame {@code f}, which the caller holds, with the shared page's words (BOOT-2). */
@@ -106,7 +118,7 @@ public final class Machine {
 
   /** A new anonymous object. No requirements. */
   public VmObject newAnon() {
-    return new VmObject(newId(), VmObject.Kind.ANON, "", -1, VmObject.UNBOUNDED, null);
+    return new VmObject(newId(), VmObject.Kind.ANON, "", -1, VmObject.UNBOUNDED, null, links);
   }
 
   /** A new shared anonymous object (MMAP-5). No requirements. */
@@ -124,11 +136,12 @@ public final class Machine {
         name,
         -1,
         pages,
-        new FileStore(bootNumber, bootNumber > 0 ? pages : 0));
+        new FileStore(bootNumber, bootNumber > 0 ? pages : 0),
+        links);
   }
 
   /** A new segment of {@code pages} pages. No requirements. */
   public VmObject newSegment(long key, long pages) {
-    return new VmObject(newId(), VmObject.Kind.SHM, "", key, pages, null);
+    return new VmObject(newId(), VmObject.Kind.SHM, "", key, pages, null, links);
   }
 }

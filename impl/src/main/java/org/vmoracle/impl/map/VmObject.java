@@ -1,7 +1,5 @@
 package org.vmoracle.impl.map;
 
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.vmoracle.impl.object.FileStore;
 import org.vmoracle.impl.object.PageMap;
@@ -56,7 +54,7 @@ public final class VmObject {
   public final long key; // (c) segment key, for SHM
   private volatile long size; // (x) pages, or UNBOUNDED
   public final PageMap pages = new PageMap(); // slots by page index
-  public final Set<User> users = ConcurrentHashMap.newKeySet(); // (x)
+  public final Users users; // (x) counting its links in the system's tally
   public final FileStore disk; // (c) VNODE only, else null
 
   /**
@@ -67,7 +65,15 @@ public final class VmObject {
    */
   public volatile boolean sharedAnon; // (x) set once, before the object is mapped
 
+  /** An object whose users' links count in a tally of its own. */
   public VmObject(int id, Kind kind, String name, long key, long size, FileStore disk) {
+    this(id, kind, name, key, size, disk, new Users.Tally());
+  }
+
+  /** An object whose users' links count in {@code tally}, the system's ({@link Users}). */
+  public VmObject(
+      int id, Kind kind, String name, long key, long size, FileStore disk, Users.Tally tally) {
+    this.users = new Users(tally);
     this.id = id;
     this.kind = kind;
     this.name = name;

@@ -177,6 +177,15 @@ public final class Mmu {
   }
 
   /**
+   * The injected bug {@code core.Bug.PV_LEFT_ON_PARTIAL_MUNMAP}'s removal: {@link #removeRange},
+   * keeping wire counts but telling the reverse map nothing, so that a design keeping records keeps
+   * those of the PTEs removed. Its one caller is munmap of part of an entry, with that bug on.
+   */
+  public void removeRangeLeavingRecords(MapEntry e, long from, long to) {
+    e.space.pmap.removeRange(from, to, (va, old) -> settleWires(old, 0));
+  }
+
+  /**
    * Clears every PTE that maps frame {@code f}, page {@code i} of {@code o}, found through the
    * reverse map (kernels.md R43); answers how many it cleared. The caller holds the map lock
    * exclusive.
@@ -205,10 +214,10 @@ public final class Mmu {
   }
 
   /**
-   * The bookkeeping of one successful leaf change from {@code old} to {@code now} at {@code va} of
-   * {@code e}; see the class essay.
+   * The wire counts' part of {@link #settle}: a wire for {@code now}, then one less for {@code
+   * old}.
    */
-  private void settle(MapEntry e, long va, long old, long now) {
+  private void settleWires(long old, long now) {
     if (now != 0 && Pte.isWired(now)) {
       mem.wire(Pte.frame(now));
     }
@@ -216,6 +225,15 @@ public final class Mmu {
     if (old != 0 && Pte.isWired(old) && (now == 0 || sameFrame || !keepWireOnRepoint)) {
       mem.unwire(Pte.frame(old));
     }
+  }
+
+  /**
+   * The bookkeeping of one successful leaf change from {@code old} to {@code now} at {@code va} of
+   * {@code e}; see the class essay.
+   */
+  private void settle(MapEntry e, long va, long old, long now) {
+    settleWires(old, now);
+    boolean sameFrame = old != 0 && now != 0 && Pte.frame(old) == Pte.frame(now);
     if (old != 0 && !sameFrame) {
       rmap.unmapped(e, va, old);
     }

@@ -260,6 +260,7 @@ public final class Pmap {
   private final LongAdder earlyReturns = new LongAdder(); // (a)
   private final LongAdder tableRaceLosses = new LongAdder(); // (a)
   private boolean released; // (q)
+  private volatile Object space; // set once, before any leaf: what serves() answers
 
   private Pmap(PhysMem mem, Config config, int root) {
     this.mem = mem;
@@ -299,6 +300,27 @@ public final class Pmap {
   }
 
   // ---------------------------------------------------------------- Accessors and counters
+
+  /**
+   * Names the address space this pmap serves, once, before any leaf is entered: the way Linux's
+   * page-table pages name their mm ({@code ptep_to_mm}, seed 004), so that a reverse map that keeps
+   * PTE addresses ({@link PteRef}) finds the space from the table's owner. An opaque label here:
+   * the pmap sits below the maps.
+   *
+   * @throws IllegalStateException if it was named already
+   */
+  public void serve(Object space) {
+    Objects.requireNonNull(space, "space");
+    if (this.space != null) {
+      throw new IllegalStateException("pmap already serves " + this.space);
+    }
+    this.space = space;
+  }
+
+  /** The address space {@link #serve} named, or null before. No requirements. */
+  public Object serves() {
+    return space;
+  }
 
   /** The physical memory the tables live in. No requirements. */
   public PhysMem physMem() {

@@ -5,6 +5,7 @@ import java.util.function.Consumer;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.User;
+import org.vmoracle.impl.map.Users;
 import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pte;
@@ -38,14 +39,32 @@ public final class BackingScan implements ReverseMap {
   private final ScalableRwLock lock; // (c) the map lock, for the assertions of the lock rules
   private final LongAdder walks; // (a) forEachMapping calls
   private final LongAdder visits; // (a) entries probed
+  private final LongAdder entryWalks = new LongAdder(); // (a) forEachEntry calls
+  private final Users.Tally links; // (a) the system's object-user links
 
   /**
-   * A backing scan under map lock {@code lock} that counts its walks and probes in the two given.
+   * DragonFly's {@code struct vm_map_backing} on amd64: two addresses, three pointers, a list link
+   * (two), an offset and two ints.
    */
-  public BackingScan(ScalableRwLock lock, LongAdder walks, LongAdder visits) {
+  public static final int BACKING_BYTES = 80;
+
+  /**
+   * A backing scan under map lock {@code lock} that counts its walks and probes in the two given;
+   * {@code links} counts the system's object-user links, its records.
+   */
+  public BackingScan(ScalableRwLock lock, LongAdder walks, LongAdder visits, Users.Tally links) {
     this.lock = lock;
     this.walks = walks;
     this.visits = visits;
+    this.links = links;
+  }
+
+  @Override
+  public Figures figures() {
+    // DragonFly locks an object's backing list to link or unlink a vm_map_backing and once a walk.
+    long lockOps = links.links.sum() + links.unlinks.sum() + walks.sum() + entryWalks.sum();
+    long live = links.live();
+    return new Figures(lockOps, live, live * BACKING_BYTES, 0, 0, 0, 0);
   }
 
   @Override
@@ -92,6 +111,7 @@ public final class BackingScan implements ReverseMap {
   @Override
   public void forEachEntry(VmObject o, Consumer<MapEntry> visit) {
     assert lock.heldExclusively() : "forEachEntry: the caller holds the map lock exclusive";
+    entryWalks.increment();
     o.forEachEntry(visit);
   }
 

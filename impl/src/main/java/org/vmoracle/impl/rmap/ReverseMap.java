@@ -38,7 +38,40 @@ import org.vmoracle.impl.phys.PhysMem;
  * {@link #forEachInGroup} in either mode (a copy-on-write fault under the shared lock holds the new
  * front frame busy, so every fault of the group on that page waits; see {@code fault.Fault}).
  */
-public sealed interface ReverseMap permits BackingScan {
+public sealed interface ReverseMap permits BackingScan, PvEntries, PteChains {
+
+  /**
+   * What a design costs, one moment's figures (experiments E1 and E7): its records live and the
+   * bytes they would take in the kernel it follows, the lock acquisitions it made, and for the
+   * designs that record PTEs, the PTEs recorded and the conversions between a direct pointer and a
+   * chain. A count a design does not keep is 0.
+   *
+   * @param lockOps acquisitions of the design's own locks so far: per-page list locks (pv, chains),
+   *     or the object's backing-list lock, taken once a link, unlink or walk (backing)
+   * @param records records live: pv entries; chain nodes (seed 004's ReverseMaps: a direct pointer
+   *     is not counted); or object-user links, DragonFly's {@code vm_map_backing}s
+   * @param bytes what the records take: 24 a pv entry (FreeBSD amd64: its address and list links),
+   *     64 a chain node (one cache line), 80 a {@code vm_map_backing} (DragonFly's struct)
+   * @param ptes PTEs recorded now (pv, chains); 0 for the backing scan, which records none
+   * @param direct pages whose one PTE is held by a direct pointer (chains only)
+   * @param toChain direct pointers turned into chains so far (chains only)
+   * @param toDirect chains turned back into direct pointers so far (chains only, with {@code
+   *     core.Config.Switch#CHAIN_COLLAPSE_TO_DIRECT})
+   */
+  record Figures(
+      long lockOps,
+      long records,
+      long bytes,
+      long ptes,
+      long direct,
+      long toChain,
+      long toDirect) {}
+
+  /**
+   * This design's figures. Exact when no call is in flight (the caller holds the map lock
+   * exclusive); a statistic otherwise.
+   */
+  Figures figures();
 
   /** What the searches call for each PTE they find. */
   @FunctionalInterface
