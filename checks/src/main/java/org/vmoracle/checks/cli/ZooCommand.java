@@ -30,8 +30,10 @@ import picocli.CommandLine.Spec;
     description = {
       "Proves the checks can see each class of bug they are for: every injected bug of the"
           + " implementation is switched on in turn and hunted by the check best suited to it"
-          + " (the sequential hunt with a profile, or the concurrent hunt of 2 threads), until"
-          + " the first finding or the end of the bug's time budget.",
+          + " (the sequential hunt with a profile, the concurrent hunt of 2 threads, or the"
+          + " reverse map's stress of 2 threads making and removing PTEs of one page), until"
+          + " the first finding or the end of the bug's time budget. A bug of one reverse-map"
+          + " design is hunted on that design whatever --rmap says.",
       "One line a bug, as each finishes: caught or MISSED, by which check, the time to the"
           + " finding and the operations run, and for a sequential finding the shrunk"
           + " reproducer's length and file (under --findings). A bug that is missed is a"
@@ -41,7 +43,8 @@ import picocli.CommandLine.Spec;
           + " races (LOST_ZERO_FILL_RACE, UNLOCKED_FAULTS) are caught only when a burst of the"
           + " concurrent hunt happens to interleave just so: in seconds to tens of seconds,"
           + " differently every run; the default budget of 60 s catches them nearly always, 20 s"
-          + " about three times in four."
+          + " about three times in four. The stress catches PV_UNLOCKED_INSERT in well under a"
+          + " second."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -137,7 +140,7 @@ final class ZooCommand implements Callable<Integer> {
       what.append("nothing found");
       if (v.check().get().threads() > 1) {
         what.append(
-            " (a race: the concurrent hunt sees it only when a burst interleaves just so;"
+            " (a race: the check sees it only when the threads interleave just so;"
                 + " a longer --seconds may catch it)");
       }
     } else {
@@ -164,7 +167,7 @@ final class ZooCommand implements Callable<Integer> {
 
   /** {@code by hunt --profile fork}, or {@code (no check)}. */
   private static String check(Optional<Zoo.Check> c) {
-    return c.map(x -> "by hunt " + x.options()).orElse("(no check)");
+    return c.map(x -> "by " + x.describe()).orElse("(no check)");
   }
 
   /** The longest check's words ({@code by hunt --profile pressure}), so the columns line up. */

@@ -17,6 +17,7 @@ import org.vmoracle.checks.hunt.Hunt;
 import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
 import org.vmoracle.checks.lin.HistoryFile;
+import org.vmoracle.checks.lin.RmapStress;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
 import org.vmoracle.checks.shrink.Signature;
 import org.vmoracle.impl.core.Bug;
@@ -37,46 +38,68 @@ public final class Zoo {
   /** Longest time spent shrinking one finding (not counted in the bug's budget). */
   public static final Duration SHRINK_BUDGET = Duration.ofSeconds(30);
 
+  /** The kinds of check: the two hunts, and the reverse map's stress ({@link RmapStress}). */
+  public enum Kind {
+    /** The sequential hunt: model and implementation in lockstep, with a profile. */
+    LOCKSTEP,
+    /** The concurrent hunt: bursts on several threads, each history checked for linearizability. */
+    CONCURRENT,
+    /** Threads making and removing PTEs of one page through the PTE writer, records checked. */
+    RMAP_STRESS
+  }
+
   /**
    * How a bug is hunted: the sequential hunt ({@link Hunt}: model and implementation in lockstep)
-   * with a profile, or the concurrent hunt ({@link ConcurrentHunt}: bursts of {@code burst}
-   * operations on each of {@code threads} threads, each burst's history checked for
-   * linearizability).
+   * with a profile, the concurrent hunt ({@link ConcurrentHunt}: bursts of {@code burst} operations
+   * on each of {@code threads} threads, each burst's history checked for linearizability), or the
+   * reverse map's stress ({@link RmapStress}) on {@code threads} threads.
    *
-   * @param profile the sequential hunt's profile; null for the concurrent hunt
-   * @param threads 1 for the sequential hunt, at least 2 for the concurrent one
-   * @param burst operations a thread runs in one burst of the concurrent hunt; 0 for the sequential
-   * @param rmap the reverse map the bug lives in, which the hunt then uses whatever {@code --rmap}
-   *     says; null for a bug of no one design (the hunt uses the settings given)
+   * @param kind which check
+   * @param profile the sequential hunt's profile; null for the others
+   * @param threads 1 for the sequential hunt, at least 2 for the others
+   * @param burst operations a thread runs in one burst of the concurrent hunt; 0 for the others
+   * @param rmap the reverse map the bug lives in, which the check then uses whatever {@code --rmap}
+   *     says; null for a bug of no one design (the check uses the settings given)
    */
-  public record Check(Profile profile, int threads, int burst, Config.Rmap rmap) {
-    /** A check of a bug that lives in no one reverse map. */
-    public Check(Profile profile, int threads, int burst) {
-      this(profile, threads, burst, null);
-    }
-
+  public record Check(Kind kind, Profile profile, int threads, int burst, Config.Rmap rmap) {
     public Check {
-      boolean sequential = profile != null && threads == 1 && burst == 0;
-      boolean concurrent = profile == null && threads > 1 && burst > 0;
-      if (!sequential && !concurrent) {
+      Objects.requireNonNull(kind, "kind");
+      boolean ok;
+      switch (kind) {
+        case LOCKSTEP:
+          ok = profile != null && threads == 1 && burst == 0;
+          break;
+        case CONCURRENT:
+          ok = profile == null && threads > 1 && burst > 0;
+          break;
+        default:
+          ok = profile == null && threads > 1 && burst == 0;
+      }
+      if (!ok) {
         throw new IllegalArgumentException(
-            "a profile with 1 thread, or 2 or more threads and a burst without one");
+            "a profile with 1 thread, 2 or more threads and a burst without one, or a stress of 2"
+                + " or more threads");
       }
     }
 
     /** The sequential lockstep hunt with profile {@code p}. */
     public static Check lockstep(Profile p) {
-      return new Check(Objects.requireNonNull(p, "profile"), 1, 0);
+      return new Check(Kind.LOCKSTEP, Objects.requireNonNull(p, "profile"), 1, 0, null);
     }
 
     /** The concurrent hunt with {@code threads} threads, {@code burst} operations a burst each. */
     public static Check concurrent(int threads, int burst) {
-      return new Check(null, threads, burst);
+      return new Check(Kind.CONCURRENT, null, threads, burst, null);
+    }
+
+    /** The reverse map's stress on {@code threads} threads, on reverse map {@code r}. */
+    public static Check rmapStress(int threads, Config.Rmap r) {
+      return new Check(Kind.RMAP_STRESS, null, threads, 0, Objects.requireNonNull(r, "rmap"));
     }
 
     /** This check, on reverse map {@code r}: for a bug that lives in that design. */
     public Check on(Config.Rmap r) {
-      return new Check(profile, threads, burst, Objects.requireNonNull(r, "rmap"));
+      return new Check(kind, profile, threads, burst, Objects.requireNonNull(r, "rmap"));
     }
 
     /** {@code c} with this check's reverse map, when it names one. */
@@ -85,14 +108,27 @@ public final class Zoo {
     }
 
     /**
-     * The hunt's options: {@code --profile fork}, {@code --threads 2 --burst 16}, then {@code
-     * --rmap pv} when the check names a reverse map.
+     * The check's options: {@code --profile fork}, {@code --threads 2 --burst 16} or {@code
+     * --threads 2}, then {@code --rmap pv} when the check names a reverse map.
      */
     public String options() {
-      return (profile != null
-              ? "--profile " + profile.word()
-              : "--threads " + threads + " --burst " + burst)
-          + (rmap == null ? "" : " --rmap " + rmap.word());
+      String own;
+      switch (kind) {
+        case LOCKSTEP:
+          own = "--profile " + profile.word();
+          break;
+        case CONCURRENT:
+          own = "--threads " + threads + " --burst " + burst;
+          break;
+        default:
+          own = "--threads " + threads;
+      }
+      return own + (rmap == null ? "" : " --rmap " + rmap.word());
+    }
+
+    /** {@code hunt --profile fork}, or {@code rmap stress --threads 2 --rmap pv}. */
+    public String describe() {
+      return (kind == Kind.RMAP_STRESS ? "rmap stress " : "hunt ") + options();
     }
   }
 
@@ -120,7 +156,7 @@ public final class Zoo {
                   Bug.CHAIN_HEAD_MOVE_DROPS, Check.lockstep(Profile.FORK).on(Config.Rmap.PTECHAIN)),
               entry(
                   Bug.PV_LEFT_ON_PARTIAL_MUNMAP, Check.lockstep(Profile.MIXED).on(Config.Rmap.PV)),
-              entry(Bug.PV_UNLOCKED_INSERT, Check.concurrent(2, 16).on(Config.Rmap.PV))));
+              entry(Bug.PV_UNLOCKED_INSERT, Check.rmapStress(2, Config.Rmap.PV))));
 
   /** The check that hunts {@code bug}; empty when the table has no entry for it. */
   public static Optional<Check> check(Bug bug) {
@@ -188,9 +224,35 @@ public final class Zoo {
           "",
           Optional.empty());
     }
-    return c.get().profile() != null
-        ? lockstep(bug, c.get(), seconds, seed, findings, tune)
-        : concurrent(bug, c.get(), seconds, seed, findings, tune);
+    switch (c.get().kind()) {
+      case LOCKSTEP:
+        return lockstep(bug, c.get(), seconds, seed, findings, tune);
+      case CONCURRENT:
+        return concurrent(bug, c.get(), seconds, seed, findings, tune);
+      default:
+        return stress(bug, c.get(), seconds, seed, tune);
+    }
+  }
+
+  private static Verdict stress(
+      Bug bug, Check c, double seconds, long seed, UnaryOperator<Config> tune) {
+    Config config = c.applyTo(tune.apply(Config.defaults().withFrames(256))).withBug(bug);
+    RmapStress.Report r = RmapStress.run(config, c.threads(), seed, seconds, line -> {});
+    if (r.finding().isEmpty()) {
+      return missed(bug, c, r.seconds(), r.changes());
+    }
+    return new Verdict(
+        bug,
+        Optional.of(c),
+        true,
+        r.seconds(),
+        r.changes(),
+        "PTE changes of one page on " + c.threads() + " threads, " + r.finding().get(),
+        Optional.empty(),
+        Optional.empty(),
+        "",
+        "",
+        Optional.empty());
   }
 
   private static Verdict lockstep(

@@ -38,13 +38,45 @@ class ZooTest {
   }
 
   @Test
-  void check_sequentialOrConcurrent_sayItsHuntOptions() {
+  void check_eachKind_saysItsOptions() {
     assertEquals("--profile fork", Zoo.Check.lockstep(Profile.FORK).options());
     assertEquals("--threads 2 --burst 16", Zoo.Check.concurrent(2, 16).options());
-    assertThrows(IllegalArgumentException.class, () -> new Zoo.Check(Profile.FORK, 2, 0));
-    assertThrows(IllegalArgumentException.class, () -> new Zoo.Check(Profile.FORK, 1, 4));
-    assertThrows(IllegalArgumentException.class, () -> new Zoo.Check(null, 1, 0));
-    assertThrows(IllegalArgumentException.class, () -> new Zoo.Check(null, 2, 0));
+    assertEquals(
+        "hunt --profile fork --rmap ptechain",
+        Zoo.Check.lockstep(Profile.FORK).on(Config.Rmap.PTECHAIN).describe());
+    assertEquals(
+        "rmap stress --threads 2 --rmap pv", Zoo.Check.rmapStress(2, Config.Rmap.PV).describe());
+    Zoo.Kind lockstep = Zoo.Kind.LOCKSTEP;
+    Zoo.Kind concurrent = Zoo.Kind.CONCURRENT;
+    Zoo.Kind stress = Zoo.Kind.RMAP_STRESS;
+    assertThrows(
+        IllegalArgumentException.class, () -> new Zoo.Check(lockstep, Profile.FORK, 2, 0, null));
+    assertThrows(
+        IllegalArgumentException.class, () -> new Zoo.Check(lockstep, Profile.FORK, 1, 4, null));
+    assertThrows(IllegalArgumentException.class, () -> new Zoo.Check(lockstep, null, 1, 0, null));
+    assertThrows(IllegalArgumentException.class, () -> new Zoo.Check(concurrent, null, 2, 0, null));
+    assertThrows(IllegalArgumentException.class, () -> new Zoo.Check(stress, null, 1, 0, null));
+    assertThrows(
+        IllegalArgumentException.class, () -> new Zoo.Check(stress, Profile.FORK, 2, 0, null));
+  }
+
+  /**
+   * A check that names a reverse map runs its bug on that design whatever the settings given say.
+   */
+  @Test
+  void check_namingADesign_overridesTheRmapGiven() {
+    Config pv = Zoo.Check.rmapStress(2, Config.Rmap.PV).applyTo(Config.defaults());
+    assertEquals(Config.Rmap.PV, pv.rmap());
+    Config given = Config.defaults().withRmap(Config.Rmap.PTECHAIN);
+    assertEquals(given, Zoo.Check.lockstep(Profile.FORK).applyTo(given));
+  }
+
+  /** PV_UNLOCKED_INSERT loses a pv entry under the stress within seconds (V1). */
+  @Test
+  void run_pvUnlockedInsert_caughtByTheStress() {
+    Zoo.Verdict v = Zoo.run(Bug.PV_UNLOCKED_INSERT, 30, 1, dir);
+    assertTrue(v.caught(), v.toString());
+    assertTrue(v.found().contains("V1") || v.found().contains("V2"), v.found());
   }
 
   /**
