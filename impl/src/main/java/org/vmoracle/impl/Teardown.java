@@ -1,8 +1,11 @@
 package org.vmoracle.impl;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.vmoracle.impl.collapse.Collapse;
 import org.vmoracle.impl.collapse.Shadowed;
 import org.vmoracle.impl.core.Bug;
@@ -254,8 +257,23 @@ final class Teardown implements Collapse.Releaser {
     long old = f.size();
     if (pages < old) {
       // First every PTE, then the pages: an anonymous level may be shared by several groups,
-      // and none of their members may still map a page when it is freed.
-      m.rmap.forEachEntry(f, e -> unmapFrom(e, pages));
+      // and none of their members may still map a page when it is freed. A reverse map that
+      // keeps records finds them page by page (FreeBSD's vm_object_page_remove); the backing
+      // scan walks the entries that map the file.
+      if (m.rmap.keepsRecords()) {
+        Set<VmObject> levels = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        levels.add(f);
+        for (User u : f.users) {
+          if (u.group() != null) {
+            levels.addAll(Arrays.asList(u.group().chain()));
+          }
+        }
+        for (VmObject o : levels) {
+          unmapPagesFrom(o, pages);
+        }
+      } else {
+        m.rmap.forEachEntry(f, e -> unmapFrom(e, pages));
+      }
       for (User u : f.users) {
         if (u.group() != null) {
           for (VmObject o : u.group().chain()) {
@@ -269,6 +287,16 @@ final class Teardown implements Collapse.Releaser {
       f.disk.truncate(pages);
     }
     f.setSize(pages);
+  }
+
+  /** Removes every PTE of every resident page of {@code o} at or past {@code index}. */
+  private void unmapPagesFrom(VmObject o, long index) {
+    for (long i : o.pages.keys()) {
+      long slot = o.pages.get(i);
+      if (i >= index && VmObject.isFrame(slot)) {
+        m.mmu.unmapAll(o, i, (int) slot);
+      }
+    }
   }
 
   /** Removes entry {@code e}'s PTEs of object pages at or past {@code index}. */

@@ -73,8 +73,12 @@ public final class Collapse {
       }
     }
     List<Long> pulled = new ArrayList<>();
+    List<Old> olds = new ArrayList<>(); // the deeper frames the pulled pages were
     for (long i : toPull(c, chain, cut)) {
       Long slot = firstBelow(chain, cut, i);
+      if (VmObject.isFrame(slot)) {
+        olds.add(new Old(i, (int) (long) slot));
+      }
       int nf = m.mem.allocate();
       if (nf < 0) {
         for (long j : pulled) {
@@ -99,16 +103,28 @@ public final class Collapse {
     }
     // Every PTE that shows a pulled page from below the front now shows the front's copy: the
     // members of this group, and of every other group whose chain includes the front (they read
-    // through it too, so their PTEs must not keep showing a deeper level it now shadows).
-    for (User u : new ArrayList<>(front.users)) {
-      Cow g = u.group();
-      if (g == null) {
-        continue;
+    // through it too, so their PTEs must not keep showing a deeper level it now shadows). A
+    // reverse map that keeps records finds them page by page through the old frames' records;
+    // the backing scan's are the group members themselves, walked entry by entry.
+    if (m.rmap.keepsRecords()) {
+      for (Old old : olds) {
+        m.rmap.forEachMapping(
+            levelHolding(chain, cut, old.index()),
+            old.index(),
+            old.frame(),
+            (e, va, pte) -> repointOne(m, e, va, pte, front, old.index()));
       }
-      VmObject[] gc = g.chain();
-      int frontLevel = java.util.Arrays.asList(gc).indexOf(front);
-      for (MapEntry e : g.members) {
-        repoint(m, e, gc, frontLevel, front, pulled);
+    } else {
+      for (User u : new ArrayList<>(front.users)) {
+        Cow g = u.group();
+        if (g == null) {
+          continue;
+        }
+        VmObject[] gc = g.chain();
+        int frontLevel = java.util.Arrays.asList(gc).indexOf(front);
+        for (MapEntry e : g.members) {
+          repoint(m, e, gc, frontLevel, front, pulled);
+        }
       }
     }
     VmObject[] shorter = keepTerminal ? new VmObject[] {front, terminal} : new VmObject[] {front};
@@ -144,6 +160,40 @@ public final class Collapse {
       long now = VmObject.isFrame(slot) ? Pte.make((int) (long) slot, false, Pte.isWired(pte)) : 0;
       m.mmu.replace(e, va, pte, now);
     }
+  }
+
+  /** A pulled page and the frame below the front it was read from. */
+  private record Old(long index, int frame) {}
+
+  /**
+   * Points PTE {@code pte} at {@code va} of {@code e}, which maps the old frame of pulled page
+   * {@code i}, at the front's copy, if {@code e} reads through the front and nothing above the
+   * front in its chain holds the page (else it shows what it should already); a copy pageout sent
+   * to swap meanwhile leaves the PTE removed instead.
+   */
+  private static void repointOne(Machine m, MapEntry e, long va, long pte, VmObject front, long i) {
+    Cow g = e.cow;
+    if (g == null) {
+      return;
+    }
+    VmObject[] gc = g.chain();
+    int frontLevel = java.util.Arrays.asList(gc).indexOf(front);
+    if (frontLevel < 0 || shadowedAbove(gc, frontLevel, i)) {
+      return; // a group beside this one, still reading the deeper level; or shadowed above
+    }
+    long slot = front.pages.get(i);
+    long now = VmObject.isFrame(slot) ? Pte.make((int) (long) slot, false, Pte.isWired(pte)) : 0;
+    m.mmu.replace(e, va, pte, now);
+  }
+
+  /** The level in [1, cut) whose page {@code i} {@link #firstBelow} found. */
+  private static VmObject levelHolding(VmObject[] chain, int cut, long i) {
+    for (int level = 1; level < cut; level++) {
+      if (chain[level].pages.get(i) != PageMap.NONE) {
+        return chain[level];
+      }
+    }
+    throw new IllegalStateException("page " + i + " is in no level below the front");
   }
 
   private static boolean shadowedAbove(VmObject[] chain, int level, long i) {

@@ -60,6 +60,11 @@ public final class BackingScan implements ReverseMap {
   }
 
   @Override
+  public boolean keepsRecords() {
+    return false;
+  }
+
+  @Override
   public Figures figures() {
     // DragonFly locks an object's backing list to link or unlink a vm_map_backing and once a walk.
     long lockOps = links.links.sum() + links.unlinks.sum() + walks.sum() + entryWalks.sum();

@@ -262,7 +262,6 @@ public final class PteChains implements ReverseMap {
 
   @Override
   public void forEachEntry(VmObject o, Consumer<MapEntry> visit) {
-    // Truncation walks the file's mappings, as Linux 2.5's vmtruncate walked i_mmap.
     assert lock.heldExclusively() : "forEachEntry: the caller holds the map lock exclusive";
     o.forEachEntry(visit);
   }
@@ -367,6 +366,11 @@ public final class PteChains implements ReverseMap {
               + ", which "
               + (sp == null || sp.users == 0 ? "no live pmap owns" : "does not map the frame"));
     }
+  }
+
+  @Override
+  public boolean keepsRecords() {
+    return true;
   }
 
   @Override

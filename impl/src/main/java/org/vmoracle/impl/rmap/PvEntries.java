@@ -23,10 +23,12 @@ import org.vmoracle.impl.sync.ScalableRwLock;
  * by pmap and {@code pv_va}. Every PTE made allocates one ({@link #mapped}, from the one PTE
  * writer), every PTE removed frees one ({@link #unmapped}): faults, copy-on-write, collapse, fork's
  * copies, munmap, exit and pageout all pay a list operation under the page's lock for each PTE they
- * touch. Pageout finds a page's PTEs by walking its list ({@link #forEachMapping}: FreeBSD's {@code
- * pmap_remove_all}); truncation walks the mappings of the file ({@link #forEachEntry}), and
- * copy-on-write its group, as every design here does, and the PTEs they remove leave the lists
- * through {@link #unmapped}.
+ * touch. Pageout, truncation and collapse find a page's PTEs by walking its list ({@link
+ * #forEachMapping}: FreeBSD's {@code pmap_remove_all}, which {@code vm_object_page_remove} calls
+ * page by page; see {@link #keepsRecords}); copy-on-write walks its group ({@link
+ * #forEachInGroup}), as every design here does, since it must reach members whatever frame they
+ * map; fork write-protects by range, as FreeBSD's {@code pmap_protect} does, which changes no list.
+ * Every PTE they remove leaves its list through {@link #unmapped}.
  *
  * <p>The cost model: an entry takes {@link #ENTRY_BYTES} bytes (FreeBSD amd64's {@code pv_entry}:
  * {@code pv_va} and a {@code TAILQ_ENTRY}; its chunk headers, about 1/168 more, are left out), and
@@ -228,6 +230,11 @@ public final class PvEntries implements ReverseMap {
       throw new IllegalStateException(
           "V2: the pv lists hold " + n + " entries, counted " + live.sum());
     }
+  }
+
+  @Override
+  public boolean keepsRecords() {
+    return true;
   }
 
   @Override

@@ -68,6 +68,15 @@ public sealed interface ReverseMap permits BackingScan, PvEntries, PteChains {
       long toDirect) {}
 
   /**
+   * Whether this design keeps a record per PTE (pv entries, pte chains): then a search for the PTEs
+   * of one page costs a walk of that page's records only, and collapse and truncation find their
+   * PTEs page by page through {@link #forEachMapping}, as FreeBSD's do through the pv lists ({@code
+   * vm_object_page_remove} → {@code pmap_remove_all}). The backing scan keeps none, and they walk
+   * the entries instead.
+   */
+  boolean keepsRecords();
+
+  /**
    * This design's figures. Exact when no call is in flight (the caller holds the map lock
    * exclusive); a statistic otherwise.
    */
