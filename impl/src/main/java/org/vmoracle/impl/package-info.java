@@ -16,7 +16,8 @@
  *   object    page slots (PageMap), swap, file contents                              nothing
  *   map       address spaces, entries, copy-on-write groups, VM objects and their
  *             users (the sealed User: MapEntry or Cow)                               object, pmap, sync
- *   rmap      the reverse map behind a sealed interface: BackingScan (seed 000)      map and below *
+ *   rmap      the reverse map behind a sealed interface: BackingScan (seed 000),
+ *             PvEntries (FreeBSD), PteChains (seed 004); per-page locks              map and below *
  *   mmu       the one writer of page tables: leaves, wire counts, rmap hooks         rmap, map and below *
  *   core      settings and switches, injected bugs, counters, the Machine            all of the above
  *   fault     the page-fault handler                                                 core and below
@@ -59,6 +60,8 @@
  *         (Fault.fill): front before deeper, and no one waits for a front frame holding a deeper
  *           PTE compare-and-set (Pmap, through mmu.Mmu; Fault.install, Fault.unmapDeeper,
  *           Fault.remap, Mmu.unmapAll)
+ *             a page's reverse-map list lock (rmap.PageLocks; PvEntries, PteChains): taken by
+ *             the PTE writer after the CAS, and by the searches; a leaf, one at a time
  *       swap free-list lock (Swap.put, Swap.free): a leaf
  *       free-frame stripes (PhysMem.allocate, PhysMem.free): lock-free
  * </pre>
@@ -74,6 +77,7 @@
  * second half under the shared lock (Linux 4.20), the pruning of emptied page-table pages
  * (FreeBSD), the placement floor, the per-thread lookup hints, the free pool's batch stealing and
  * busy-on-allocate (seed 000); the collapse depth (seed 000) is a size. The reverse-map design is
- * {@code Config.rmap}.
+ * {@code Config.rmap}: the backing scan (the default), pv entries or pte chains, whose collapse of
+ * a one-PTE chain back to a direct pointer is the one switch off by default (seed 004).
  */
 package org.vmoracle.impl;

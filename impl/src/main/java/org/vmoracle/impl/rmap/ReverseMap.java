@@ -18,8 +18,10 @@ import org.vmoracle.impl.phys.PhysMem;
  *   <li>{@link BackingScan}, the default: no record per page. The users of an object (shared
  *       entries and copy-on-write groups, {@link VmObject#users}) are the only ones that can map
  *       its pages, each at one address; the scan probes those. DragonFly BSD 2019 (seed 000).
- *   <li>pv entries (FreeBSD; DragonFly before 2019): one record per mapped PTE on a per-page list.
- *   <li>pte chains (Linux 2.5, seed 004): a direct pointer for a page mapped once, else a chain.
+ *   <li>{@link PvEntries} (FreeBSD; DragonFly before 2019): one record per mapped PTE on a per-page
+ *       list.
+ *   <li>{@link PteChains} (Linux 2.5, seed 004): a direct pointer for a page mapped once, else a
+ *       chain of cache-line nodes.
  * </ul>
  *
  * The last two keep per-PTE records, so they must hear of every PTE made and removed: the one PTE
