@@ -19,6 +19,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.vmoracle.checks.hunt.ConfigText;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.model.ModelVm;
@@ -44,6 +45,8 @@ import org.vmoracle.spec.trace.TraceSyntaxException.Problem;
  * line     = [ item ] [ "#" comment ]
  * item     = "vmoracle-history" "1"              the first item: the format and its version
  *          | "frames" N                          the implementation's frames (default 2048)
+ *          | "config" KEY=VALUE{","KEY=VALUE}     the implementation's other settings, as
+ *                                                --config takes them (rmap=pv,...); optional
  *          | "bug" NAME                          an injected bug switched on; repeatable
  *          | "seed" S                            the hunt's seed (for people; replay ignores it)
  *          | "schedule" "none"                   no schedule recorded: the threads ran as the
@@ -92,6 +95,8 @@ public final class HistoryFile {
    *
    * @param source where it came from, for messages
    * @param frames the implementation's frames for reruns
+   * @param settings the implementation's other settings for reruns, in order (the reverse map, a
+   *     switch that is not the default, ...); empty for the defaults
    * @param bugs the injected bugs switched on for reruns
    * @param seed the hunt's seed, when recorded
    * @param endView the digest of the implementation's view after the calls, when recorded
@@ -104,6 +109,7 @@ public final class HistoryFile {
   public record History(
       String source,
       int frames,
+      List<ConfigText.Setting> settings,
       Set<Bug> bugs,
       OptionalLong seed,
       Optional<String> endView,
@@ -114,13 +120,14 @@ public final class HistoryFile {
 
     public History {
       Objects.requireNonNull(source, "source");
+      settings = List.copyOf(settings);
       bugs = bugs.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(bugs));
       calls = List.copyOf(calls);
     }
 
     /** The implementation's settings for a rerun. */
     public Config config() {
-      Config c = Config.defaults().withFrames(frames);
+      Config c = ConfigText.applyAll(Config.defaults(), settings).withFrames(frames);
       for (Bug b : bugs) {
         c = c.withBug(b);
       }
@@ -156,6 +163,9 @@ public final class HistoryFile {
     }
     sb.append(MAGIC).append(' ').append(VERSION).append('\n');
     sb.append("frames ").append(h.frames()).append('\n');
+    if (!h.settings().isEmpty()) {
+      sb.append("config ").append(ConfigText.join(h.settings())).append('\n');
+    }
     h.bugs().stream().sorted().forEach(b -> sb.append("bug ").append(b.name()).append('\n'));
     h.seed().ifPresent(s -> sb.append("seed ").append(s).append('\n'));
     sb.append("schedule none  # the threads ran as the JVM scheduled them; no schedule is kept\n");
@@ -226,6 +236,7 @@ public final class HistoryFile {
     return new History(
         "hunt",
         config.frames(),
+        otherSettings(config),
         config.bugs(),
         OptionalLong.of(seed),
         Optional.of(digest(f.endView())),
@@ -233,6 +244,17 @@ public final class HistoryFile {
         f.history(),
         threads,
         new Trace("end", f.end()));
+  }
+
+  /** What sets {@code c} apart from the defaults, but its frames and bugs (a header's "config"). */
+  static List<ConfigText.Setting> otherSettings(Config c) {
+    List<ConfigText.Setting> out = new ArrayList<>();
+    for (ConfigText.Setting s : ConfigText.changes(Config.defaults(), c)) {
+      if (s.key() != ConfigText.Key.FRAMES) {
+        out.add(s);
+      }
+    }
+    return out;
   }
 
   /**
@@ -264,7 +286,10 @@ public final class HistoryFile {
             threads,
             burst,
             seed,
-            config.frames() == ConcurrentHunt.FRAMES ? "" : " --frames " + config.frames(),
+            (config.frames() == ConcurrentHunt.FRAMES ? "" : " --frames " + config.frames())
+                + (otherSettings(config).isEmpty()
+                    ? ""
+                    : " --config " + ConfigText.join(otherSettings(config))),
             config.bugs().stream()
                 .sorted()
                 .map(b -> " --bug " + b.name())
@@ -325,6 +350,7 @@ public final class HistoryFile {
     Section section = Section.HEADER;
     boolean magic = false;
     int frames = ConcurrentHunt.FRAMES;
+    List<ConfigText.Setting> settings = new ArrayList<>();
     Set<Bug> bugs = EnumSet.noneOf(Bug.class);
     OptionalLong seed = OptionalLong.empty();
     Optional<String> endView = Optional.empty();
@@ -353,6 +379,7 @@ public final class HistoryFile {
         }
         switch (head) {
           case "frames":
+          case "config":
           case "bug":
           case "seed":
           case "schedule":
@@ -366,6 +393,21 @@ public final class HistoryFile {
                 throw bad(source, number, w.get(1).column(), "16 frames or more", w.get(1).text());
               }
               frames = (int) f;
+            } else if (head.equals("config")) {
+              String given = word(source, number, w, 1, "KEY=VALUE settings, comma-separated");
+              int column = w.get(1).column();
+              for (String part : given.split(",", -1)) {
+                try {
+                  ConfigText.Setting set = ConfigText.parse(part);
+                  if (set.key() == ConfigText.Key.FRAMES) {
+                    throw new IllegalArgumentException("frames is its own item");
+                  }
+                  settings.add(set);
+                } catch (IllegalArgumentException e) {
+                  throw bad(source, number, column, "a setting (" + e.getMessage() + ")", part);
+                }
+                column += part.length() + 1;
+              }
             } else if (head.equals("bug")) {
               bugs.add(bug(source, number, w));
             } else if (head.equals("seed")) {
@@ -420,7 +462,7 @@ public final class HistoryFile {
               source,
               number,
               w.get(0).column(),
-              "a header item (frames, bug, seed, schedule, end-view) or 'setup'",
+              "a header item (frames, config, bug, seed, schedule, end-view) or 'setup'",
               head);
         }
         where[i] = section;
@@ -513,6 +555,7 @@ public final class HistoryFile {
     return new History(
         source,
         frames,
+        settings,
         bugs,
         seed,
         endView,

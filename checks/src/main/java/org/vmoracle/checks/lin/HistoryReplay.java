@@ -81,6 +81,7 @@ public final class HistoryReplay {
           new HistoryFile.History(
               h.source(),
               h.frames(),
+              h.settings(),
               h.bugs(),
               h.seed(),
               Optional.empty(),

@@ -91,6 +91,33 @@ class HistoryFileTest {
     assertEquals(text, HistoryFile.render(List.of("again"), again));
   }
 
+  /** A history of a hunt on pv entries reruns on pv entries: its "config" item says so. */
+  @Test
+  void config_item_givesTheRerunsTheSettings() throws Exception {
+    String text =
+        storeThenLoad(5).replace("frames 256\n", "frames 256\nconfig rmap=pv,lookupHints=false\n");
+    HistoryFile.History h = HistoryFile.parse("pv.history", text);
+    assertEquals(Config.Rmap.PV, h.config().rmap());
+    assertFalse(h.config().lookupHints());
+    assertEquals(256, h.config().frames());
+    String again = HistoryFile.render(List.of(), h);
+    assertTrue(again.contains("\nconfig rmap=pv,lookupHints=false\n"), again);
+    assertEquals(h.config(), HistoryFile.parse("pv.history", again).config());
+    assertEquals(0, HistoryReplay.rerun(h, 3).failed());
+  }
+
+  @Test
+  void config_badSetting_namesItAtItsColumn() {
+    String text = storeThenLoad(5).replace("frames 256\n", "frames 256\nconfig rmap=pv,rmap=avl\n");
+    TraceSyntaxException e =
+        assertThrows(TraceSyntaxException.class, () -> HistoryFile.parse("bad.history", text));
+    String got = e.problems().get(0).toString();
+    assertTrue(
+        got.startsWith(
+            "bad.history:4:16: expected a setting (rmap must be one of backing, pv, ptechain"),
+        got);
+  }
+
   @Test
   void parse_badLines_everyProblemAtItsLineAndColumn() {
     String text =
