@@ -12,7 +12,6 @@ import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.pageout.Pageout;
-import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Inherit;
 import org.vmoracle.spec.Sharing;
 
@@ -38,15 +37,16 @@ final class Forks {
   private Forks() {}
 
   static VmSpace fork(
-      Machine m, Pageout pageout, VmSpace parent, Supplier<VmSpace> newSpace, Teardown teardown) {
+      Machine m, Pageout pageout, VmSpace parent, Supplier<VmSpace> emptySpace, Teardown teardown) {
     assert m.lock.heldExclusively() : "Forks.fork: the caller holds the map lock exclusive";
-    VmSpace child = newSpace.get();
+    VmSpace child = emptySpace.get();
     if (child == null) {
       return null;
     }
-    // The new space starts with its own shared page entry; the parent's (if it still has one)
-    // is inherited like any other entry below.
-    teardown.removeEntry(child.entryAt(Boot.SHARED_PAGE));
+    // The new space starts empty: the parent's shared page entry (if it still has one) is
+    // inherited like any other entry below. (A space made with its own entry and stripped of it
+    // here would link and unlink the shared page's object for nothing: two backing-list lock
+    // operations a fork that DragonFly's vmspace_fork does not make, counted by E1.)
     List<MapEntry> entries = new ArrayList<>(parent.entries.values());
     for (MapEntry e : entries) {
       if (e.inherit == Inherit.NONE) {

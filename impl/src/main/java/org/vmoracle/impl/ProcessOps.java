@@ -22,9 +22,9 @@ import org.vmoracle.spec.Sharing;
  *
  * A process is a pid in {@link Registry#processes} naming an address space. spawn and exec give it
  * a new space holding only the shared page (BOOT-2), exec then the image's segments; fork builds
- * the child's space from the parent's ({@link Forks}); clone names the parent's space again
- * (PROC-4). exit and exec let go of a space with {@code Teardown.leave}, which tears it down when
- * its last user goes (PROC-5, EXEC-4).
+ * the child's space from the parent's, starting from an empty one ({@link Forks}); clone names the
+ * parent's space again (PROC-4). exit and exec let go of a space with {@code Teardown.leave}, which
+ * tears it down when its last user goes (PROC-5, EXEC-4).
  *
  * <h2>Concurrency</h2>
  *
@@ -76,7 +76,7 @@ final class ProcessOps {
     if (reg.processes.containsKey(op.child())) {
       return Result.of(Errno.EEXIST);
     }
-    VmSpace child = Forks.fork(m, pageout, parent, this::newSpace, teardown);
+    VmSpace child = Forks.fork(m, pageout, parent, this::emptySpace, teardown);
     if (child == null) {
       return Result.of(Errno.ENOMEM); // MEM-1
     }
@@ -139,12 +139,13 @@ final class ProcessOps {
   }
 
   /**
-   * A new address space holding the shared page, with one user; or null without memory (pageout has
-   * been asked once for the frames its tables need). The caller holds the map lock exclusive.
+   * A new address space holding nothing, with one user; or null without memory (pageout has been
+   * asked once for the frames its tables need): fork's start, which inherits the shared page's
+   * entry with the others. The caller holds the map lock exclusive.
    */
-  VmSpace newSpace() {
+  VmSpace emptySpace() {
     assert m.lock.heldExclusively()
-        : "ProcessOps.newSpace: the caller holds the map lock exclusive";
+        : "ProcessOps.emptySpace: the caller holds the map lock exclusive";
     Pmap p = m.mmu.newPmap();
     if (p == null && pageout.run(m, Pageout.NEW_SPACE_PAGES) > 0) {
       p = m.mmu.newPmap();
@@ -154,6 +155,18 @@ final class ProcessOps {
     }
     VmSpace sp = m.newSpace(p);
     sp.users = 1;
+    return sp;
+  }
+
+  /**
+   * A new address space holding the shared page, with one user; or null without memory (see {@link
+   * #emptySpace}): the start of spawn and exec. The caller holds the map lock exclusive.
+   */
+  VmSpace newSpace() {
+    VmSpace sp = emptySpace();
+    if (sp == null) {
+      return null;
+    }
     MapEntry shared =
         new MapEntry(
             sp,

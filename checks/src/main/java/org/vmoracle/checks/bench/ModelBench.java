@@ -19,6 +19,15 @@ public final class ModelBench {
   /** What one measurement found. */
   public record Figures(
       int operations, int rounds, double medianOpsPerSecond, double bestOpsPerSecond) {
+
+    /** Adds every figure to {@code r}. */
+    public void addTo(Results r) {
+      r.add("model", "mixed", "operations", operations);
+      r.add("model", "mixed", "rounds", rounds);
+      r.add("model", "mixed", "median_ops_per_s", medianOpsPerSecond);
+      r.add("model", "mixed", "best_ops_per_s", bestOpsPerSecond);
+    }
+
     @Override
     public String toString() {
       return String.format(

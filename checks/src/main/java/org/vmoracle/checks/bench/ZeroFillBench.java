@@ -46,6 +46,18 @@ public final class ZeroFillBench {
       double scaling,
       double fillScaling) {
 
+    /** Adds every figure to {@code r}. */
+    public void addTo(Results r) {
+      r.add("E2", "all", "region_pages", regionPages);
+      r.add("E2", "fill/1t", "pages_per_s", fillPagesPerSecond);
+      r.add("E2", "fill/2t", "pages_per_s", fillTwoThreads);
+      r.add("E2", "fill", "two_threads_over_one", fillScaling);
+      r.add("E2", "zfod/1t", "faults_per_s", oneThread);
+      r.add("E2", "zfod/2t", "faults_per_s", twoThreads);
+      r.add("E2", "zfod/1t", "of_fill", oneThreadOfFill);
+      r.add("E2", "zfod", "two_threads_over_one", scaling);
+    }
+
     @Override
     public String toString() {
       return String.format(
@@ -136,7 +148,7 @@ public final class ZeroFillBench {
       Thread w =
           new Thread(
               () -> {
-                await(start);
+                Bench.await(start);
                 while (!stop.get()) {
                   for (int p = 0; p < pages; p++) {
                     Arrays.fill(mem, p * Boot.WORDS_PER_PAGE, (p + 1) * Boot.WORDS_PER_PAGE, 0L);
@@ -151,7 +163,7 @@ public final class ZeroFillBench {
       workers.add(w);
       w.start();
     }
-    return timed(start, stop, workers, done, millis);
+    return Bench.timed(start, stop, workers, done, millis);
   }
 
   /** A system with {@code threads} processes, pids 1.., sharing one address space (PROC-4). */
@@ -178,7 +190,7 @@ public final class ZeroFillBench {
       Thread w =
           new Thread(
               () -> {
-                await(start);
+                Bench.await(start);
                 while (!stop.get()) {
                   Result r =
                       vm.apply(
@@ -202,41 +214,7 @@ public final class ZeroFillBench {
       workers.add(w);
       w.start();
     }
-    return timed(start, stop, workers, faults, millis);
-  }
-
-  /**
-   * Releases {@code workers} at {@code start}, stops them after {@code millis} and answers {@code
-   * done} per second. Work a worker had begun when told to stop is counted when it ends, and the
-   * time runs until then too.
-   */
-  private static double timed(
-      CyclicBarrier start, AtomicBoolean stop, List<Thread> workers, LongAdder done, long millis) {
-    await(start);
-    long t0 = System.nanoTime();
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    stop.set(true);
-    for (Thread w : workers) {
-      try {
-        w.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    double s = (System.nanoTime() - t0) / 1e9;
-    return done.sum() / s;
-  }
-
-  private static void await(CyclicBarrier b) {
-    try {
-      b.await();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return Bench.timed(start, stop, workers, faults, millis);
   }
 
   public static void main(String[] args) throws InterruptedException {

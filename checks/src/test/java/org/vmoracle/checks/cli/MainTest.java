@@ -561,6 +561,27 @@ class MainTest {
   }
 
   @Test
+  void bench_onlyE1AndE7_runsThoseWritesTheResultsAndSummarizesLast() throws IOException {
+    Run r = vmoracle("bench", "--quick", "--only", "e1,E7");
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.last().matches("bench: E1 pv/backing lock ops .*; E7 chains .*"), r.toString());
+    assertTrue(r.out().stream().noneMatch(l -> l.startsWith("model:")), r.toString());
+    List<String> csv = Files.readAllLines(Path.of("target", "vmoracle", "bench", "results.csv"));
+    assertEquals("experiment,config,metric,value", csv.get(0));
+    assertTrue(
+        csv.stream().anyMatch(l -> l.startsWith("E1,share64/pv,rmap_lock_ratio,")), csv.toString());
+    assertTrue(csv.stream().anyMatch(l -> l.startsWith("E7,dense2/ptechain,")), csv.toString());
+  }
+
+  @Test
+  void bench_unknownExperiment_usageErrorNamingItAndTheChoices() {
+    Run r = vmoracle("bench", "--only", "E1,E9");
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains("'E9'") && r.err().contains("E1, E2, E3"), r.toString());
+    assertTrue(r.out().isEmpty(), r.toString()); // nothing ran
+  }
+
+  @Test
   void bench_zeroZfodPages_usageError() {
     Run r = vmoracle("bench", "--zfod-pages", "0");
     assertEquals(2, r.code(), r.toString());
