@@ -215,21 +215,38 @@ public final class PteChains implements ReverseMap {
   @Override
   public void forEachMapping(VmObject o, long i, int f, Visitor v) {
     assert lock.heldExclusively() : "forEachMapping: the caller holds the map lock exclusive";
-    List<Long> copy = new ArrayList<>();
+    List<Long> copy;
     locks.lock(f);
     try {
-      if (direct[f] != 0) {
-        copy.add(direct[f]);
-      }
-      for (Node n = chains[f]; n != null; n = n.next) {
-        for (int s = n.first; s < NRPTE; s++) {
-          copy.add(n.ptes[s]);
-        }
-      }
+      copy = recorded(f);
     } finally {
       locks.unlock(f);
     }
-    for (long code : copy) {
+    visit(f, copy, v);
+  }
+
+  /**
+   * The PTE addresses frame {@code f}'s direct pointer and chain hold, in chain order. The caller
+   * holds {@code f}'s lock, or the map lock exclusive with no page lock held (the checker).
+   */
+  private List<Long> recorded(int f) {
+    List<Long> copy = new ArrayList<>();
+    if (direct[f] != 0) {
+      copy.add(direct[f]);
+    }
+    for (Node n = chains[f]; n != null; n = n.next) {
+      for (int s = n.first; s < NRPTE; s++) {
+        copy.add(n.ptes[s]);
+      }
+    }
+    return copy;
+  }
+
+  /**
+   * Calls {@code v} for each of {@code codes} that is a valid leaf of frame {@code f} in an entry.
+   */
+  private void visit(int f, List<Long> codes, Visitor v) {
+    for (long code : codes) {
       PteRef r = decode(code);
       VmSpace sp = spaceOf(r);
       long va = r.va(mem);
@@ -337,6 +354,15 @@ public final class PteChains implements ReverseMap {
             checkRecorded(f, n.ptes[s]);
           }
         }
+      }
+      int here = inChain + (direct[f] != 0 ? 1 : 0);
+      int[] found = {0};
+      if (here > 0) {
+        visit(f, recorded(f), (e, va, pte) -> found[0]++); // what a search of f would visit
+      }
+      if (found[0] != here) {
+        throw new IllegalStateException(
+            "C4: a search of frame " + f + " visits " + found[0] + " of its " + here + " PTEs");
       }
       if (collapseToDirect && inChain == 1) {
         throw new IllegalStateException(

@@ -50,6 +50,8 @@ import org.vmoracle.impl.sync.ScalableRwLock;
  * pv entry {@code (sp, va)} on {@code f}'s list ({@link #checkMapping}). V2. Every pv entry on
  * {@code f}'s list names a live space whose leaf there is valid and maps {@code f}; {@link #live}
  * counts them ({@link #checkInvariants}). V1 and V2 make the lists and the valid leaves one to one.
+ * V3. A search of a frame ({@link #forEachMapping}) visits every entry on its list, so by V1 every
+ * valid leaf that maps it.
  *
  * <p>Lock order: the map lock, then one page's list lock; no two list locks are held at once.
  */
@@ -144,16 +146,33 @@ public final class PvEntries implements ReverseMap {
   @Override
   public void forEachMapping(VmObject o, long i, int f, Visitor v) {
     assert lock.heldExclusively() : "forEachMapping: the caller holds the map lock exclusive";
-    List<Pv> copy = new ArrayList<>();
+    List<Pv> copy;
     locks.lock(f);
     try {
-      for (Pv p = heads[f]; p != null; p = p.next) {
-        copy.add(p);
-      }
+      copy = listed(f);
     } finally {
       locks.unlock(f);
     }
-    for (Pv p : copy) {
+    visit(f, copy, v);
+  }
+
+  /**
+   * The entries on frame {@code f}'s list, in order. The caller holds {@code f}'s lock, or the map
+   * lock exclusive with no page lock held (the checker).
+   */
+  private List<Pv> listed(int f) {
+    List<Pv> copy = new ArrayList<>();
+    for (Pv p = heads[f]; p != null; p = p.next) {
+      copy.add(p);
+    }
+    return copy;
+  }
+
+  /**
+   * Calls {@code v} for each of {@code entries} that names a valid leaf of {@code f} in an entry.
+   */
+  private static void visit(int f, List<Pv> entries, Visitor v) {
+    for (Pv p : entries) {
       long pte = p.space.pmap.lookup(p.va);
       MapEntry e = p.space.entryAt(p.va);
       if (e != null && Pte.isPresent(pte) && Pte.frame(pte) == f) {
@@ -224,6 +243,22 @@ public final class PvEntries implements ReverseMap {
                   + ", which "
                   + (p.space.users > 0 ? "does not map the frame" : "is gone"));
         }
+      }
+      if (heads[f] == null) {
+        continue;
+      }
+      int[] found = {0};
+      List<Pv> here = listed(f);
+      visit(f, here, (e, va, pte) -> found[0]++); // what a search of f would visit
+      if (found[0] != here.size()) {
+        throw new IllegalStateException(
+            "V3: a search of frame "
+                + f
+                + " visits "
+                + found[0]
+                + " of its "
+                + here.size()
+                + " PTEs");
       }
     }
     if (n != live.sum()) {
