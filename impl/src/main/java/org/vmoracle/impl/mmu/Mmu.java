@@ -27,30 +27,43 @@ import org.vmoracle.impl.sync.ScalableRwLock;
  *   <li>the pmap's own counts, which {@link Pmap} keeps itself.
  * </ul>
  *
- * The rule for a successful change of a leaf from {@code old} to {@code now} (each 0 or a valid
- * leaf) is the same for every caller ({@link #settle}): a wire is taken for {@code now} if it is
- * WIRED, then one dropped for {@code old} if it was (so a frame that stays wired never drops to
- * zero wires on the way); the reverse map hears "unmapped" for {@code old} and "mapped" for {@code
- * now} when the frame changes. A change that keeps the frame (a write-protect, a new WIRED bit)
- * tells the reverse map nothing.
+ * The rule for a change of a leaf from {@code old} to {@code now} (each 0 or a valid leaf) is the
+ * same for every caller, in two halves around the compare-and-set:
+ *
+ * <ol>
+ *   <li>before it ({@link #before}): a wire is taken for {@code now} if it is WIRED, and the
+ *       reverse map hears "mapped" for {@code now} if its frame is not {@code old}'s;
+ *   <li>after it succeeded ({@link #after}): a wire is dropped for {@code old} if it was WIRED, and
+ *       the reverse map hears "unmapped" for {@code old} if its frame is not {@code now}'s; after
+ *       it failed ({@link #undo}), the first half is given back.
+ * </ol>
+ *
+ * So a frame that stays wired never drops to zero wires on the way, and a change that keeps the
+ * frame (a write-protect, a new WIRED bit) tells the reverse map nothing. The first half comes
+ * before the CAS because a PTE is public from its CAS on: another thread's copy-on-write fault,
+ * under the shared map lock, may clear it at once ({@code fault.Fault}'s unmapDeeper), and that
+ * clearer's {@link #after} must find the wire and the record to take back. (Told after the CAS, it
+ * could find neither: an unwire of an unwired frame, a pv entry or chain slot not there. The
+ * Lincheck classes found it on pv entries and pte chains.)
  *
  * <h2>Concurrency</h2>
  *
- * Lock-free like the pmap; every leaf change is the pmap's compare-and-set, and the bookkeeping
- * follows the successful CAS. Callers hold the map lock as each method says; faults under the
- * shared lock call {@link #install}, {@link #replace} and {@link #reserveTable}. A concurrent
- * reader of a wire count may see it lag the leaf by the bookkeeping; every reader that acts on wire
- * counts (pageout, the invariant checker) holds the map lock exclusive, so no change is in flight
- * then.
+ * Lock-free like the pmap; every leaf change is the pmap's compare-and-set, with the bookkeeping
+ * around it as above. Callers hold the map lock as each method says; faults under the shared lock
+ * call {@link #install}, {@link #replace} and {@link #reserveTable}. A concurrent reader of a wire
+ * count may see it lead or lag the leaf by the bookkeeping; every reader that acts on wire counts
+ * (pageout, the invariant checker) holds the map lock exclusive, so no change is in flight then.
  *
  * <h2>Invariants</h2>
  *
  * M1. When no call is in flight, a frame's wire count equals the WIRED leaves that map it, plus one
  * if it is pinned ({@link #pin}: the shared page); the implementation's invariant checker verifies
- * it. M2. Every valid leaf was told to the reverse map by {@link ReverseMap#mapped} and not since
- * by {@link ReverseMap#unmapped}; a reverse map that keeps records verifies it in {@link
- * ReverseMap#checkMapping} and {@link ReverseMap#checkInvariants} (the backing scan keeps none, and
- * checks instead that its scan would find every leaf).
+ * it; while calls are in flight it may exceed that, never fall short of it. M2. Every valid leaf
+ * was told to the reverse map by {@link ReverseMap#mapped} and not since by {@link
+ * ReverseMap#unmapped} (in flight, a record may also stand for a leaf about to be made or just
+ * cleared); a reverse map that keeps records verifies it in {@link ReverseMap#checkMapping} and
+ * {@link ReverseMap#checkInvariants} (the backing scan keeps none, and checks instead that its scan
+ * would find every leaf).
  *
  * <p>Lock order: none of its own; it takes no lock.
  */
@@ -130,13 +143,20 @@ public final class Mmu {
   /**
    * The fault handler's install: replaces the leaf at {@code va} of {@code e} with {@code pte} if
    * it is {@code expect} (0: none), allocating missing tables when {@code expect} is 0 ({@link
-   * Pmap#install}), and on success keeps wire counts and the reverse map ({@link #settle}). The
-   * caller holds the map lock (either mode) and the frame of {@code pte} busy.
+   * Pmap#install}), keeping wire counts and the reverse map (the class essay). With a reverse map
+   * that keeps records the table is made first, since a record names the PTE by it. The caller
+   * holds the map lock (either mode) and the frame of {@code pte} busy.
    */
   public Pmap.Install install(MapEntry e, long va, long expect, long pte) {
+    if (expect == 0 && rmap.keepsRecords() && !e.space.pmap.reserveTable(va)) {
+      return Pmap.Install.NO_MEMORY;
+    }
+    before(e, va, expect, pte);
     Pmap.Install r = e.space.pmap.install(va, expect, pte);
     if (r == Pmap.Install.INSTALLED) {
-      settle(e, va, expect, pte);
+      after(e, va, expect, pte);
+    } else {
+      undo(e, va, expect, pte);
     }
     return r;
   }
@@ -149,10 +169,15 @@ public final class Mmu {
    * holds the map lock (either mode).
    */
   public boolean replace(MapEntry e, long va, long expect, long update) {
+    if (expect == 0 && rmap.keepsRecords() && e.space.pmap.ref(va) == null) {
+      return false; // no table, so no leaf: the CAS would fail, and a record would name nothing
+    }
+    before(e, va, expect, update);
     if (!e.space.pmap.compareAndSet(va, expect, update)) {
+      undo(e, va, expect, update);
       return false;
     }
-    settle(e, va, expect, update);
+    after(e, va, expect, update);
     return true;
   }
 
@@ -173,7 +198,7 @@ public final class Mmu {
    * of the range is filled meanwhile, as {@link Pmap#removeRange}'s early return needs.
    */
   public void removeRange(MapEntry e, long from, long to) {
-    e.space.pmap.removeRange(from, to, (va, old) -> settle(e, va, old, 0));
+    e.space.pmap.removeRange(from, to, (va, old) -> after(e, va, old, 0));
   }
 
   /**
@@ -182,7 +207,7 @@ public final class Mmu {
    * those of the PTEs removed. Its one caller is munmap of part of an entry, with that bug on.
    */
   public void removeRangeLeavingRecords(MapEntry e, long from, long to) {
-    e.space.pmap.removeRange(from, to, (va, old) -> settleWires(old, 0));
+    e.space.pmap.removeRange(from, to, (va, old) -> unwireOld(old, 0));
   }
 
   /**
@@ -214,31 +239,47 @@ public final class Mmu {
   }
 
   /**
-   * The wire counts' part of {@link #settle}: a wire for {@code now}, then one less for {@code
-   * old}.
+   * The first half of a change of the leaf at {@code va} of {@code e} from {@code old} to {@code
+   * now}, before its CAS: {@code now}'s wire and record (see the class essay).
    */
-  private void settleWires(long old, long now) {
+  private void before(MapEntry e, long va, long old, long now) {
     if (now != 0 && Pte.isWired(now)) {
       mem.wire(Pte.frame(now));
     }
-    boolean sameFrame = old != 0 && now != 0 && Pte.frame(old) == Pte.frame(now);
-    if (old != 0 && Pte.isWired(old) && (now == 0 || sameFrame || !keepWireOnRepoint)) {
-      mem.unwire(Pte.frame(old));
+    if (now != 0 && !sameFrame(old, now)) {
+      rmap.mapped(e, va, now);
+    }
+  }
+
+  /** The second half, after the CAS succeeded: {@code old}'s wire and record go. */
+  private void after(MapEntry e, long va, long old, long now) {
+    unwireOld(old, now);
+    if (old != 0 && !sameFrame(old, now)) {
+      rmap.unmapped(e, va, old);
+    }
+  }
+
+  /** After the CAS failed: what {@link #before} took, given back. */
+  private void undo(MapEntry e, long va, long old, long now) {
+    if (now != 0 && !sameFrame(old, now)) {
+      rmap.unmapped(e, va, now);
+    }
+    if (now != 0 && Pte.isWired(now)) {
+      mem.unwire(Pte.frame(now));
     }
   }
 
   /**
-   * The bookkeeping of one successful leaf change from {@code old} to {@code now} at {@code va} of
-   * {@code e}; see the class essay.
+   * {@code old}'s wire, once the leaf changed to {@code now}; kept, with the injected bug
+   * WIRE_KEPT_ON_REPOINT, when the leaf now maps another frame.
    */
-  private void settle(MapEntry e, long va, long old, long now) {
-    settleWires(old, now);
-    boolean sameFrame = old != 0 && now != 0 && Pte.frame(old) == Pte.frame(now);
-    if (old != 0 && !sameFrame) {
-      rmap.unmapped(e, va, old);
+  private void unwireOld(long old, long now) {
+    if (old != 0 && Pte.isWired(old) && (now == 0 || sameFrame(old, now) || !keepWireOnRepoint)) {
+      mem.unwire(Pte.frame(old));
     }
-    if (now != 0 && !sameFrame) {
-      rmap.mapped(e, va, now);
-    }
+  }
+
+  private static boolean sameFrame(long old, long now) {
+    return old != 0 && now != 0 && Pte.frame(old) == Pte.frame(now);
   }
 }
