@@ -88,6 +88,57 @@ class ConfigTextTest {
   }
 
   @Test
+  void parse_rmapInAnyCase_setsTheReverseMap() {
+    for (String v : List.of("pv", "PV", "Pv", " pv ")) {
+      ConfigText.Setting st = ConfigText.parse("rmap=" + v);
+      assertEquals(ConfigText.Key.RMAP, st.key(), v);
+      assertEquals(Config.Rmap.PV, st.applyTo(Config.defaults()).rmap(), v);
+    }
+    assertEquals(
+        Config.Rmap.PTECHAIN, ConfigText.parse("RMAP=PteChain").applyTo(Config.defaults()).rmap());
+    assertEquals(
+        Config.Rmap.BACKING,
+        ConfigText.parse("rmap=backing")
+            .applyTo(Config.defaults().withRmap(Config.Rmap.PV))
+            .rmap());
+    assertEquals("rmap=ptechain", ConfigText.parse("rmap=PTECHAIN").toString());
+  }
+
+  @Test
+  void parse_badRmap_namesEveryKind() {
+    assertEquals(
+        "rmap must be one of backing, pv, ptechain, not 'chains'",
+        assertThrows(IllegalArgumentException.class, () -> ConfigText.parse("rmap=chains"))
+            .getMessage());
+    assertEquals(
+        "rmap must be one of backing, pv, ptechain, not ''",
+        assertThrows(IllegalArgumentException.class, () -> ConfigText.parse("rmap=")).getMessage());
+  }
+
+  @Test
+  void describe_rmapOnlyWhenNotBackingAndChainCollapseOnlyWhenOn() {
+    assertEquals(
+        "frames=65536,swapSlots=65536,collapseDepth=5",
+        ConfigText.join(ConfigText.describe(Config.defaults())));
+    assertEquals(
+        "frames=65536,swapSlots=65536,collapseDepth=5,rmap=pv",
+        ConfigText.join(ConfigText.describe(Config.defaults().withRmap(Config.Rmap.PV))));
+    Config chains =
+        Config.defaults()
+            .withRmap(Config.Rmap.PTECHAIN)
+            .with(Config.Switch.CHAIN_COLLAPSE_TO_DIRECT, true);
+    assertEquals(
+        "frames=65536,swapSlots=65536,collapseDepth=5,rmap=ptechain,chainCollapseToDirect=true",
+        ConfigText.join(ConfigText.describe(chains)));
+    Config other = Config.defaults().withRmap(Config.Rmap.PV).withFrames(16);
+    assertEquals(chains, ConfigText.applyAll(other, ConfigText.describe(chains)));
+    assertEquals(
+        Config.defaults(),
+        ConfigText.applyAll(
+            Config.defaults().withFrames(16), ConfigText.describe(Config.defaults())));
+  }
+
+  @Test
   void changes_onlyTheKeysThatDiffer() {
     Config base = Config.defaults().withFrames(2048);
     assertEquals(List.of(), ConfigText.changes(base, base));

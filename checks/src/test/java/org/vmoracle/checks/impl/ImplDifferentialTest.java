@@ -1,10 +1,12 @@
 package org.vmoracle.checks.impl;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
@@ -14,6 +16,8 @@ import org.junit.jupiter.api.TestFactory;
 import org.vmoracle.checks.ProjectFiles;
 import org.vmoracle.checks.diff.Lockstep;
 import org.vmoracle.checks.gen.Generator;
+import org.vmoracle.checks.gen.Profile;
+import org.vmoracle.checks.hunt.Hunt;
 import org.vmoracle.checks.impl.ImplConfigs.Named;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
@@ -25,8 +29,10 @@ import org.vmoracle.spec.trace.TraceParser;
 
 /**
  * The implementation against the model, step by step ({@link Lockstep}): every example trace, with
- * results, views and invariants compared after every operation; and seeded random runs from the
- * generator, at a roomy size and under memory pressure (pageout, swap, out-of-memory answers).
+ * results, views and invariants compared after every operation; seeded random runs from the
+ * generator, at a roomy size and under memory pressure (pageout, swap, out-of-memory answers); and
+ * a short hunt of every profile ({@link Profile}). All of it on every reverse map ({@link
+ * ImplConfigs#kinds}): the record-keeping designs get fewer seeds than the default, as a budget.
  */
 class ImplDifferentialTest {
 
@@ -35,8 +41,15 @@ class ImplDifferentialTest {
   /** 160 frames: every run pages out, and some operations find no memory at all (MEM-1). */
   private static final Config PRESSURE = Config.defaults().withFrames(160).withSwapSlots(2048);
 
+  /**
+   * Operations of each profile's hunt on each reverse map: one run of the hunt's length, some 0.5 s
+   * (7 profiles times 4 kinds, about 15 s in all).
+   */
+  private static final int PROFILE_OPS = Hunt.RUN_LENGTH;
+
   @TestFactory
-  Stream<DynamicTest> examples_everyTrace_implAgreesWithModelAtEveryStep() throws IOException {
+  Stream<DynamicTest> examples_everyTraceOnEveryKind_implAgreesWithModelAtEveryStep()
+      throws IOException {
     Path dir = ProjectFiles.root().resolve("examples");
     List<Path> traces;
     try (Stream<Path> files = Files.list(dir)) {
@@ -44,26 +57,71 @@ class ImplDifferentialTest {
           files.filter(p -> p.toString().endsWith(".trace")).sorted().collect(Collectors.toList());
     }
     assertTrue(traces.size() >= 12, "examples found: " + traces);
-    return traces.stream()
-        .map(
-            p ->
-                DynamicTest.dynamicTest(
-                    p.getFileName().toString(),
-                    () -> {
-                      Trace t = TraceParser.parse(p);
-                      Replay.Report r = Replay.run(t, new Lockstep(new ImplVm(ROOMY), 1, 1));
-                      assertTrue(r.passed(), () -> r.unmet().get().message());
-                    }));
+    return ImplConfigs.everyKind(ROOMY).stream()
+        .flatMap(
+            k ->
+                traces.stream()
+                    .map(
+                        p ->
+                            DynamicTest.dynamicTest(
+                                p.getFileName() + ", " + k.name(),
+                                () -> {
+                                  Trace t = TraceParser.parse(p);
+                                  Replay.Report r =
+                                      Replay.run(t, new Lockstep(new ImplVm(k.config()), 1, 1));
+                                  assertTrue(r.passed(), () -> r.unmet().get().message());
+                                })));
   }
 
   @TestFactory
   Stream<DynamicTest> random_roomy_implAgreesWithModel() {
-    return runs(ROOMY, 12, 3000, 50, 10);
+    return onEveryKind(ROOMY, 3000, 50, 10);
   }
 
   @TestFactory
   Stream<DynamicTest> random_memoryPressure_implAgreesWithModel() {
-    return runs(PRESSURE, 12, 2000, 25, 5);
+    return onEveryKind(PRESSURE, 2000, 25, 5);
+  }
+
+  /**
+   * {@link #runs} of 12 seeds on {@code base}, then of 2 seeds on each other reverse map ({@link
+   * ImplConfigs#otherKinds}), each named after it.
+   */
+  private static Stream<DynamicTest> onEveryKind(
+      Config base, int ops, int viewEvery, int invariantsEvery) {
+    return Stream.concat(
+        runs(base, 12, ops, viewEvery, invariantsEvery),
+        ImplConfigs.otherKinds(base).stream()
+            .flatMap(c -> named(c, runs(c.config(), 2, ops, viewEvery, invariantsEvery))));
+  }
+
+  /**
+   * Every profile's operation mix on its own implementation settings, on every reverse map: a short
+   * hunt of {@link #PROFILE_OPS} operations from seed 1 (what {@code vmoracle hunt --profile P
+   * --rmap K} does for longer), invariants and views compared every 250 operations.
+   */
+  @TestFactory
+  Stream<DynamicTest> hunt_everyProfileOnEveryKind_noFinding() {
+    return Stream.of(Profile.values())
+        .flatMap(
+            p ->
+                ImplConfigs.everyKind(p.config()).stream()
+                    .map(
+                        k ->
+                            DynamicTest.dynamicTest(
+                                p.word() + ", " + k.name(),
+                                () -> {
+                                  Hunt.Report r =
+                                      Hunt.run(
+                                          new Hunt.Settings(
+                                              p, k.config(), 1, PROFILE_OPS, 0, PROFILE_OPS, 250),
+                                          x -> {},
+                                          0);
+                                  assertTrue(
+                                      r.finding().isEmpty(),
+                                      () -> r.finding().get().divergence().getMessage());
+                                  assertEquals(PROFILE_OPS, r.progress().operations());
+                                })));
   }
 
   /**
@@ -81,6 +139,26 @@ class ImplDifferentialTest {
             ImplConfigs.eachAlone(ROOMY).stream()
                 .flatMap(c -> named(c, runs(c.config(), 2, 2000, 50, 10))))
         .flatMap(t -> t);
+  }
+
+  /**
+   * The same matrix on the record-keeping reverse maps (pv entries, pte chains), one short seed a
+   * configuration (some 20 s in all): every switch's slow path must keep their records right too.
+   */
+  @TestFactory
+  Stream<DynamicTest> random_everyConfigurationOnEveryOtherKind_implAgreesWithModel() {
+    return Stream.of(Config.Rmap.values())
+        .filter(r -> r != ROOMY.rmap())
+        .flatMap(
+            r -> {
+              Config base = ROOMY.withRmap(r);
+              List<Named> configs = new ArrayList<>(ImplConfigs.ends(base).subList(1, 2));
+              configs.addAll(ImplConfigs.eachOff(base));
+              configs.addAll(ImplConfigs.eachAlone(base));
+              return configs.stream()
+                  .map(c -> new Named(r.word() + " " + c.name(), c.config()))
+                  .flatMap(c -> named(c, runs(c.config(), 1, 1000, 50, 10)));
+            });
   }
 
   /** {@code tests}, each named after configuration {@code c} first. */

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.trace.TraceSyntaxException;
@@ -166,13 +168,18 @@ class HistoryFileTest {
 
   /**
    * A bug of the sequential kind seen by the concurrent hunt: COLLAPSE_DROPS_FILE gives wrong reads
-   * of file pages after a collapse, in the first few hundred bursts. Its history file is written,
-   * names the bug, and fails when checked again, as do its reruns.
+   * of file pages after a collapse, in the first few hundred bursts, on every reverse map. Its
+   * history file is written, names the bug and the reverse map (its {@code config} item, when it
+   * is not the backing scan), and fails when checked again, as do its reruns on that reverse map.
    */
-  @Test
-  void write_concurrentFinding_replaysAsFailing() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Config.Rmap.class)
+  void write_concurrentFinding_replaysAsFailing(Config.Rmap rmap) throws Exception {
     Config config =
-        Config.defaults().withFrames(ConcurrentHunt.FRAMES).withBug(Bug.COLLAPSE_DROPS_FILE);
+        Config.defaults()
+            .withFrames(ConcurrentHunt.FRAMES)
+            .withRmap(rmap)
+            .withBug(Bug.COLLAPSE_DROPS_FILE);
     ConcurrentHunt.Report r = ConcurrentHunt.run(config, 2, 1, 30, 4, line -> {});
     ConcurrentHunt.Finding f = r.finding().orElseThrow();
 
@@ -181,10 +188,11 @@ class HistoryFileTest {
     assertTrue(w.file().getFileName().toString().startsWith("threads-"), w.file().toString());
     assertTrue(w.file().toString().endsWith("-1-collapse-drops-file.history"), w.file().toString());
     String text = Files.readString(w.file());
+    boolean named = rmap != Config.Rmap.BACKING;
+    assertEquals(named, text.contains("\nconfig rmap=" + rmap.word() + "\n"), text);
+    assertEquals(named, text.contains(" --config rmap=" + rmap.word()), text);
     HistoryFile.History h = HistoryFile.parse(w.file().toString(), text);
-    assertEquals(
-        Config.defaults().withFrames(ConcurrentHunt.FRAMES).withBug(Bug.COLLAPSE_DROPS_FILE),
-        h.config());
+    assertEquals(config, h.config());
     assertEquals(f.history().size(), h.calls().size());
     assertTrue(h.endView().isPresent());
     HistoryReplay.Verdict v = HistoryReplay.check(h);

@@ -8,6 +8,7 @@ import org.jetbrains.lincheck.datastructures.Param;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vmoracle.impl.core.Bug;
+import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.Result;
 import org.vmoracle.spec.VmSystem;
@@ -18,6 +19,9 @@ import org.vmoracle.spec.VmSystem;
  * and a private file mapping (copy-on-write of file pages, COW-4, FILE-7), all linearizable
  * (CONC-1). Covers {@code read} and {@code write} only; map changes are covered by the other
  * classes.
+ *
+ * <p>The implementation runs on the default backing scan ({@link Target}) and, with a third of the
+ * model-checking budget, on pv entries ({@link Pv}) and pte chains ({@link Chains}).
  *
  * <p>The model is the sequential specification ({@link Spec}). {@link Buggy} is the implementation
  * with the injected bug {@link Bug#LOST_ZERO_FILL_RACE}: it must fail, which shows the check really
@@ -61,6 +65,27 @@ class FaultRaceLincheckTest {
     }
   }
 
+  /** The implementation on pv entries. */
+  @Param(name = "pid", gen = IntGen.class, conf = "1:2")
+  @Param(name = "where", gen = IntGen.class, conf = "0:5")
+  @Param(name = "value", gen = IntGen.class, conf = "1:3")
+  public static class Pv extends Target {
+    public Pv() {
+      super(Fixture.impl(Config.Rmap.PV));
+    }
+  }
+
+  /** The implementation on pte chains. */
+  /** The implementation on pv entries. */
+  @Param(name = "pid", gen = IntGen.class, conf = "1:2")
+  @Param(name = "where", gen = IntGen.class, conf = "0:5")
+  @Param(name = "value", gen = IntGen.class, conf = "1:3")
+  public static class Chains extends Target {
+    public Chains() {
+      super(Fixture.impl(Config.Rmap.PTECHAIN));
+    }
+  }
+
   /** The sequential specification: the model, the same operations. */
   public static class Spec extends Target {
     public Spec() {
@@ -86,6 +111,12 @@ class FaultRaceLincheckTest {
   @Test
   void stress_impl_linearizable() {
     Fixture.stress(Spec.class).check(Target.class);
+  }
+
+  @Test
+  void modelChecking_pvAndPteChains_linearizable_CONC1() {
+    Fixture.modelCheckingOtherKind(Spec.class).check(Pv.class);
+    Fixture.modelCheckingOtherKind(Spec.class).check(Chains.class);
   }
 
   @Test

@@ -65,6 +65,14 @@ final class Fixture {
     return set(new ImplVm(SMALL.withBug(bug)));
   }
 
+  /**
+   * The fixture on reverse map {@code rmap}, its other settings the default's: the record-keeping
+   * designs are checked by every class too.
+   */
+  static ImplVm impl(Config.Rmap rmap) {
+    return set(new ImplVm(SMALL.withRmap(rmap)));
+  }
+
   static ModelVm model() {
     return set(new ModelVm());
   }
@@ -102,11 +110,27 @@ final class Fixture {
    * Access.touch}, FileCopyRaceLincheckTest's scenario failed within 50.
    */
   static ModelCheckingOptions modelChecking(Class<?> spec, ExecutionScenario custom) {
+    return modelChecking(spec, custom, 1000);
+  }
+
+  /** {@link #modelChecking(Class, ExecutionScenario)}, explored for {@code invocations}. */
+  static ModelCheckingOptions modelChecking(
+      Class<?> spec, ExecutionScenario custom, int invocations) {
     return guarded(new ModelCheckingOptions())
         .addCustomScenario(custom)
         .iterations(0)
-        .invocationsPerIteration(1000)
+        .invocationsPerIteration(invocations)
         .sequentialSpecification(spec);
+  }
+
+  /**
+   * Some a fifth of {@link #modelChecking(Class)}'s budget, for a class's runs on each of the other
+   * reverse maps (pv entries, pte chains): the same scenarios' shape, two iterations of 40
+   * invocations. Their paths differ from the backing scan's in the records alone, which every
+   * invocation's scenario reaches.
+   */
+  static ModelCheckingOptions modelCheckingOtherKind(Class<?> spec) {
+    return modelChecking(spec).iterations(2).invocationsPerIteration(40);
   }
 
   /**

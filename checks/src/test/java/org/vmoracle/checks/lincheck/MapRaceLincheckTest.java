@@ -8,6 +8,7 @@ import org.jetbrains.lincheck.datastructures.Param;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.vmoracle.impl.core.Bug;
+import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.Prot;
 import org.vmoracle.spec.Result;
@@ -23,6 +24,9 @@ import org.vmoracle.spec.VmSystem;
  * {@code fork} (to child 3, once: a second fork answers EEXIST), {@code read} in the child, {@code
  * munmap}, {@code mmap fixed}, {@code pageout}, {@code mlock} and {@code munlock} on the fixture's
  * pages; not exec, files or segments.
+ *
+ * <p>The implementation runs on the default backing scan ({@link Target}) and, with a third of the
+ * model-checking budget, on pv entries ({@link Pv}) and pte chains ({@link Chains}).
  *
  * <p>The model is the sequential specification. {@link Buggy} lets faults run while a map change
  * holds the lock ({@link Bug#UNLOCKED_FAULTS}); it must fail.
@@ -100,6 +104,27 @@ class MapRaceLincheckTest {
     }
   }
 
+  /** The implementation on pv entries. */
+  @Param(name = "pid", gen = IntGen.class, conf = "1:2")
+  @Param(name = "page", gen = IntGen.class, conf = "0:3")
+  @Param(name = "value", gen = IntGen.class, conf = "1:3")
+  public static class Pv extends Target {
+    public Pv() {
+      super(Fixture.impl(Config.Rmap.PV));
+    }
+  }
+
+  /** The implementation on pte chains. */
+  /** The implementation on pv entries. */
+  @Param(name = "pid", gen = IntGen.class, conf = "1:2")
+  @Param(name = "page", gen = IntGen.class, conf = "0:3")
+  @Param(name = "value", gen = IntGen.class, conf = "1:3")
+  public static class Chains extends Target {
+    public Chains() {
+      super(Fixture.impl(Config.Rmap.PTECHAIN));
+    }
+  }
+
   /** The sequential specification: the model, the same operations. */
   public static class Spec extends Target {
     public Spec() {
@@ -125,6 +150,12 @@ class MapRaceLincheckTest {
   @Test
   void stress_impl_linearizable() {
     Fixture.stress(Spec.class).check(Target.class);
+  }
+
+  @Test
+  void modelChecking_pvAndPteChains_linearizable_CONC1() {
+    Fixture.modelCheckingOtherKind(Spec.class).check(Pv.class);
+    Fixture.modelCheckingOtherKind(Spec.class).check(Chains.class);
   }
 
   @Test

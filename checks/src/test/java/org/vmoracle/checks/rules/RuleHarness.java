@@ -51,8 +51,9 @@ final class RuleHarness {
   /**
    * The {@code @MethodSource} of the rule tests that run thousands of random operations: the model
    * and the implementation with every switch on and with every switch off, the two ends of {@link
-   * ImplConfigs#matrix}. (Each of the matrix's ten implementations takes some 10 s there; the
-   * differential tests run the random mix over the whole matrix.)
+   * ImplConfigs#matrix}, and every other reverse map with all switches on. (Each of the matrix's
+   * implementations takes some 10 s there; the differential tests run the random mix over the whole
+   * matrix.)
    */
   static final String SYSTEMS_AT_BOTH_ENDS = "org.vmoracle.checks.rules.RuleHarness#bothEnds";
 
@@ -115,17 +116,33 @@ final class RuleHarness {
   }
 
   /**
-   * Every system the rules are checked on: the model, and the implementation in every configuration
-   * of {@link ImplConfigs#matrix} (all switches on, all off, each on alone), so that every slow
-   * path keeps every rule too.
+   * Every system the rules are checked on: the model, the implementation in every configuration of
+   * {@link ImplConfigs#matrix} (all switches on, all off, each on alone), so that every slow path
+   * keeps every rule too, and the implementation on every other reverse map ({@link
+   * ImplConfigs#otherKinds}: "impl pv all on", "impl ptechain all on", ...).
    */
   static Stream<NamedSystem> systems() {
-    return withModel(ImplConfigs.matrix(IMPL_CONFIG));
+    return withModel(withOtherKinds(ImplConfigs.matrix(IMPL_CONFIG)));
   }
 
-  /** The model and the implementation with all switches on and all off. */
+  /**
+   * The model, the implementation with all switches on and all off, and every other reverse map
+   * with all switches on ("impl pv all on", "impl ptechain all on"; some 7 s each there).
+   */
   static Stream<NamedSystem> bothEnds() {
-    return withModel(ImplConfigs.ends(IMPL_CONFIG));
+    List<ImplConfigs.Named> configs = withOtherKinds(ImplConfigs.ends(IMPL_CONFIG));
+    configs.removeIf(
+        n ->
+            n.config().rmap() != IMPL_CONFIG.rmap()
+                && !n.config().equals(ImplConfigs.allOn(n.config())));
+    return withModel(configs);
+  }
+
+  /** {@code configs}, then {@link ImplConfigs#otherKinds} of {@link #IMPL_CONFIG}. */
+  private static List<ImplConfigs.Named> withOtherKinds(List<ImplConfigs.Named> configs) {
+    List<ImplConfigs.Named> out = new ArrayList<>(configs);
+    out.addAll(ImplConfigs.otherKinds(IMPL_CONFIG));
+    return out;
   }
 
   /** The model, then the implementation in each of {@code configs} ("all on" is plain "impl"). */
