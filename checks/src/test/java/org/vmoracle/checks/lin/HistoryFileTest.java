@@ -169,8 +169,8 @@ class HistoryFileTest {
   /**
    * A bug of the sequential kind seen by the concurrent hunt: COLLAPSE_DROPS_FILE gives wrong reads
    * of file pages after a collapse, in the first few hundred bursts, on every reverse map. Its
-   * history file is written, names the bug and the reverse map (its {@code config} item, when it
-   * is not the backing scan), and fails when checked again, as do its reruns on that reverse map.
+   * history file is written, names the bug and the reverse map (its {@code config} item, when it is
+   * not the backing scan), and fails when checked again, as do its reruns on that reverse map.
    */
   @ParameterizedTest
   @EnumSource(Config.Rmap.class)

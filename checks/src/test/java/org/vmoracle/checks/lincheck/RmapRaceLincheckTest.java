@@ -1,7 +1,6 @@
 package org.vmoracle.checks.lincheck;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Method;
 import java.util.List;
@@ -37,9 +36,9 @@ import org.vmoracle.spec.Sharing;
  * ReverseMap.forEachMapping} (pageout's search), on pv entries, on pte chains, and on pte chains
  * with {@link Config.Switch#CHAIN_COLLAPSE_TO_DIRECT}: the direct pointer, a chain's growth and
  * removals, and with the switch the way back. In the random scenarios each thread maps and unmaps
- * in its own space ({@link ThreadIdGen}): see {@link #SAME_SPACE} for why. Not: re-pointing a PTE
- * at another frame, write-protection, wiring, more than one frame, nor the backing scan (which
- * keeps no records; the other Lincheck classes run it through the whole VM).
+ * in its own space ({@link ThreadIdGen}); {@link #SAME_SPACE} puts two threads on one PTE. Not:
+ * re-pointing a PTE at another frame, write-protection, wiring, more than one frame, nor the
+ * backing scan (which keeps no records; the other Lincheck classes run it through the whole VM).
  *
  * <p>{@link Buggy} is pv entries with {@link Bug#PV_UNLOCKED_INSERT}: two inserts at once can lose
  * one. Model checking {@link #TWO_INSERTS} finds that interleaving every time.
@@ -243,15 +242,14 @@ class RmapRaceLincheckTest {
           null);
 
   /**
-   * A PTE cleared under the shared lock while the fault that installed it has not told the reverse
-   * map yet. {@code Mmu} tells the reverse map after the leaf's CAS ({@code settle}), so between
-   * one thread's CAS of a fresh PTE and its {@code rmap.mapped} another thread can see the PTE,
-   * clear it by CAS and call {@code rmap.unmapped}, which finds no record: pv entries throw "V1: no
-   * pv entry", pte chains "C1: ... in neither the direct pointer nor the chain", and the late
-   * {@code mapped} then leaves a record of a PTE that is gone. In the VM the clearer is a
+   * A PTE cleared under the shared lock right after the CAS that made it. When the PTE writer told
+   * the reverse map after the CAS, another thread could see the fresh PTE, clear it by CAS and call
+   * {@code rmap.unmapped} before the maker's {@code rmap.mapped}: no record was there (pv entries
+   * threw "V1: no pv entry", pte chains "C1: ... in neither the direct pointer nor the chain"), and
+   * the late {@code mapped} left a record of a PTE that was gone. In the VM the clearer is a
    * copy-on-write copy's {@code Fault.unmapDeeper} racing a read fault of the same page in another
-   * member of the group (FileCopyRaceLincheckTest's {@code FILL} on pte chains). A known race, not
-   * fixed yet: {@link #modelChecking_sameSpaceMapAndClear_raceStillSeen} says when it is.
+   * member of the group (FileCopyRaceLincheckTest's {@code FILL}). This scenario found it; the
+   * writer now records before the CAS (the class essay of {@code mmu.Mmu}).
    */
   static final ExecutionScenario SAME_SPACE =
       new ExecutionScenario(
@@ -278,21 +276,11 @@ class RmapRaceLincheckTest {
     Fixture.modelChecking(Spec.class, TWO_INSERTS, 100).check(ChainsCollapsing.class);
   }
 
-  /**
-   * The known race of {@link #SAME_SPACE}, on both record-keeping designs: model checking still
-   * finds it. When this fails, the race is fixed: make it a linearizable check like the others.
-   */
+  /** {@link #SAME_SPACE} on every record-keeping design: the clearer always finds the record. */
   @Test
-  void modelChecking_sameSpaceMapAndClear_raceStillSeen() {
-    for (Class<?> kind : List.of(Target.class, Chains.class)) {
-      AssertionError e =
-          assertThrows(
-              AssertionError.class,
-              () -> Fixture.modelChecking(Spec.class, SAME_SPACE, 100).check(kind),
-              kind.getSimpleName() + ": the race is gone; make this a linearizable check");
-      assertTrue(
-          e.getMessage().contains("V1: no pv entry") || e.getMessage().contains("C1: the PTE"),
-          e.getMessage());
+  void modelChecking_sameSpaceMapAndClear_linearizable_CONC1() {
+    for (Class<?> kind : List.of(Target.class, Chains.class, ChainsCollapsing.class)) {
+      Fixture.modelChecking(Spec.class, SAME_SPACE, 100).check(kind);
     }
   }
 
