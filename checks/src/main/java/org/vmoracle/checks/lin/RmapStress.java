@@ -140,7 +140,7 @@ public final class RmapStress {
               () -> {
                 while (true) {
                   try {
-                    changes[id] += churn(m, mine.get(id), frame, rnd, finding);
+                    changes[id] += churn(m, mine.get(id), frame, rnd, finding, deadline);
                     end.await(60, TimeUnit.SECONDS);
                   } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
                     finding.compareAndSet(null, "the stress hung or was interrupted: " + e);
@@ -172,12 +172,23 @@ public final class RmapStress {
         total, rounds[0], (System.nanoTime() - t0) / 1e9, Optional.ofNullable(finding.get()));
   }
 
-  /** One thread's round: {@link #ROUND} changes of its own mappings; answers how many it made. */
+  /**
+   * One thread's round: {@link #ROUND} changes of its own mappings, fewer when {@code deadline}
+   * passes first; answers how many it made.
+   */
   private static long churn(
-      Machine m, List<MapEntry> es, int f, SplittableRandom rnd, AtomicReference<String> finding) {
+      Machine m,
+      List<MapEntry> es,
+      int f,
+      SplittableRandom rnd,
+      AtomicReference<String> finding,
+      long deadline) {
     long made = 0;
     long pte = Pte.make(f, false, false);
     for (int n = 0; n < ROUND && finding.get() == null; n++) {
+      if ((n & 255) == 0 && System.nanoTime() > deadline) {
+        break; // the budget is spent: end the round early, checked as any other
+      }
       MapEntry e = es.get(rnd.nextInt(es.size()));
       int token = m.lock.readLock();
       try {

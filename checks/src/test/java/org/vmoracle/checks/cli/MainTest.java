@@ -712,7 +712,11 @@ class MainTest {
           r.out().stream()
               .anyMatch(
                   l ->
-                      l.matches("MISSED " + b.name() + " +by hunt .* 0 ops  nothing found" + tail)),
+                      l.matches(
+                          "MISSED "
+                              + b.name()
+                              + " +by (hunt|rmap stress) .* 0 ops  nothing found"
+                              + tail)),
           b + ": " + r);
     }
     assertTrue(
@@ -730,7 +734,10 @@ class MainTest {
           r.out().stream()
               .anyMatch(
                   l ->
-                      l.matches(b.name() + " +by hunt --(profile \\w+|threads \\d+ --burst \\d+)")),
+                      l.matches(
+                          b.name()
+                              + " +by (hunt --(profile \\w+|threads \\d+ --burst \\d+)"
+                              + "|rmap stress --threads \\d+)( --rmap \\w+)?")),
           b + ": " + r);
     }
   }
