@@ -137,7 +137,8 @@ public final class FindingFile {
       h.add(
           "injected bugs on: "
               + bugs(c).stream().map(Bug::name).collect(Collectors.joining(", "))
-              + "\n  (planted, not to be fixed: keep this trace out of the regression corpus)");
+              + "\n  (planted, not to be fixed: its reproducer goes to the corpus's injected/, if"
+              + " anywhere)");
     }
     h.add(String.format("found: %s", f.divergence().getMessage()));
     h.add(
