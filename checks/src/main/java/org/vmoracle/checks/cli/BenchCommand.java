@@ -13,6 +13,7 @@ import org.vmoracle.checks.bench.ModelBench;
 import org.vmoracle.checks.bench.Results;
 import org.vmoracle.checks.bench.RmapBench;
 import org.vmoracle.checks.bench.RmapMemoryBench;
+import org.vmoracle.checks.bench.WireBench;
 import org.vmoracle.checks.bench.ZeroFillBench;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.Op;
@@ -40,6 +41,9 @@ import picocli.CommandLine.Spec;
  *       each reverse map ({@link ExecBench}; measured);
  *   <li>{@code E5}: a fork/touch/exit loop with pmap_remove's early return on and off (target
  *       1.05x);
+ *   <li>{@code E6}, its baseline only: mlock of 1 GiB by the per-page path next to {@code
+ *       Arrays.fill} of the same bytes ({@link WireBench}); the 2 MiB fast path (seed 003) it is to
+ *       be compared with is not built yet;
  *   <li>{@code E7}: the reverse maps' memory next to the page tables', and pte chains' conversions
  *       in a shell's fork+exec loop with collapse-to-direct on and off ({@link RmapMemoryBench};
  *       measured, and seed 004's case of chains at twice the page tables).
@@ -69,6 +73,9 @@ import picocli.CommandLine.Spec;
           + " static, each over the backing scan, two threads over one.",
       "E5: a loop of fork, the child's read of the shared page and its exit, with"
           + " pmap_remove's early return on and off.",
+      "E6 (its baseline only; seed 003's 2 MiB fast path is not built yet): mlock of 1 GiB of"
+          + " private anonymous memory by the per-page path, next to Arrays.fill of the same"
+          + " bytes: the share of its time that is zeroing (64 MiB with --quick).",
       "E7: each reverse map's bytes next to the page tables' on E1's sharing case and on a"
           + " region whose every page two PTEs map (seed 004's pte chains at twice the page"
           + " tables); pte chains' conversions a loop of a shell's fork+exec pattern with"
@@ -82,7 +89,7 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
 
   /** The experiments {@code --only} names, in the order they run. */
-  static final List<String> EXPERIMENTS = List.of("model", "E1", "E2", "E3", "E5", "E7");
+  static final List<String> EXPERIMENTS = List.of("model", "E1", "E2", "E3", "E5", "E6", "E7");
 
   /**
    * The model's throughput target, in operations per second: a fast enough oracle to replay a real
@@ -101,7 +108,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--only",
       paramLabel = "LIST",
       description =
-          "Runs only these experiments, comma-separated, in any case: model, E1, E2, E3, E5, E7"
+          "Runs only these experiments, comma-separated, in any case: model, E1, E2, E3, E5, E6, E7"
               + " (default: all).")
   String only;
 
@@ -203,6 +210,14 @@ final class BenchCommand implements Callable<Integer> {
       out.println(x);
       x.addTo(results);
       summary.add(String.format("exit early return %.2fx (target 1.05)", x.ratio()));
+    }
+    if (run.contains("E6")) {
+      out.println("bench: wiring by the per-page path (E6's baseline)…");
+      WireBench.Figures w =
+          WireBench.measure(quick ? 16_384 : WireBench.DEFAULT_PAGES, quick ? 1 : 3);
+      out.println(w);
+      w.addTo(results);
+      summary.add(String.format("E6 per-page mlock %.2f of the fill", w.ofFill()));
     }
     if (run.contains("E7")) {
       out.println("bench: reverse-map memory and pte-chain churn (E7)…");
