@@ -61,7 +61,7 @@
  *           PTE compare-and-set (Pmap, through mmu.Mmu; Fault.install, Fault.unmapDeeper,
  *           Fault.remap, Mmu.unmapAll)
  *             a page's reverse-map list lock (rmap.PageLocks; PvEntries, PteChains): taken by
- *             the PTE writer after the CAS, and by the searches; a leaf, one at a time
+ *             the PTE writer around the CAS, and by the searches; a leaf, one at a time
  *       swap free-list lock (Swap.put, Swap.free): a leaf
  *       free-frame stripes (PhysMem.allocate, PhysMem.free): lock-free
  * </pre>

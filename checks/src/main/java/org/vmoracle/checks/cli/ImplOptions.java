@@ -90,27 +90,35 @@ final class ImplOptions {
     }
   }
 
-  /** Parses {@code --rmap}, as {@code --config rmap=KIND} would. */
-  static final class RmapConverter implements ITypeConverter<ConfigText.Setting> {
+  /** Parses the value of one key's own option, as {@code --config KEY=VALUE} would. */
+  private abstract static class KeyConverter implements ITypeConverter<ConfigText.Setting> {
+    private final ConfigText.Key key;
+
+    KeyConverter(ConfigText.Key key) {
+      this.key = key;
+    }
+
     @Override
     public ConfigText.Setting convert(String value) {
       try {
-        return ConfigText.value(ConfigText.Key.RMAP, value);
+        return ConfigText.value(key, value);
       } catch (IllegalArgumentException e) {
         throw new TypeConversionException(e.getMessage());
       }
     }
   }
 
+  /** Parses {@code --rmap}, as {@code --config rmap=KIND} would. */
+  static final class RmapConverter extends KeyConverter {
+    RmapConverter() {
+      super(ConfigText.Key.RMAP);
+    }
+  }
+
   /** Parses {@code --frames}, as {@code --config frames=N} would. */
-  static final class FramesConverter implements ITypeConverter<ConfigText.Setting> {
-    @Override
-    public ConfigText.Setting convert(String value) {
-      try {
-        return ConfigText.value(ConfigText.Key.FRAMES, value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+  static final class FramesConverter extends KeyConverter {
+    FramesConverter() {
+      super(ConfigText.Key.FRAMES);
     }
   }
 }

@@ -287,9 +287,7 @@ public final class HistoryFile {
             burst,
             seed,
             (config.frames() == ConcurrentHunt.FRAMES ? "" : " --frames " + config.frames())
-                + (otherSettings(config).isEmpty()
-                    ? ""
-                    : " --config " + ConfigText.join(otherSettings(config))),
+                + (h.settings().isEmpty() ? "" : " --config " + ConfigText.join(h.settings())),
             config.bugs().stream()
                 .sorted()
                 .map(b -> " --bug " + b.name())

@@ -75,9 +75,10 @@ public final class Collapse {
     List<Long> pulled = new ArrayList<>();
     List<Old> olds = new ArrayList<>(); // the deeper frames the pulled pages were
     for (long i : toPull(c, chain, cut)) {
-      Long slot = firstBelow(chain, cut, i);
+      VmObject below = levelHolding(chain, cut, i);
+      long slot = below.pages.get(i);
       if (VmObject.isFrame(slot)) {
-        olds.add(new Old(i, (int) (long) slot));
+        olds.add(new Old(i, (int) slot, below));
       }
       int nf = m.mem.allocate();
       if (nf < 0) {
@@ -92,7 +93,7 @@ public final class Collapse {
         return false;
       }
       if (VmObject.isFrame(slot)) {
-        m.mem.copyFrame((int) (long) slot, nf);
+        m.mem.copyFrame((int) slot, nf);
       } else {
         long[] data = m.swap.get(VmObject.swapSlot(slot));
         m.mem.storePage(nf, data);
@@ -109,7 +110,7 @@ public final class Collapse {
     if (m.rmap.keepsRecords()) {
       for (Old old : olds) {
         m.rmap.forEachMapping(
-            levelHolding(chain, cut, old.index()),
+            old.level(),
             old.index(),
             old.frame(),
             (e, va, pte) -> repointOne(m, e, va, pte, front, old.index()));
@@ -162,8 +163,8 @@ public final class Collapse {
     }
   }
 
-  /** A pulled page and the frame below the front it was read from. */
-  private record Old(long index, int frame) {}
+  /** A pulled page, and the frame below the front it was read from and that frame's level. */
+  private record Old(long index, int frame, VmObject level) {}
 
   /**
    * Points PTE {@code pte} at {@code va} of {@code e}, which maps the old frame of pulled page
@@ -186,7 +187,7 @@ public final class Collapse {
     m.mmu.replace(e, va, pte, now);
   }
 
-  /** The level in [1, cut) whose page {@code i} {@link #firstBelow} found. */
+  /** The first level in [1, cut) that holds page {@code i}: what the group read through to. */
   private static VmObject levelHolding(VmObject[] chain, int cut, long i) {
     for (int level = 1; level < cut; level++) {
       if (chain[level].pages.get(i) != PageMap.NONE) {
@@ -222,15 +223,5 @@ public final class Collapse {
       }
     }
     return out;
-  }
-
-  private static Long firstBelow(VmObject[] chain, int cut, long i) {
-    for (int level = 1; level < cut; level++) {
-      long slot = chain[level].pages.get(i);
-      if (slot != PageMap.NONE) {
-        return slot;
-      }
-    }
-    return null;
   }
 }

@@ -2,7 +2,6 @@ package org.vmoracle.impl.rmap;
 
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
-import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.User;
 import org.vmoracle.impl.map.Users;
@@ -100,16 +99,6 @@ public final class BackingScan implements ReverseMap {
     long pte = e.space.pmap.lookup(va);
     if (Pte.isPresent(pte) && Pte.frame(pte) == f) {
       v.visit(e, va, pte);
-    }
-  }
-
-  @Override
-  public void forEachInGroup(Cow c, long i, Visitor v) {
-    for (MapEntry e : c.members) {
-      long va = e.addressOf(i);
-      if (va >= 0) {
-        v.visit(e, va, e.space.pmap.lookup(va));
-      }
     }
   }
 

@@ -1,10 +1,9 @@
 package org.vmoracle.impl.rmap;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
-import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
@@ -267,34 +266,9 @@ public final class PteChains implements ReverseMap {
   }
 
   @Override
-  public void forEachInGroup(Cow c, long i, Visitor v) {
-    // A map-level walk in every design: members must be reached whatever frame they map.
-    for (MapEntry e : c.members) {
-      long va = e.addressOf(i);
-      if (va >= 0) {
-        v.visit(e, va, e.space.pmap.lookup(va));
-      }
-    }
-  }
-
-  @Override
-  public void forEachEntry(VmObject o, Consumer<MapEntry> visit) {
-    assert lock.heldExclusively() : "forEachEntry: the caller holds the map lock exclusive";
-    o.forEachEntry(visit);
-  }
-
-  @Override
   public void checkMapping(MapEntry e, long va, long pte, PhysMem mem) {
     int f = Pte.frame(pte);
-    long code = encode(e.space.pmap.ref(va));
-    int n = direct[f] == code ? 1 : 0;
-    for (Node k = chains[f]; k != null; k = k.next) {
-      for (int s = k.first; s < NRPTE; s++) {
-        if (k.ptes[s] == code) {
-          n++;
-        }
-      }
-    }
+    int n = Collections.frequency(recorded(f), encode(e.space.pmap.ref(va)));
     if (n != 1) {
       throw new IllegalStateException(
           "C1: PTE at va "

@@ -3,8 +3,6 @@ package org.vmoracle.impl.rmap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
-import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
@@ -182,31 +180,9 @@ public final class PvEntries implements ReverseMap {
   }
 
   @Override
-  public void forEachInGroup(Cow c, long i, Visitor v) {
-    // A map-level walk in every design: members must be reached whatever frame they map.
-    for (MapEntry e : c.members) {
-      long va = e.addressOf(i);
-      if (va >= 0) {
-        v.visit(e, va, e.space.pmap.lookup(va));
-      }
-    }
-  }
-
-  @Override
-  public void forEachEntry(VmObject o, Consumer<MapEntry> visit) {
-    assert lock.heldExclusively() : "forEachEntry: the caller holds the map lock exclusive";
-    o.forEachEntry(visit);
-  }
-
-  @Override
   public void checkMapping(MapEntry e, long va, long pte, PhysMem mem) {
     int f = Pte.frame(pte);
-    int n = 0;
-    for (Pv p = heads[f]; p != null; p = p.next) {
-      if (p.space == e.space && p.va == va) {
-        n++;
-      }
-    }
+    long n = listed(f).stream().filter(p -> p.space == e.space && p.va == va).count();
     if (n != 1) {
       throw new IllegalStateException(
           "V1: PTE at va "

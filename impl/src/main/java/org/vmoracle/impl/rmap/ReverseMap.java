@@ -33,12 +33,15 @@ import org.vmoracle.impl.phys.PhysMem;
  *
  * <h2>Concurrency</h2>
  *
- * {@link #mapped} and {@link #unmapped} are called under the map lock in either mode, after the
- * leaf's compare-and-set succeeded; an implementation that keeps records synchronizes them itself.
- * The searches are called under the map lock: {@link #forEachMapping} and {@link #forEachEntry}
- * exclusive (users, members and ranges are then stable, and no fault installs a PTE meanwhile),
- * {@link #forEachInGroup} in either mode (a copy-on-write fault under the shared lock holds the new
- * front frame busy, so every fault of the group on that page waits; see {@code fault.Fault}).
+ * {@link #mapped} and {@link #unmapped} are called under the map lock in either mode, by the PTE
+ * writer around the leaf's compare-and-set: {@code mapped} for the new leaf before it, {@code
+ * unmapped} for the old leaf after it succeeded, or for the new one when it failed ({@code
+ * mmu.Mmu}'s essay). So a record exists from before a leaf is public until after it is gone; an
+ * implementation that keeps records synchronizes them itself. The searches are called under the map
+ * lock: {@link #forEachMapping} and {@link #forEachEntry} exclusive (users, members and ranges are
+ * then stable, and no fault installs a PTE meanwhile), {@link #forEachInGroup} in either mode (a
+ * copy-on-write fault under the shared lock holds the new front frame busy, so every fault of the
+ * group on that page waits; see {@code fault.Fault}).
  */
 public sealed interface ReverseMap permits BackingScan, PvEntries, PteChains {
 
@@ -96,13 +99,15 @@ public sealed interface ReverseMap permits BackingScan, PvEntries, PteChains {
 
   /**
    * A leaf mapping frame {@code Pte.frame(pte)} was installed at {@code va} of entry {@code e}
-   * where none mapped that frame before. Called by the PTE writer after the CAS only.
+   * where none mapped that frame before, or is about to be: called by the PTE writer before the CAS
+   * that makes it, and undone by {@link #unmapped} if that CAS fails.
    */
   void mapped(MapEntry e, long va, long pte);
 
   /**
    * The leaf {@code pte} at {@code va} of entry {@code e} was cleared or replaced by one of another
-   * frame. Called by the PTE writer after the CAS only.
+   * frame (called by the PTE writer after the CAS that did it), or was never made (after a failed
+   * CAS, undoing {@link #mapped}).
    */
   void unmapped(MapEntry e, long va, long pte);
 
@@ -115,15 +120,26 @@ public sealed interface ReverseMap permits BackingScan, PvEntries, PteChains {
   /**
    * Calls {@code v} for every member of group {@code c} that shows page {@code i}, with its address
    * and its PTE there (0 when it has none), in the order of {@code c.members}: copy-on-write's
-   * group scans, which must reach members whatever frame they map. The caller holds the map lock.
+   * group scans, which must reach members whatever frame they map, so a walk of the map in every
+   * design, not a search of the page's records. The caller holds the map lock.
    */
-  void forEachInGroup(Cow c, long i, Visitor v);
+  default void forEachInGroup(Cow c, long i, Visitor v) {
+    for (MapEntry e : c.members) {
+      long va = e.addressOf(i);
+      if (va >= 0) {
+        v.visit(e, va, e.space.pmap.lookup(va));
+      }
+    }
+  }
 
   /**
    * Calls {@code visit} with every entry that may map a page of {@code o} (its shared entries and
-   * the members of the groups over it): truncation's walk. The caller holds the map lock exclusive.
+   * the members of the groups over it): truncation's walk when the design keeps no records ({@link
+   * #keepsRecords}). The caller holds the map lock exclusive.
    */
-  void forEachEntry(VmObject o, Consumer<MapEntry> visit);
+  default void forEachEntry(VmObject o, Consumer<MapEntry> visit) {
+    o.forEachEntry(visit);
+  }
 
   /**
    * Checks that this reverse map would find valid leaf {@code pte} at {@code va} of {@code e}: that
