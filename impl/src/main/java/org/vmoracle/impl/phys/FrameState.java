@@ -6,9 +6,9 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The state the VM keeps beside each frame: flags (BUSY, DIRTY, REFERENCED, FREE, PTPAGE), wire
- * count, and owner object with the page index in it. One part of {@link PhysMem}, which is the only
- * class that holds one; the public contracts are on PhysMem's methods of the same names.
+ * The state the VM keeps beside each frame: flags (BUSY, DIRTY, REFERENCED, FREE, PTPAGE, INVALID),
+ * wire count, and owner object with the page index in it. One part of {@link PhysMem}, which is the
+ * only class that holds one; the public contracts are on PhysMem's methods of the same names.
  */
 final class FrameState {
   /*
@@ -20,6 +20,16 @@ final class FrameState {
    * on the free pool and changes only at the hand-offs with it, markFree() (free's first half)
    * and clearForAllocation() (allocate's last step). Nothing here knows where a free frame sits in
    * the pool; FreePool knows nothing of flags.
+   *
+   * INVALID says that a frame's contents are not yet what its page must hold. Only
+   * PhysMem.allocateRun sets it, on each of the 512 frames of a run it hands out with their old
+   * contents (by clearForAllocation's release store, together with BUSY): a 2 MiB allocation
+   * zeroes or fills the whole run itself, in one pass, rather than 512 zeroings of 4 KiB, so
+   * until it has done so the frames hold whatever their last users left. The caller clears it
+   * (clearFlag) once a frame is filled and holds the frame busy all the while, so that no one who
+   * could see the frame (pageout's clock, a lock-free walker) takes it busy and reads stale
+   * words; anyone who finds INVALID set must treat the contents as garbage. markFree drops it
+   * with every other flag, so a run abandoned half filled and freed leaves nothing behind.
    *
    * Concurrency:
    * ------------
@@ -43,6 +53,8 @@ final class FrameState {
    *       frame, drops every flag but FREE (BUSY included) and clears the owner; wire refuses a
    *       free frame; tryBusy and setOwner are the caller's to use on allocated frames only.
    *   I5. A frame's wire count is never negative: unwire's CAS loop refuses to go below zero.
+   *   I6. No frame is INVALID: every fill that allocateRun began has finished (checkFrames;
+   *       while one is in flight the system is not quiescent).
    * Besides, no flag bit outside ALL_FLAGS is ever set.
    *
    * Lock order: none. BUSY is a try-lock the callers build on (it ranks as the vm_page busy lock
@@ -57,8 +69,8 @@ final class FrameState {
   /*
    * Frame flags, one int per frame:
    *
-   *   |31 .......... 5|    4   |  3   |     2      |   1   |  0   |
-   *   |   reserved 0  | PTPAGE | FREE | REFERENCED | DIRTY | BUSY |
+   *   |31 ......... 6|    5    |    4   |  3   |     2      |   1   |  0   |
+   *   |  reserved 0  | INVALID | PTPAGE | FREE | REFERENCED | DIRTY | BUSY |
    */
 
   /** Held by one thread that works on the frame; taken with {@link #tryBusy}. Bit 0. */
@@ -76,11 +88,17 @@ final class FrameState {
   /** Holds a page table of some pmap (never user data, never paged out). Bit 4. */
   static final int PTPAGE = 1 << 4;
 
+  /**
+   * The contents are not yet what the page must hold: set by allocateRun only (with BUSY), cleared
+   * by the run's owner with {@link #clearFlag} once the frame is filled, or by markFree. Bit 5.
+   */
+  static final int INVALID = 1 << 5;
+
   /** The flags that {@link #setFlag} and {@link #clearFlag} accept: BUSY and FREE have owners. */
-  static final int SETTABLE_FLAGS = DIRTY | REFERENCED | PTPAGE;
+  static final int SETTABLE_FLAGS = DIRTY | REFERENCED | PTPAGE | INVALID;
 
   /** Every defined flag bit; the others stay zero. */
-  static final int ALL_FLAGS = BUSY | DIRTY | REFERENCED | FREE | PTPAGE;
+  static final int ALL_FLAGS = BUSY | DIRTY | REFERENCED | FREE | PTPAGE | INVALID;
 
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
   private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
@@ -175,7 +193,7 @@ final class FrameState {
       throw new IllegalArgumentException(
           "flag 0x"
               + Integer.toHexString(flag)
-              + ": only DIRTY, REFERENCED and PTPAGE are set and cleared directly");
+              + ": only DIRTY, REFERENCED, PTPAGE and INVALID are set and cleared directly");
     }
   }
 
@@ -275,7 +293,8 @@ final class FrameState {
 
   /**
    * Allocate's last step: clears wire count and owner (opaque), then stores {@code initialFlags}
-   * (0, or BUSY for allocateBusy) with a release store that clears FREE after the rest is reset.
+   * (0, BUSY for allocateBusy, BUSY | INVALID for each frame of allocateRun) with a release store
+   * that clears FREE after the rest is reset.
    *
    * <p>The caller popped {@code f} off the pool, so owns it exclusively; {@code f} is in range.
    */
@@ -321,8 +340,8 @@ final class FrameState {
 
   /**
    * Checks every frame, lowest first: flagged FREE only if {@code onStack} says it is on a free
-   * stack (I1's other half), no undefined flag bit, wire count not negative (I5). Never repairs
-   * anything.
+   * stack or in a free run (I1's other half), no undefined flag bit, not INVALID (I6), wire count
+   * not negative (I5). Never repairs anything.
    *
    * <p>The caller makes sure nothing changes meanwhile; {@code onStack} has one entry per frame.
    *
@@ -337,6 +356,10 @@ final class FrameState {
       if ((fl & ~ALL_FLAGS) != 0) {
         throw new IllegalStateException(
             "frame " + f + " has undefined flag bits 0x" + Integer.toHexString(fl));
+      }
+      if ((fl & INVALID) != 0) {
+        throw new IllegalStateException(
+            "frame " + f + " is INVALID: a fill that allocateRun began never finished");
       }
       int w = (int) INTS.getVolatile(wireCount, f);
       if (w < 0) {

@@ -76,7 +76,7 @@ public final class PhysMem {
    *     concurrent frees of one frame: exactly one of them sets the bit, the other throws). The
    *     push CAS that follows is a release, so the next taker sees the state markFree wrote.
    *
-   * Invariants (quiescent; checkInvariants verifies I1, I2, I3 and I5):
+   * Invariants (quiescent; checkInvariants verifies I1, I2, I3, I5 and I6):
    * -----------
    *   I1. The free stacks hold exactly the frames flagged FREE, each exactly once.     (here)
    *   I2. A free frame is neither wired nor busy, and has no owner.              (FrameState)
@@ -85,6 +85,7 @@ public final class PhysMem {
    *   I4. A frame returned by allocate() reads zero in every word, and its flags, wire count and
    *       owner are cleared (allocateBusy() sets BUSY alone).                          (here)
    *   I5. A frame's wire count is never negative.                                (FrameState)
+   *   I6. No frame is INVALID: every fill that allocateRun began has finished.   (FrameState)
    * I1 and I4 are this class's because they tie structures together: only free() sets FREE and
    * pushes, only allocate() pops and clears FREE, each doing both halves.
    *
@@ -132,6 +133,13 @@ public final class PhysMem {
 
   /** Holds a page table of some pmap (never user data, never paged out). Bit 4. */
   public static final int PTPAGE = FrameState.PTPAGE;
+
+  /**
+   * The contents are not yet what the page must hold. Set, with BUSY, on every frame of a run that
+   * {@code allocateRun} hands out unzeroed; the caller clears it ({@link #clearFlag}) once it has
+   * filled the frame, holding the frame busy all the while. {@link #free} drops it. Bit 5.
+   */
+  public static final int INVALID = FrameState.INVALID;
 
   /** The flags that {@link #setFlag} and {@link #clearFlag} accept: BUSY and FREE have owners. */
   public static final int SETTABLE_FLAGS = FrameState.SETTABLE_FLAGS;
@@ -715,7 +723,7 @@ public final class PhysMem {
   // ---------------------------------------------------------------- Invariants
 
   /**
-   * Checks invariants I1–I3 and I5 (see the class essay). Never repairs anything.
+   * Checks invariants I1–I3, I5 and I6 (see the class essay). Never repairs anything.
    *
    * <p>The caller makes sure no allocation, free, wire or busy change runs meanwhile.
    *
@@ -724,7 +732,7 @@ public final class PhysMem {
   public void checkInvariants() {
     // The pool walks its stacks (I3, links in range, no frame twice) and has the state check
     // each frame it finds (FREE: I1's one half; I2); then every frame flagged FREE must have
-    // been found (I1's other half), and I5.
+    // been found (I1's other half), and I5 and I6.
     boolean[] onStack = pool.check(state::checkFreeFrame);
     state.checkFrames(onStack);
   }

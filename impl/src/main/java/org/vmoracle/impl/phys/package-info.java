@@ -1,13 +1,13 @@
 /**
  * Physical memory: frames with real 4 KiB contents, the striped lock-free free pool, and the
- * per-frame state (flags with BUSY, DIRTY, REFERENCED, FREE and PTPAGE; wire count; owner object
- * and page index). {@link org.vmoracle.impl.phys.PhysMem} is the whole public face; behind it each
- * structure is a class of its own, with its essay and the invariants it keeps:
+ * per-frame state (flags with BUSY, DIRTY, REFERENCED, FREE, PTPAGE and INVALID; wire count; owner
+ * object and page index). {@link org.vmoracle.impl.phys.PhysMem} is the whole public face; behind
+ * it each structure is a class of its own, with its essay and the invariants it keeps:
  *
  * <pre>
  *   PhysMem     the facade; allocate and free, which cross the structures (I1, I4)
  *   FrameWords  frame contents: plain, acquire/release and CAS access to one long[]
- *   FrameState  flags, wire count, owner and owner index, the BUSY try-lock (I2, I5)
+ *   FrameState  flags, wire count, owner and owner index, the BUSY try-lock (I2, I5, I6)
  *   FreePool    stamped Treiber stacks in stripes, home stripes, batch stealing, counts (I3)
  *   Reclaims    munmap's announcement of frames on their way back to the pool
  * </pre>

@@ -424,4 +424,23 @@ class PhysMemTest {
     assertTrue(uaf.getMessage().contains("use after free"), uaf.getMessage());
     mem.checkInvariants(x -> x == f);
   }
+
+  @Test
+  void checkInvariants_frameLeftInvalid_namesItUntilTheFlagIsCleared() {
+    // I6: a fill that set INVALID and never cleared it is caught; clearFlag or free ends it.
+    PhysMem mem = new PhysMem(4, 1);
+    int f = mem.allocate();
+    mem.setFlag(f, PhysMem.INVALID);
+    assertTrue(mem.testFlag(f, PhysMem.INVALID));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> mem.checkInvariants(x -> x == f));
+    assertTrue(e.getMessage().contains("frame " + f + " is INVALID"), e.getMessage());
+    mem.clearFlag(f, PhysMem.INVALID);
+    mem.checkInvariants(x -> x == f);
+
+    mem.setFlag(f, PhysMem.INVALID | PhysMem.DIRTY);
+    mem.free(f); // free drops INVALID with every other flag
+    assertEquals(PhysMem.FREE, mem.flags(f));
+    mem.checkInvariants(x -> false);
+  }
 }
