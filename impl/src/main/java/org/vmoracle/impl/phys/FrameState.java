@@ -313,8 +313,9 @@ final class FrameState {
   // ---------------------------------------------------------------- Invariants
 
   /**
-   * Checks that frame {@code f}, found on free stripe {@code stripe}, is flagged FREE (I1's one
-   * half) and neither busy, wired nor owned (I2). Never repairs anything.
+   * Checks that frame {@code f}, found on free stripe {@code stripe} (or in a free run, when {@code
+   * stripe} is {@link FreePool#IN_RUN}), is flagged FREE (I1's one half) and neither busy, wired
+   * nor owned (I2). Never repairs anything.
    *
    * <p>The caller makes sure nothing changes meanwhile; {@code f} is in range.
    *
@@ -323,8 +324,11 @@ final class FrameState {
   void checkFreeFrame(int stripe, int f) {
     int fl = (int) INTS.getVolatile(flags, f);
     if ((fl & FREE) == 0) {
-      throw new IllegalStateException(
-          "frame " + f + " is on free stripe " + stripe + " but not flagged FREE");
+      String where =
+          stripe == FreePool.IN_RUN
+              ? "in free run " + (f >>> FreePool.RUN_SHIFT) + " on the run stack"
+              : "on free stripe " + stripe;
+      throw new IllegalStateException("frame " + f + " is " + where + " but not flagged FREE");
     }
     if ((fl & BUSY) != 0) {
       throw new IllegalStateException("free frame " + f + " is busy");
@@ -351,7 +355,8 @@ final class FrameState {
     for (int f = 0; f < frames; f++) {
       int fl = (int) INTS.getVolatile(flags, f);
       if ((fl & FREE) != 0 && !onStack[f]) {
-        throw new IllegalStateException("frame " + f + " is flagged FREE but on no free stack");
+        throw new IllegalStateException(
+            "frame " + f + " is flagged FREE but on no free stack and in no free run");
       }
       if ((fl & ~ALL_FLAGS) != 0) {
         throw new IllegalStateException(

@@ -8,9 +8,11 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The free pool: frame numbers on a power-of-two number of lock-free stamped Treiber stacks
  * (stripes), each thread allocating from and freeing onto its home stripe and stealing from the
- * others when its home runs dry. One part of {@link PhysMem}, which is the only class that holds
- * one. It holds frame numbers only: the FREE flag and the rest of a frame's state are {@link
- * FrameState}'s, set and cleared by PhysMem around {@link #take} and {@link #put}.
+ * others when its home runs dry; and, beside them, whole 2 MiB-aligned runs of {@link #RUN_FRAMES}
+ * frames on a stack of their own, broken into frames only when every stripe is empty. One part of
+ * {@link PhysMem}, which is the only class that holds one. It holds frame and run numbers only: the
+ * FREE flag and the rest of a frame's state are {@link FrameState}'s, set and cleared by PhysMem
+ * around {@link #take} and {@link #put}.
  */
 final class FreePool {
   /*
@@ -50,26 +52,49 @@ final class FreePool {
    *
    * Beside each stripe head, in the same cache line (already bouncing), sit its pop and push
    * counts, each added to after the head CAS, and the number of frames the stripe began with. A
-   * stripe's free count is start + pushes - pops; the pops of all stripes less the frames batch
-   * steals moved are the takes, the pushes less the moves the puts, so counting costs no atomic
-   * instruction beyond these two. All are approximate while pushes and pops are in flight and
-   * exact when the pool is quiescent.
+   * stripe's free count is start + pushes - pops; the run stack's head has the same three, in
+   * runs. Takes and puts are derived, so counting costs put() and the common take() no atomic
+   * instruction beyond these two: every stripe push or pop that is not a put or a take is counted
+   * by the rare path that makes it, in a LongAdder of its own:
    *
-   * Seed 003 (2 MiB wiring) will ask this pool for physically contiguous, 2 MiB-aligned runs of
-   * 512 frames. A Treiber stack gives up only its top, and a run's frames lie anywhere in any
-   * stripe once they have been allocated and freed, so such runs will need a structure of their
-   * own here (runs kept off the stripes, or a per-run free count and a way to unlink). PhysMem
-   * would then zero and clear the 512 frames as it does one now; FrameWords, FrameState and
-   * Reclaims need not change.
+   *   takes = stripe pops - moved + broken     (a broken run's first frame is taken without a
+   *   puts  = stripe pushes - moved - 511 * broken                           stripe pop)
+   *
+   * where moved counts the frames batch steals pushed onto a thief's home and broken the runs
+   * take() broke.
+   * All are approximate while pushes and pops are in flight and exact when the pool is quiescent.
+   *
+   * Runs. Seed 003 (2 MiB wiring) asks for physically contiguous, 2 MiB-aligned runs of
+   * RUN_FRAMES (512) frames: run r is frames [512r, 512r + 512). A Treiber stack gives up only its
+   * top, and a run's frames lie anywhere in any stripe once they have been allocated and freed, so
+   * whole runs are kept off the stripes, on a run stack: one more stamped Treiber stack, of run
+   * numbers linked through runNext[], its head and counts (in runs) in a padded slot of their own
+   * after the stripes'. At construction every whole run goes onto it, lowest run on top, and only
+   * the frames past the last whole run (frames % 512; all of them when there are fewer than 512)
+   * are spread over the stripes as before. take(), having found every stripe empty (home, then
+   * every steal), breaks a run: it pops one, keeps its first frame and pushes the other 511,
+   * linked in order while they are still private, onto the caller's home stripe in one CAS. So a
+   * run is broken only when no single frame is left anywhere else, and the order of frames handed
+   * out on one stripe is the order they would have had without runs. Nothing hands out a whole
+   * run yet, and a run broken stays broken: that is the next step (a run allocator that finds
+   * runs again among frames freed one by one).
+   *
+   * Contiguous runs have a switch (PhysMem.Options.contiguousRuns, on by default). Off, runs is 0:
+   * the run stack stays empty, every frame is on the stripes exactly as before runs existed, and
+   * take() never breaks a run.
    *
    * Concurrency:
    * ------------
-   * Lock-free: a push or pop retries only when another push or pop on the same stripe won.
+   * Lock-free: a push or pop retries only when another push or pop on the same stack won.
    * Linearization points: a pop, or a steal, at its successful head CAS; a push at its successful
-   * head CAS; take() at the pop's or the steal's CAS, or at the moment it sees the last stripe
-   * empty when it answers -1 (so -1 means every stripe was seen empty at some moment during the
+   * head CAS; take() at the pop's or the steal's CAS, or at the run pop's CAS when it breaks a
+   * run, or at the moment it sees the run stack empty (after the last stripe) when it answers -1
+   * (so -1 means every stripe and then the run stack were seen empty at some moment during the
    * call; a frame put meanwhile onto a stripe already visited is missed, as with any per-CPU free
-   * list).
+   * list). Between a break's run pop and its push, the other 511 frames are on no stack, as a
+   * batch steal's are between its two CASes, and the same argument covers it: a take() that
+   * answers -1 meanwhile was made under the shared map lock, and out-of-memory is answered holding
+   * it exclusive, when no take is in flight.
    *
    * Memory orders. The head CAS is a volatile compareAndSet: its release half publishes next[f],
    * written just before by the pusher, and everything the putting thread did before (PhysMem's
@@ -77,29 +102,35 @@ final class FreePool {
    * writes happen-before whatever the taker does next (PhysMem's zeroing). Head loads before a
    * CAS are acquire. next[] is read and written in opaque mode: a pop may read next[top] while top
    * is being pushed again elsewhere, and then reads a stale link, which its stamped CAS rejects.
-   * Counts are added to with volatile getAndAdd and read opaque.
+   * Counts are added to with volatile getAndAdd and read opaque. The run stack is the same
+   * protocol on runNext[]. A break writes next[] of the 511 frames it pushes opaque while they are
+   * private; the push CAS's release publishes them.
    *
    * Invariants (quiescent; check verifies them):
    * -----------
-   *   I3. Each stripe's count (start + pushes - pops) equals the length of its stack;
-   *       freeFrames() is their sum.
-   * Besides, the stacks hold each frame at most once and link only to frames in range; that the
-   * frames on them are exactly those flagged FREE (I1) is PhysMem's, which check() helps by
-   * visiting every frame it finds.
+   *   I3. Each stripe's count (start + pushes - pops) equals the length of its stack, the run
+   *       stack's count (in runs) the length of the run stack; freeFrames() is the stripes'
+   *       counts plus RUN_FRAMES times the run stack's.
+   * Besides, the stacks hold each frame at most once and link only to frames in range; the run
+   * stack holds distinct runs in range (so 2 MiB-aligned and inside memory), none of whose
+   * frames is on a stripe. That the frames on the stripes and in the free runs are exactly those
+   * flagged FREE (I1) is PhysMem's, which check() helps by visiting every frame it finds.
    *
    * Lock order: none; nothing here blocks or locks.
    *
    * References: R. K. Treiber, "Systems Programming: Coping with Parallelism", IBM RJ 5118, 1986;
    * FreeBSD sys/vm/vm_phys.c (per-domain free queues); seed 000 (four cache-line bounces per
-   * fault); seed 003 (superpages for wiring).
+   * fault); seed 003 (superpages for wiring); FreeBSD sys/vm/vm_reserv.c (2 MiB reservations,
+   * the same question answered by keeping runs whole rather than by searching the free lists).
    */
 
   /*
-   * Stripe head slots in heads[]:
+   * Head slots in heads[]:
    *
-   *   heads: | pad (STRIDE) | s0 head, s0 counts, pad... | s1 head, s1 counts, pad... | ... | pad |
+   *   heads: | pad (STRIDE) | s0 head, counts, pad | ... | s(n-1) head, ... | run head, ... | pad |
    *
-   * Each stripe has HEAD_STRIDE longs to itself so that two stripes never share a cache line.
+   * Each stripe, and the run stack, has HEAD_STRIDE longs to itself so that no two share a cache
+   * line. The run stack's head is a stripe head in all but what it holds: run numbers.
    */
 
   /**
@@ -115,6 +146,18 @@ final class FreePool {
    * allocations instead of on every one, few enough that a steal's walk stays short.
    */
   static final int STEAL_BATCH = 32;
+
+  /**
+   * Frames in a run: 512, because a run backs one 2 MiB PS leaf of seed 003 and a frame is 4 KiB (2
+   * MiB / 4 KiB; the same 512 as Pmap's, not imported: phys depends on nothing).
+   */
+  static final int RUN_FRAMES = 512;
+
+  /** log2 of {@link #RUN_FRAMES}: the shift from run number to its first frame. */
+  static final int RUN_SHIFT = 9;
+
+  /** What {@link StackVisitor#onStack} is told for a frame found in a free run, not a stripe. */
+  static final int IN_RUN = -1;
 
   /** Offsets from a stripe's head, in longs, all in the head's cache line: frames popped, */
   private static final int POPS_OFFSET = 1;
@@ -144,7 +187,8 @@ final class FreePool {
   /** What {@link #check} calls for each frame it finds on a stack. */
   interface StackVisitor {
     /**
-     * Frame {@code frame}, in range and seen for the first time, is on stripe {@code stripe}.
+     * Frame {@code frame}, in range and seen for the first time, is on stripe {@code stripe}, or in
+     * a free run on the run stack when {@code stripe} is {@link #IN_RUN}.
      *
      * @throws IllegalStateException if the frame's state says it should not be
      */
@@ -154,38 +198,59 @@ final class FreePool {
   // Lock legend:
   //   (c) const after construction
   //   (a) atomic only: every access through a VarHandle or an atomic class, mode named at use
-  //   (s) stripe protocol: written by the pusher before its head CAS, read opaque by poppers
+  //   (s) stack protocol: written by the pusher before its head CAS, read opaque by poppers
 
   private final int frames; // (c)
   private final int stripes; // (c) a power of two
   private final int stripeMask; // (c) stripes - 1
   private final int stealBatch; // (c) STEAL_BATCH, or 1 with batch stealing off
-  private final int[] next; // (s) next frame down a free stack, -1 at the bottom
-  private final long[] heads; // (a) stripe heads and counts, layout above
+  private final int runs; // (c) whole runs, frames / RUN_FRAMES; 0 with contiguous runs off
+  private final int runSlot; // (c) the run stack's head in heads[]
+  private final int[] next; // (s) next frame down a stripe's stack, -1 at the bottom
+  private final int[] runNext; // (s) next run down the run stack, -1 at the bottom
+  private final long[] heads; // (a) stripe and run heads and counts, layout above
   private final LongAdder failures = new LongAdder(); // (a) calls of take that PhysMem gave up on
   private final LongAdder steals = new LongAdder(); // (a) takes served off the home stripe
   private final LongAdder moved = new LongAdder(); // (a) frames batch steals pushed onto a home
+  private final LongAdder broken = new LongAdder(); // (a) runs take() broke into frames
 
   /**
-   * A pool holding all of frames {@code 0 .. frames - 1}, spread over {@code stripes} stripes in
-   * contiguous runs (stripe 0 holds the lowest frames), lowest frame on top.
+   * A pool holding all of frames {@code 0 .. frames - 1}. With {@code contiguousRuns}, every whole
+   * run {@code [512r, 512r + 512)} is on the run stack, lowest run on top, and the frames past the
+   * last whole run are spread over the stripes; without, all frames are. Either way the stripes'
+   * frames are spread over {@code stripes} stripes in contiguous ranges (stripe 0 holds the lowest
+   * frames), lowest frame on top.
    *
    * <p>The caller passes frames ≥ 1 and a power-of-two stripe count (PhysMem checks both with its
    * own messages); {@code batchStealing} false makes every steal take one frame. The plain writes
    * here are published by the final-field freeze of PhysMem, which reaches this object through a
    * final field.
    */
-  FreePool(int frames, int stripes, boolean batchStealing) {
+  FreePool(int frames, int stripes, boolean batchStealing, boolean contiguousRuns) {
     this.frames = frames;
     this.stripes = stripes;
     this.stripeMask = stripes - 1;
     this.stealBatch = batchStealing ? STEAL_BATCH : 1;
+    this.runs = contiguousRuns ? frames >>> RUN_SHIFT : 0;
+    this.runSlot = (stripes + 1) * HEAD_STRIDE;
     this.next = new int[frames];
-    this.heads = new long[(stripes + 2) * HEAD_STRIDE];
-    // Stripe s gets [lo, hi); pushing from the top down leaves lo on top.
+    this.runNext = new int[runs];
+    this.heads = new long[(stripes + 3) * HEAD_STRIDE];
+    // The run stack: pushing from the top down leaves run 0 on top.
+    int belowRun = -1;
+    for (int r = runs - 1; r >= 0; r--) {
+      runNext[r] = belowRun;
+      belowRun = r;
+    }
+    heads[runSlot] = pack(0, belowRun);
+    heads[runSlot + START_OFFSET] = runs;
+    // Stripe s gets [lo, hi) of the frames past the runs; pushing from the top down leaves lo on
+    // top. With no runs this is the layout of all frames as it always was.
+    int first = runs << RUN_SHIFT;
+    long loose = frames - first;
     for (int s = 0; s < stripes; s++) {
-      int lo = (int) ((long) frames * s / stripes);
-      int hi = (int) ((long) frames * (s + 1) / stripes);
+      int lo = first + (int) (loose * s / stripes);
+      int hi = first + (int) (loose * (s + 1) / stripes);
       int below = -1;
       for (int f = hi - 1; f >= lo; f--) {
         next[f] = below;
@@ -214,11 +279,12 @@ final class FreePool {
   }
 
   /**
-   * Free frames: the sum of the stripe counts (each read opaque), never below 0. Approximate while
-   * takes or puts are in flight, exact when the pool is quiescent (I3). No requirements.
+   * Free frames: the sum of the stripe counts plus RUN_FRAMES times the run stack's count (each
+   * read opaque), never below 0. Approximate while takes or puts are in flight, exact when the pool
+   * is quiescent (I3). No requirements.
    */
   int freeFrames() {
-    long sum = 0;
+    long sum = (long) RUN_FRAMES * countAt(runSlot);
     for (int s = 0; s < stripes; s++) {
       sum += count(s);
     }
@@ -229,12 +295,24 @@ final class FreePool {
 
   /** Frames {@link #take} handed out, ever. No requirements. */
   long takes() {
-    return sum(POPS_OFFSET) - moved.sum(); // a batch steal pops its frames, and pushes all but one
+    // A batch steal pops its frames and pushes all but one; a break hands out a run's first frame
+    // without any stripe pop. See the essay.
+    return sum(POPS_OFFSET) - moved.sum() + broken.sum();
   }
 
   /** Frames {@link #put} took back, ever. No requirements. */
   long puts() {
-    return sum(PUSHES_OFFSET) - moved.sum();
+    return sum(PUSHES_OFFSET) - moved.sum() - (long) (RUN_FRAMES - 1) * broken.sum();
+  }
+
+  /** Whole runs on the run stack: its count, read opaque; exact when quiescent (I3). */
+  int freeRuns() {
+    return (int) Math.max(0, countAt(runSlot));
+  }
+
+  /** Runs {@link #take} broke into frames, ever. No requirements. */
+  long runsBroken() {
+    return broken.sum();
   }
 
   /** Takes served by a stripe other than the caller's home. No requirements. */
@@ -261,12 +339,13 @@ final class FreePool {
 
   /**
    * A frame off the caller's home stripe, or stolen off the first other stripe that has any, home+1
-   * first; -1 when every stripe was seen empty. {@code betweenReadAndCas}, when not null, runs in
-   * every pop or steal attempt between its reads and its CAS (a test seam, see
-   * PhysMem.allocate(Runnable)).
+   * first, or, when every stripe was seen empty, the first frame of a run popped off the run stack,
+   * whose other 511 frames go onto the home stripe; -1 when the run stack was seen empty too.
+   * {@code betweenReadAndCas}, when not null, runs in every pop or steal attempt between its reads
+   * and its CAS (a test seam, see PhysMem.allocate(Runnable)).
    *
-   * <p>Linearizes at the successful pop or steal CAS, or, answering -1, when the last stripe is
-   * seen empty.
+   * <p>Linearizes at the successful pop, steal or run pop CAS, or, answering -1, when the run stack
+   * is seen empty after the last stripe.
    *
    * <p>No requirements. The caller owns the frame and must {@link #put} it back at most once.
    */
@@ -279,9 +358,31 @@ final class FreePool {
       }
       if (f >= 0) {
         steals.increment();
+      } else if (runs > 0) {
+        f = breakRun(home, betweenReadAndCas);
       }
     }
     return f;
+  }
+
+  /**
+   * Pops a run, keeps its first frame and pushes the other {@code RUN_FRAMES - 1}, linked in
+   * ascending order while they are private, onto stripe {@code home} in one CAS; answers the kept
+   * frame, or -1 if the run stack is empty. Linearizes at the run pop's CAS.
+   */
+  private int breakRun(int home, Runnable betweenReadAndCas) {
+    int r = popAt(runSlot, runNext, betweenReadAndCas);
+    if (r < 0) {
+      return -1; // linearization point of take's -1: the acquire load that saw no run
+    }
+    int base = r << RUN_SHIFT;
+    int last = base + RUN_FRAMES - 1;
+    for (int f = base + 1; f < last; f++) {
+      INTS.setOpaque(next, f, f + 1); // private until the push; published by its release half
+    }
+    pushChain(home, base + 1, last, RUN_FRAMES - 1); // links next[last] to the old top
+    broken.increment();
+    return base;
   }
 
   /**
@@ -295,7 +396,15 @@ final class FreePool {
   }
 
   private int pop(int s, Runnable betweenReadAndCas) {
-    int slot = headSlot(s);
+    return popAt(headSlot(s), next, betweenReadAndCas);
+  }
+
+  /**
+   * Pops the top of the stack whose head is at {@code slot} and whose links are {@code links} (a
+   * stripe's and next[], or the run stack's and runNext[]); -1 if it is empty. Linearizes at the
+   * head CAS, or, answering -1, at the acquire load that saw the stack empty.
+   */
+  private int popAt(int slot, int[] links, Runnable betweenReadAndCas) {
     for (; ; ) {
       // Acquire: pairs with the release half of the push CAS that installed this head, so the
       // pusher's next[top] store is visible.
@@ -306,7 +415,7 @@ final class FreePool {
       }
       // Opaque: stale if top was popped and pushed again since we read h; then the stamp has
       // moved on and the CAS below fails.
-      int below = (int) INTS.getOpaque(next, top);
+      int below = (int) INTS.getOpaque(links, top);
       if (betweenReadAndCas != null) {
         betweenReadAndCas.run(); // test seam only, see take
       }
@@ -314,7 +423,7 @@ final class FreePool {
         LONGS.getAndAdd(heads, slot + POPS_OFFSET, 1L); // volatile; I3 holds when quiescent
         return top; // linearization point: the CAS above
       }
-      // Failed CAS: another push or pop on this stripe changed the head; retry from a fresh read.
+      // Failed CAS: another push or pop on this stack changed the head; retry from a fresh read.
     }
   }
 
@@ -358,18 +467,26 @@ final class FreePool {
 
   /**
    * Pushes the chain {@code first} .. {@code last} of {@code n} frames, which we own, onto stripe
-   * {@code s}: one frame for put(), a batch for a steal. Linearizes at the head CAS.
+   * {@code s}: one frame for put(), a batch for a steal, a broken run's rest. Linearizes at the
+   * head CAS.
    */
   private void pushChain(int s, int first, int last, int n) {
-    int slot = headSlot(s);
+    pushChainAt(headSlot(s), next, first, last, n);
+  }
+
+  /**
+   * Pushes the chain {@code first} .. {@code last} of {@code n} entries, linked through {@code
+   * links} and ours, onto the stack whose head is at {@code slot}. Linearizes at the head CAS.
+   */
+  private void pushChainAt(int slot, int[] links, int first, int last, int n) {
     for (; ; ) {
       long h = (long) LONGS.getAcquire(heads, slot);
-      INTS.setOpaque(next, last, (int) (h & TOP_MASK) - 1); // published by the CAS's release half
+      INTS.setOpaque(links, last, (int) (h & TOP_MASK) - 1); // published by the CAS's release half
       if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, first))) {
         LONGS.getAndAdd(heads, slot + PUSHES_OFFSET, (long) n); // volatile; I3 when quiescent
         return; // linearization point: the CAS above
       }
-      // Failed CAS: another push or pop on this stripe changed the head; relink and retry.
+      // Failed CAS: another push or pop on this stack changed the head; relink and retry.
     }
   }
 
@@ -377,8 +494,10 @@ final class FreePool {
 
   /**
    * Walks every stack, stripe 0 first, top down: each link in range, no frame twice, {@code
-   * visitor} called on each frame found; then checks I3 for the stripe. Answers which frames are on
-   * a stack. Never repairs anything.
+   * visitor} called on each frame found; then checks I3 for the stripe. Then walks the run stack:
+   * each run in range and there once, none of its frames on a stripe, {@code visitor} called on
+   * each of them with {@link #IN_RUN}; then I3 for the run stack. Answers which frames are on a
+   * stack or in a free run. Never repairs anything.
    *
    * <p>The caller makes sure no take or put runs meanwhile.
    *
@@ -419,14 +538,58 @@ final class FreePool {
             "stripe " + s + " counts " + count + " free frames but its stack holds " + length);
       }
     }
+    checkRuns(visitor, onStack, stripeOf);
     return onStack;
+  }
+
+  /** The run stack's half of {@link #check}; {@code onStack} has the stripes' frames marked. */
+  private void checkRuns(StackVisitor visitor, boolean[] onStack, int[] stripeOf) {
+    long h = (long) LONGS.getVolatile(heads, runSlot);
+    long count = countAt(runSlot);
+    boolean[] seen = new boolean[runs];
+    long length = 0;
+    int r = (int) (h & TOP_MASK) - 1;
+    while (r >= 0) {
+      if (r >= runs) {
+        throw new IllegalStateException(
+            "the run stack links to run "
+                + r
+                + ", but "
+                + frames
+                + " frames hold "
+                + runs
+                + " whole runs");
+      }
+      if (seen[r]) {
+        throw new IllegalStateException("run " + r + " is on the run stack twice");
+      }
+      seen[r] = true;
+      length++;
+      for (int f = r << RUN_SHIFT; f < (r + 1) << RUN_SHIFT; f++) {
+        if (onStack[f]) {
+          throw new IllegalStateException(
+              "frame " + f + " of free run " + r + " is on stripe " + stripeOf[f] + " too");
+        }
+        onStack[f] = true;
+        visitor.onStack(IN_RUN, f);
+      }
+      r = (int) INTS.getVolatile(runNext, r);
+    }
+    if (length != count) {
+      throw new IllegalStateException(
+          "the run stack counts " + count + " free runs but holds " + length);
+    }
   }
 
   // ---------------------------------------------------------------- Helpers
 
   /** Stripe {@code s}'s free count, start + pushes - pops, each read opaque. */
   private long count(int s) {
-    int slot = headSlot(s);
+    return countAt(headSlot(s));
+  }
+
+  /** The count of the stack whose head is at {@code slot}: start + pushes - pops, read opaque. */
+  private long countAt(int slot) {
     return heads[slot + START_OFFSET]
         + (long) LONGS.getOpaque(heads, slot + PUSHES_OFFSET)
         - (long) LONGS.getOpaque(heads, slot + POPS_OFFSET);

@@ -26,7 +26,7 @@ public final class PhysMem {
    *   FrameState  flags, wire count, owner object and owner page index, one flat array each,
    *               and the BUSY try-lock;
    *   FreePool    the striped lock-free free pool: stamped Treiber stacks of frame numbers,
-   *               home stripes, batch stealing, the counts;
+   *               home stripes, batch stealing, the run stack of whole 2 MiB runs, the counts;
    *   Reclaims    munmap's announcement of frames on their way back to the pool.
    *
    * Everything is indexed by frame number, so a frame costs no object of its own (a vm_page array,
@@ -43,8 +43,14 @@ public final class PhysMem {
    * zeroes on allocation too, unless PG_ZERO says the page is already clean), so no one ever reads
    * another's old data; free() leaves the contents alone.
    *
-   * Switches. Each of this package's two optimizations can be turned off through Options, so a
-   * hunt can bisect between the fast and the slow path (DragonFly's sysctls); both are on by
+   * Runs. With contiguous runs on, every whole aligned run of RUN_FRAMES frames starts on the
+   * pool's run stack instead of the stripes, so that seed 003 finds 2 MiB runs without searching.
+   * allocate() still prefers single frames: it breaks a run only when every stripe is empty.
+   * Nothing hands out a whole run yet (seed 003's run allocator comes next), so a run once broken
+   * stays broken.
+   *
+   * Switches. Each of this package's three optimizations can be turned off through Options, so a
+   * hunt can bisect between the fast and the slow path (DragonFly's sysctls); all are on by
    * default and under the two older constructors:
    *
    *   batchStealing   a thread whose home stripe is empty steals STEAL_BATCH frames at once and
@@ -52,9 +58,12 @@ public final class PhysMem {
    *   busyOnAllocate  allocateBusy() hands out the frame BUSY by the release store that clears
    *                   its flags, one atomic fewer on the fault path. Off: allocate(), then
    *                   tryBusy(), which must win since no one else knows the frame.
+   *   contiguousRuns  whole 2 MiB runs are kept off the stripes, broken only when every stripe
+   *                   is empty. Off: every frame is on the stripes as before runs existed.
    *
-   * Neither changes what any caller can observe of the frames (I1-I5 hold either way); they
-   * change how many atomic instructions and cache-line transfers it costs.
+   * None changes what allocate() and free() promise (I1-I6 hold either way); batch stealing and
+   * busy on allocate change how many atomic instructions and cache-line transfers it costs,
+   * contiguous runs which frame numbers come out.
    *
    * The hot accessors (load, store, the page-table accessors, tryBusy, allocate) cost one field
    * load more than a class holding the arrays itself would: this class's final field naming the
@@ -65,23 +74,26 @@ public final class PhysMem {
    * Nothing here waits but awaitReclaims (and allocate, while a reclaim is in flight). The
    * structures' own essays give their memory orders; the hand-offs between them are:
    *
-   *   allocate() linearizes at the pool's pop (or steal) CAS, or at the moment it sees the last
-   *     stripe empty when it answers -1 (so -1 means every stripe was seen empty at some moment
-   *     during the call, and then no reclaim was seen in flight). The pop's acquire orders every
-   *     write of the frame's previous user, published by that user's free, before the zeroing,
-   *     so stale user stores cannot land after it. The zeroing is plain, the state is cleared
-   *     by a release store of the flags; whoever receives the frame publishes it further (the
-   *     pmap by a volatile CAS of a PTE), so plain zeroing is enough.
+   *   allocate() linearizes at the pool's pop (or steal, or run pop when it breaks a run) CAS, or
+   *     at the moment it sees the run stack empty after the last stripe when it answers -1 (so -1
+   *     means every stripe and the run stack were seen empty at some moment during the call, and
+   *     then no reclaim was seen in flight). The pop's acquire orders every write of the
+   *     frame's previous user, published by that user's free, before the zeroing, so stale user
+   *     stores cannot land after it. The zeroing is plain, the state is cleared by a release
+   *     store of the flags; whoever receives the frame publishes it further (the pmap by a
+   *     volatile CAS of a PTE), so plain zeroing is enough.
    *   free() linearizes at the CAS that sets FREE in the flags (this is what catches two
    *     concurrent frees of one frame: exactly one of them sets the bit, the other throws). The
    *     push CAS that follows is a release, so the next taker sees the state markFree wrote.
    *
    * Invariants (quiescent; checkInvariants verifies I1, I2, I3, I5 and I6):
    * -----------
-   *   I1. The free stacks hold exactly the frames flagged FREE, each exactly once.     (here)
+   *   I1. The free stacks and the free runs hold exactly the frames flagged FREE, each
+   *       exactly once.                                                             (here)
    *   I2. A free frame is neither wired nor busy, and has no owner.              (FrameState)
-   *   I3. Each stripe's count (start + pushes - pops) equals the length of its stack;
-   *       freeFrames() is their sum.                                               (FreePool)
+   *   I3. Each stripe's count (start + pushes - pops) equals the length of its stack, the run
+   *       stack's the number of runs on it; freeFrames() is the stripes' counts plus
+   *       RUN_FRAMES times the run stack's.                                         (FreePool)
    *   I4. A frame returned by allocate() reads zero in every word, and its flags, wire count and
    *       owner are cleared (allocateBusy() sets BUSY alone).                          (here)
    *   I5. A frame's wire count is never negative.                                (FrameState)
@@ -117,6 +129,12 @@ public final class PhysMem {
   /** Owner page index of a frame that has no owner. */
   public static final long NO_INDEX = FrameState.NO_INDEX;
 
+  /**
+   * Frames in a contiguous run: 512, the frames of one 2 MiB page (2 MiB / 4 KiB, Pmap's PS leaf of
+   * seed 003).
+   */
+  public static final int RUN_FRAMES = FreePool.RUN_FRAMES;
+
   // Frame flags: the bit layout is drawn in FrameState.
 
   /** Held by one thread that works on the frame; taken with {@link #tryBusy}. Bit 0. */
@@ -128,7 +146,10 @@ public final class PhysMem {
   /** Accessed since the page daemon's clock hand last cleared it. Bit 2. */
   public static final int REFERENCED = FrameState.REFERENCED;
 
-  /** On a free stack; set by {@link #free} only, cleared by {@link #allocate} only. Bit 3. */
+  /**
+   * On a free stack or in a free run; set by {@link #free} only, cleared by {@link #allocate} only.
+   * Bit 3.
+   */
   public static final int FREE = FrameState.FREE;
 
   /** Holds a page table of some pmap (never user data, never paged out). Bit 4. */
@@ -182,8 +203,13 @@ public final class PhysMem {
    *     release store that clears the allocation's flags. Off: allocateBusy() is {@link
    *     #allocate()} followed by {@link #tryBusy}, one more atomic read-modify-write, which must
    *     succeed since no one else can know the frame
+   * @param contiguousRuns every whole 2 MiB-aligned run of {@link #RUN_FRAMES} frames starts off
+   *     the stripes, on a run stack, so that seed 003 can have it whole; allocate() breaks a run
+   *     only when every stripe is empty. Off: every frame starts on the stripes, in the layout
+   *     PhysMem had before runs
    */
-  public record Options(int stripes, boolean batchStealing, boolean busyOnAllocate) {
+  public record Options(
+      int stripes, boolean batchStealing, boolean busyOnAllocate, boolean contiguousRuns) {
 
     /**
      * Checks the stripe count.
@@ -198,25 +224,30 @@ public final class PhysMem {
 
     /**
      * The default stripe count (the least power of two that is at least twice the available
-     * processors, and at least 4), both switches on.
+     * processors, and at least 4), every switch on.
      */
     public static Options defaults() {
-      return new Options(defaultStripes(), true, true);
+      return new Options(defaultStripes(), true, true, true);
     }
 
     /** These options with {@code n} stripes. */
     public Options withStripes(int n) {
-      return new Options(n, batchStealing, busyOnAllocate);
+      return new Options(n, batchStealing, busyOnAllocate, contiguousRuns);
     }
 
     /** These options with batch stealing on or off. */
     public Options withBatchStealing(boolean on) {
-      return new Options(stripes, on, busyOnAllocate);
+      return new Options(stripes, on, busyOnAllocate, contiguousRuns);
     }
 
     /** These options with busy on allocate on or off. */
     public Options withBusyOnAllocate(boolean on) {
-      return new Options(stripes, batchStealing, on);
+      return new Options(stripes, batchStealing, on, contiguousRuns);
+    }
+
+    /** These options with contiguous runs on or off. */
+    public Options withContiguousRuns(boolean on) {
+      return new Options(stripes, batchStealing, busyOnAllocate, on);
     }
   }
 
@@ -233,21 +264,25 @@ public final class PhysMem {
   }
 
   /**
-   * Memory of {@code frames} frames, all free, spread over {@code stripes} stripes in contiguous
-   * runs (stripe 0 holds the lowest frames), lowest frame on top.
+   * Memory of {@code frames} frames, all free: every whole aligned run of {@link #RUN_FRAMES}
+   * frames on the run stack, lowest on top, and the frames past the last whole run spread over
+   * {@code stripes} stripes in contiguous ranges (stripe 0 holds the lowest frames), lowest frame
+   * on top.
    *
    * <p>The caller passes 1 ≤ frames ≤ {@link #MAX_FRAMES} and a power-of-two stripe count; tests
-   * use small counts to make stealing deterministic. Both switches of {@link Options} are on.
+   * use small counts to make stealing deterministic. Every switch of {@link Options} is on.
    */
   public PhysMem(int frames, int stripes) {
     // checkFrames first, so that bad frames are reported before a bad stripe count, as always.
-    this(checkFrames(frames), new Options(stripes, true, true));
+    this(checkFrames(frames), new Options(stripes, true, true, true));
   }
 
   /**
-   * Memory of {@code frames} frames, all free, spread over {@code options.stripes()} stripes in
-   * contiguous runs (stripe 0 holds the lowest frames), lowest frame on top, with the optimizations
-   * that {@code options} switches on.
+   * Memory of {@code frames} frames, all free, with the optimizations that {@code options} switches
+   * on: with contiguous runs, every whole aligned run of {@link #RUN_FRAMES} frames on the run
+   * stack, lowest on top, and the frames past the last whole run spread over {@code
+   * options.stripes()} stripes; without, all frames spread over them. Either way the stripes hold
+   * contiguous ranges (stripe 0 the lowest frames), lowest frame on top.
    *
    * <p>The caller passes 1 ≤ frames ≤ {@link #MAX_FRAMES} and options not null.
    */
@@ -259,7 +294,8 @@ public final class PhysMem {
     this.busyOnAllocate = options.busyOnAllocate();
     this.contents = new FrameWords(frames);
     this.state = new FrameState(frames);
-    this.pool = new FreePool(frames, options.stripes(), options.batchStealing());
+    this.pool =
+        new FreePool(frames, options.stripes(), options.batchStealing(), options.contiguousRuns());
     this.reclaims = new Reclaims();
     // The structures' plain writes in their constructors are published by the final-field freeze
     // (each is reached through a final field here, its arrays through its own final fields), so
@@ -302,8 +338,9 @@ public final class PhysMem {
   }
 
   /**
-   * Free frames: the sum of the stripe counts (each read opaque). Approximate while allocations or
-   * frees are in flight, exact when the pool is quiescent (invariant I3).
+   * Free frames: the sum of the stripe counts plus {@link #RUN_FRAMES} for each free run (each
+   * count read opaque). Approximate while allocations or frees are in flight, exact when the pool
+   * is quiescent (invariant I3).
    *
    * <p>No requirements.
    */
@@ -311,7 +348,18 @@ public final class PhysMem {
     return pool.freeFrames();
   }
 
-  /** Frames handed out by {@link #allocate}, ever. No requirements. */
+  /**
+   * Whole runs free on the run stack (read opaque); 0 with contiguous runs off. Runs whose frames
+   * are all free but on the stripes (a run broken and then freed) are not counted. Exact when the
+   * pool is quiescent.
+   *
+   * <p>No requirements.
+   */
+  public int freeRuns() {
+    return pool.freeRuns();
+  }
+
+  /** Frames handed out by {@link #allocate} (and allocateBusy), ever. No requirements. */
   public long allocations() {
     return pool.takes();
   }
@@ -329,6 +377,14 @@ public final class PhysMem {
   /** Allocations served by a stripe other than the caller's home. No requirements. */
   public long steals() {
     return pool.steals();
+  }
+
+  /**
+   * Runs that {@link #allocate} broke into frames, ever, because every stripe was empty. No
+   * requirements.
+   */
+  public long runsBroken() {
+    return pool.runsBroken();
   }
 
   /** The options this memory was built with. No requirements. */

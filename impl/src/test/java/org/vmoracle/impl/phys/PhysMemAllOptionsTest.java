@@ -41,7 +41,7 @@ class PhysMemAllOptionsTest {
   }
 
   private static PhysMem mem(int frames, int stripes, boolean batch, boolean busy) {
-    return new PhysMem(frames, new PhysMem.Options(stripes, batch, busy));
+    return new PhysMem(frames, new PhysMem.Options(stripes, batch, busy, true));
   }
 
   @ParameterizedTest(name = "batchStealing={0} busyOnAllocate={1}")

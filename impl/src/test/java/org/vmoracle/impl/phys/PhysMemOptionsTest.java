@@ -18,39 +18,42 @@ import org.junit.jupiter.api.Test;
 class PhysMemOptionsTest {
 
   @Test
-  void constructor_olderForms_turnBothSwitchesOn() {
+  void constructor_olderForms_turnEverySwitchOn() {
     PhysMem.Options defaults = PhysMem.Options.defaults();
     assertTrue(defaults.batchStealing());
     assertTrue(defaults.busyOnAllocate());
+    assertTrue(defaults.contiguousRuns());
     assertEquals(new PhysMem(8).stripes(), defaults.stripes());
     assertEquals(defaults, new PhysMem(8).options());
-    assertEquals(new PhysMem.Options(4, true, true), new PhysMem(8, 4).options());
+    assertEquals(new PhysMem.Options(4, true, true, true), new PhysMem(8, 4).options());
     assertEquals(PhysMem.STEAL_BATCH, new PhysMem(8, 4).stealBatch());
   }
 
   @Test
   void constructor_options_appliesStripesAndSwitches() {
-    PhysMem mem = new PhysMem(8, new PhysMem.Options(2, false, false));
+    PhysMem mem = new PhysMem(8, new PhysMem.Options(2, false, false, true));
     assertEquals(2, mem.stripes());
     assertEquals(1, mem.stealBatch());
     assertFalse(mem.options().busyOnAllocate());
     assertEquals(8, mem.freeFrames());
     mem.checkInvariants(f -> false);
     PhysMem.Options o = PhysMem.Options.defaults().withStripes(8).withBatchStealing(false);
-    assertEquals(new PhysMem.Options(8, false, true), o);
-    assertEquals(new PhysMem.Options(8, false, false), o.withBusyOnAllocate(false));
+    assertEquals(new PhysMem.Options(8, false, true, true), o);
+    assertEquals(new PhysMem.Options(8, false, false, true), o.withBusyOnAllocate(false));
+    assertEquals(new PhysMem.Options(8, false, true, false), o.withContiguousRuns(false));
   }
 
   @Test
   void constructor_badOptions_throwTheMessagesOfTheOlderForms() {
     IllegalArgumentException stripes =
-        assertThrows(IllegalArgumentException.class, () -> new PhysMem.Options(3, true, true));
+        assertThrows(
+            IllegalArgumentException.class, () -> new PhysMem.Options(3, true, true, true));
     assertEquals("stripes 3: a power of two is needed", stripes.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> new PhysMem.Options(0, true, true));
+    assertThrows(IllegalArgumentException.class, () -> new PhysMem.Options(0, true, true, true));
     IllegalArgumentException frames =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new PhysMem(0, new PhysMem.Options(4, false, false)));
+            () -> new PhysMem(0, new PhysMem.Options(4, false, false, true)));
     assertTrue(frames.getMessage().startsWith("frames 0: between 1 and "), frames.getMessage());
     assertThrows(NullPointerException.class, () -> new PhysMem(8, (PhysMem.Options) null));
     // The older two-int form still reports bad frames before a bad stripe count.
@@ -65,7 +68,8 @@ class PhysMemOptionsTest {
     // STEAL_BATCH - 1 frames home and the next allocations stay there; off, each allocation steals
     // again and no frame is moved.
     for (boolean batch : new boolean[] {true, false}) {
-      PhysMem mem = new PhysMem(2 * PhysMem.STEAL_BATCH + 8, new PhysMem.Options(4, batch, true));
+      PhysMem mem =
+          new PhysMem(2 * PhysMem.STEAL_BATCH + 8, new PhysMem.Options(4, batch, true, true));
       List<Integer> all = allocateAll(mem);
       freeFromAnotherHome(mem, all);
       long stealsBefore = mem.steals();
@@ -97,7 +101,7 @@ class PhysMemOptionsTest {
     // On, the frame is busy from the store that allocates it; off, there is a moment where it is
     // allocated (FREE cleared) but not yet busy, which the seam observes.
     for (boolean busyOnAllocate : new boolean[] {true, false}) {
-      PhysMem mem = new PhysMem(2, new PhysMem.Options(1, true, busyOnAllocate));
+      PhysMem mem = new PhysMem(2, new PhysMem.Options(1, true, busyOnAllocate, true));
       int[] seen = {-1};
       int f = mem.allocateBusy(g -> seen[0] = mem.flags(g));
       String on = "busyOnAllocate=" + busyOnAllocate;
@@ -114,7 +118,7 @@ class PhysMemOptionsTest {
   void allocateBusy_busyOnAllocateOff_frameTakenBusyByAnother_throws() {
     // The failure allocateBusy's off path checks for: someone who should not know the frame took it
     // busy between the allocation and the tryBusy. The frame stays allocated and busy.
-    PhysMem mem = new PhysMem(2, new PhysMem.Options(1, true, false));
+    PhysMem mem = new PhysMem(2, new PhysMem.Options(1, true, false, true));
     AtomicInteger taken = new AtomicInteger(-1);
     IllegalStateException e =
         assertThrows(
