@@ -18,7 +18,9 @@ final class FrameWords {
    * All frames' words in one long[], so that a frame costs no object of its own and a word costs
    * one array access after two bounds checks. Nothing here knows whether a frame is free, busy or
    * whose it is: FrameState keeps that, and the caller's busy bit or PTE is what makes an access
-   * legal. PhysMem zeroes a frame here after the pool hands it out and before anyone else sees it.
+   * legal. PhysMem zeroes a frame here after the pool hands it out and before anyone else sees it;
+   * a 2 MiB run it hands out unzeroed (allocateRun), and its caller zeroes the whole run at once
+   * with zeroFrames, the frames being adjacent here, or fills it otherwise.
    *
    * Concurrency:
    * ------------
@@ -26,8 +28,8 @@ final class FrameWords {
    * published by whatever release the caller does next (a PTE CAS, an unbusy, a free). Page-table
    * words are read by lock-free walkers while others change them, so they go through LONGS in the
    * mode each accessor names: acquire loads, release stores, volatile CAS and getAndSet. The bulk
-   * operations (copy, storePage, loadPage, zero) are plain; their callers hold the frames busy or
-   * freshly allocated, so no one else writes those words meanwhile.
+   * operations (copy, storePage, loadPage, zero, zeroFrames) are plain; their callers hold the
+   * frames busy or freshly allocated, so no one else writes those words meanwhile.
    *
    * Invariants:
    * -----------
@@ -111,6 +113,20 @@ final class FrameWords {
     checkFrame(f);
     int base = f << FRAME_WORD_SHIFT;
     Arrays.fill(words, base, base + WORDS_PER_FRAME, 0L);
+  }
+
+  /**
+   * Sets every word of frames {@code first .. first + count - 1} to zero, plain stores, in one
+   * {@code Arrays.fill}: the frames' words are adjacent in the one array, so a 2 MiB run is one
+   * fill of 262,144 longs, as fast as filling any long[] of that size (experiment E6 compares the
+   * two), rather than 512 fills of a frame.
+   *
+   * <p>The caller holds the frames (a run it allocated) and publishes the zeroes by a later release
+   * (the unbusy of each frame, the PTE CAS that maps them).
+   */
+  void zeroFrames(int first, int count) {
+    Objects.checkFromIndexSize(first, count, frames);
+    Arrays.fill(words, first << FRAME_WORD_SHIFT, (first + count) << FRAME_WORD_SHIFT, 0L);
   }
 
   // ---------------------------------------------------------------- Page-table words

@@ -9,10 +9,11 @@ import java.util.concurrent.atomic.LongAdder;
  * The free pool: frame numbers on a power-of-two number of lock-free stamped Treiber stacks
  * (stripes), each thread allocating from and freeing onto its home stripe and stealing from the
  * others when its home runs dry; and, beside them, whole 2 MiB-aligned runs of {@link #RUN_FRAMES}
- * frames on a stack of their own, broken into frames only when every stripe is empty. One part of
+ * frames on a stack of their own, broken into frames only when every stripe is empty, handed out
+ * whole by {@link #takeRun}, and found again among the stripes by {@link #reassemble}. One part of
  * {@link PhysMem}, which is the only class that holds one. It holds frame and run numbers only: the
  * FREE flag and the rest of a frame's state are {@link FrameState}'s, set and cleared by PhysMem
- * around {@link #take} and {@link #put}.
+ * around {@link #take}, {@link #takeRun} and {@link #put}.
  */
 final class FreePool {
   /*
@@ -57,11 +58,11 @@ final class FreePool {
    * instruction beyond these two: every stripe push or pop that is not a put or a take is counted
    * by the rare path that makes it, in a LongAdder of its own:
    *
-   *   takes = stripe pops - moved + broken     (a broken run's first frame is taken without a
-   *   puts  = stripe pushes - moved - 511 * broken                           stripe pop)
+   *   takes = stripe pops - moved - detached + broken     (a broken run's first frame is taken
+   *   puts  = stripe pushes - moved - 511 * broken - returned       without a stripe pop)
    *
-   * where moved counts the frames batch steals pushed onto a thief's home and broken the runs
-   * take() broke.
+   * where moved counts the frames batch steals pushed onto a thief's home, broken the runs take()
+   * broke, detached the frames reassembly took off the stripes and returned those it put back.
    * All are approximate while pushes and pops are in flight and exact when the pool is quiescent.
    *
    * Runs. Seed 003 (2 MiB wiring) asks for physically contiguous, 2 MiB-aligned runs of
@@ -71,17 +72,31 @@ final class FreePool {
    * numbers linked through runNext[], its head and counts (in runs) in a padded slot of their own
    * after the stripes'. At construction every whole run goes onto it, lowest run on top, and only
    * the frames past the last whole run (frames % 512; all of them when there are fewer than 512)
-   * are spread over the stripes as before. take(), having found every stripe empty (home, then
-   * every steal), breaks a run: it pops one, keeps its first frame and pushes the other 511,
-   * linked in order while they are still private, onto the caller's home stripe in one CAS. So a
-   * run is broken only when no single frame is left anywhere else, and the order of frames handed
-   * out on one stripe is the order they would have had without runs. Nothing hands out a whole
-   * run yet, and a run broken stays broken: that is the next step (a run allocator that finds
-   * runs again among frames freed one by one).
+   * are spread over the stripes as before. The run stack changes three ways:
+   *
+   *   break       take(), having found every stripe empty (home, then every steal), pops a run,
+   *               keeps its first frame and pushes the other 511, linked in order while they are
+   *               still private, onto the caller's home stripe in one CAS. So a run is broken only
+   *               when no single frame is left anywhere else, and the order of frames handed out
+   *               on one stripe is the order they would have had without runs.
+   *   takeRun     PhysMem.allocateRun pops a run and hands out its 512 frames at once.
+   *   reassemble  when the run stack is empty and frames were put since the last reassembly,
+   *               allocateRun has the pool detach every stripe's whole stack (one CAS each),
+   *               tally the frames of each run it finds in a scratch int[] of one count a run,
+   *               push the runs whose 512 frames were all there onto the run stack (one CAS for
+   *               them all, lowest on top), and push the rest back onto the stripe each came
+   *               from, in the order they were there (one CAS a stripe).
+   *
+   * Reassembly walks every free frame, so it runs only on demand and only when something changed:
+   * putsAtReassembly, the puts() count before the last reassembly's first detach, tells whether
+   * any frame was put since. Only puts can complete a run: takes and breaks remove frames from
+   * the stripes, and steals move frames between stripes without changing whether they are on one.
+   * Reading the count before detaching makes the test err on the safe side: a put that lands
+   * during a reassembly stays on its stripe and counts as "since", so the next one looks again.
    *
    * Contiguous runs have a switch (PhysMem.Options.contiguousRuns, on by default). Off, runs is 0:
-   * the run stack stays empty, every frame is on the stripes exactly as before runs existed, and
-   * take() never breaks a run.
+   * the run stack stays empty, every frame is on the stripes exactly as before runs existed,
+   * take() never breaks a run and takeRun() and reassemble() find none.
    *
    * Concurrency:
    * ------------
@@ -91,10 +106,23 @@ final class FreePool {
    * run, or at the moment it sees the run stack empty (after the last stripe) when it answers -1
    * (so -1 means every stripe and then the run stack were seen empty at some moment during the
    * call; a frame put meanwhile onto a stripe already visited is missed, as with any per-CPU free
-   * list). Between a break's run pop and its push, the other 511 frames are on no stack, as a
-   * batch steal's are between its two CASes, and the same argument covers it: a take() that
-   * answers -1 meanwhile was made under the shared map lock, and out-of-memory is answered holding
-   * it exclusive, when no take is in flight.
+   * list). takeRun() at the run pop's CAS, or at the acquire load that saw the run stack empty.
+   * Between a break's run pop and its push, the other 511 frames are on no stack, as a batch
+   * steal's are between its two CASes, and the same argument covers it: a take() that answers -1
+   * meanwhile was made under the shared map lock, and out-of-memory is answered holding it
+   * exclusive, when no take is in flight.
+   *
+   * Reassembly is not atomic: it is a sequence of detaches and pushes, each its own CAS, and
+   * between the first detach and the last push the detached frames are on no stack, so
+   * freeFrames() reads low and a take() could answer -1 with frames free. Its caller
+   * (PhysMem.allocateRun) therefore holds the implementation's map lock exclusive, so that no
+   * take, and no other reassembly or takeRun, is in flight. Nothing else depends on that: each
+   * detach takes a whole stack in one stamped CAS, so a concurrent push lands on the emptied head
+   * and is simply left there, and every frame is on exactly one stack, or private, throughout.
+   * Puts (the second half of munmap frees under no lock) do run concurrently, and a put that lands
+   * during reassembly stays on its stripe. The scratch tally is a fresh array each time; the one
+   * field reassembly shares between calls, putsAtReassembly, is plain, read and written only by
+   * the caller under the exclusive lock, whose release and acquire order successive callers.
    *
    * Memory orders. The head CAS is a volatile compareAndSet: its release half publishes next[f],
    * written just before by the pusher, and everything the putting thread did before (PhysMem's
@@ -104,7 +132,11 @@ final class FreePool {
    * is being pushed again elsewhere, and then reads a stale link, which its stamped CAS rejects.
    * Counts are added to with volatile getAndAdd and read opaque. The run stack is the same
    * protocol on runNext[]. A break writes next[] of the 511 frames it pushes opaque while they are
-   * private; the push CAS's release publishes them.
+   * private; the push CAS's release publishes them. Run contents are never zeroed here, and
+   * allocateRun hands them out as they are, so the chain that orders a run's previous users
+   * before its next one matters: each frame's free (push CAS, release) happens-before the detach
+   * that took it off its stripe (CAS, acquire), which comes before the run push (CAS, release)
+   * that takeRun's pop (CAS, acquire) reads.
    *
    * Invariants (quiescent; check verifies them):
    * -----------
@@ -199,6 +231,7 @@ final class FreePool {
   //   (c) const after construction
   //   (a) atomic only: every access through a VarHandle or an atomic class, mode named at use
   //   (s) stack protocol: written by the pusher before its head CAS, read opaque by poppers
+  //   (r) reassembly's: plain, used only by reassemble's caller, who holds the map lock exclusive
 
   private final int frames; // (c)
   private final int stripes; // (c) a power of two
@@ -213,6 +246,12 @@ final class FreePool {
   private final LongAdder steals = new LongAdder(); // (a) takes served off the home stripe
   private final LongAdder moved = new LongAdder(); // (a) frames batch steals pushed onto a home
   private final LongAdder broken = new LongAdder(); // (a) runs take() broke into frames
+  private final LongAdder runsTaken = new LongAdder(); // (a) runs takeRun() handed out
+  private final LongAdder reassemblies = new LongAdder(); // (a) calls of reassemble
+  private final LongAdder runsFound = new LongAdder(); // (a) runs reassemble pushed
+  private final LongAdder detached = new LongAdder(); // (a) frames reassemble took off stripes
+  private final LongAdder returned = new LongAdder(); // (a) frames it pushed back onto them
+  private long putsAtReassembly; // (r) puts() before the last reassembly's first detach
 
   /**
    * A pool holding all of frames {@code 0 .. frames - 1}. With {@code contiguousRuns}, every whole
@@ -280,8 +319,8 @@ final class FreePool {
 
   /**
    * Free frames: the sum of the stripe counts plus RUN_FRAMES times the run stack's count (each
-   * read opaque), never below 0. Approximate while takes or puts are in flight, exact when the pool
-   * is quiescent (I3). No requirements.
+   * read opaque), never below 0. Approximate while takes, puts or a reassembly are in flight, exact
+   * when the pool is quiescent (I3). No requirements.
    */
   int freeFrames() {
     long sum = (long) RUN_FRAMES * countAt(runSlot);
@@ -293,16 +332,22 @@ final class FreePool {
     return (int) Math.max(0, sum);
   }
 
-  /** Frames {@link #take} handed out, ever. No requirements. */
+  /**
+   * Frames {@link #take} handed out, ever (not those of runs {@link #takeRun} handed out). No
+   * requirements.
+   */
   long takes() {
-    // A batch steal pops its frames and pushes all but one; a break hands out a run's first frame
-    // without any stripe pop. See the essay.
-    return sum(POPS_OFFSET) - moved.sum() + broken.sum();
+    // A batch steal pops its frames and pushes all but one; a reassembly pops what it detaches;
+    // a break hands out a run's first frame without any stripe pop. See the essay.
+    return sum(POPS_OFFSET) - moved.sum() - detached.sum() + broken.sum();
   }
 
   /** Frames {@link #put} took back, ever. No requirements. */
   long puts() {
-    return sum(PUSHES_OFFSET) - moved.sum() - (long) (RUN_FRAMES - 1) * broken.sum();
+    return sum(PUSHES_OFFSET)
+        - moved.sum()
+        - (long) (RUN_FRAMES - 1) * broken.sum()
+        - returned.sum();
   }
 
   /** Whole runs on the run stack: its count, read opaque; exact when quiescent (I3). */
@@ -313,6 +358,21 @@ final class FreePool {
   /** Runs {@link #take} broke into frames, ever. No requirements. */
   long runsBroken() {
     return broken.sum();
+  }
+
+  /** Runs {@link #takeRun} handed out, ever. No requirements. */
+  long runsTaken() {
+    return runsTaken.sum();
+  }
+
+  /** Calls of {@link #reassemble}, ever. No requirements. */
+  long reassemblies() {
+    return reassemblies.sum();
+  }
+
+  /** Runs {@link #reassemble} found whole on the stripes and pushed, ever. No requirements. */
+  long runsReassembled() {
+    return runsFound.sum();
   }
 
   /** Takes served by a stripe other than the caller's home. No requirements. */
@@ -383,6 +443,136 @@ final class FreePool {
     pushChain(home, base + 1, last, RUN_FRAMES - 1); // links next[last] to the old top
     broken.increment();
     return base;
+  }
+
+  /**
+   * The first frame of a whole run popped off the run stack, or -1 if it is empty (always, with
+   * contiguous runs off). The run's frames are on no stack now.
+   *
+   * <p>Linearizes at the run pop's CAS, or, answering -1, at the acquire load that saw the run
+   * stack empty.
+   *
+   * <p>No requirements here (PhysMem.allocateRun adds its own). The caller owns the 512 frames and
+   * puts each back (with {@link #put}) at most once.
+   */
+  int takeRun() {
+    int r = popAt(runSlot, runNext, null);
+    if (r < 0) {
+      return -1;
+    }
+    runsTaken.increment();
+    return r << RUN_SHIFT;
+  }
+
+  /**
+   * Whether any frame was put since the last {@link #reassemble} began (since construction, before
+   * the first): only then can a reassembly find a run that the last one did not. May answer true
+   * when nothing changed (a put that was in flight at the last reassembly), never false when a put
+   * completed since; see the essay.
+   *
+   * <p>The caller holds the map lock exclusive, as for {@link #reassemble}.
+   */
+  boolean putSinceReassembly() {
+    return runs > 0 && puts() != putsAtReassembly;
+  }
+
+  /**
+   * Detaches every stripe's stack, pushes the runs all of whose frames were on them onto the run
+   * stack, lowest on top, pushes every other frame back onto the stripe it came from in its old
+   * order, and answers how many runs it found. A put that lands meanwhile stays on its stripe.
+   *
+   * <p>Not atomic; see the essay. Each detach linearizes at its CAS, each push at its.
+   *
+   * <p>The caller holds the implementation's map lock exclusive, so that no take, takeRun or other
+   * reassembly is in flight (a take meanwhile could answer -1 with frames free); puts may run.
+   */
+  int reassemble() {
+    reassemblies.increment();
+    if (runs == 0) {
+      return 0;
+    }
+    putsAtReassembly = puts(); // before the first detach: later puts count as "since"
+    int[] tops = new int[stripes];
+    int[] tally = new int[runs]; // frames of each run found on the stripes
+    for (int s = 0; s < stripes; s++) {
+      tops[s] = detach(s, tally);
+    }
+    // Link the whole runs, lowest on top; they are ours, on no stack.
+    int firstRun = -1;
+    int lastRun = -1;
+    int found = 0;
+    for (int r = runs - 1; r >= 0; r--) {
+      if (tally[r] == RUN_FRAMES) {
+        INTS.setOpaque(runNext, r, firstRun); // published by the run push's release half
+        if (lastRun < 0) {
+          lastRun = r;
+        }
+        firstRun = r;
+        found++;
+      }
+    }
+    // Relink each stripe's frames without the whole runs' and push them back where they were.
+    for (int s = 0; s < stripes; s++) {
+      int first = -1;
+      int last = -1;
+      int n = 0;
+      for (int f = tops[s]; f >= 0; ) {
+        int below = (int) INTS.getOpaque(next, f); // read before f's link is rewritten below
+        int r = f >>> RUN_SHIFT;
+        if (r >= runs || tally[r] != RUN_FRAMES) {
+          if (last < 0) {
+            first = f;
+          } else {
+            INTS.setOpaque(next, last, f); // published by pushChain's release half
+          }
+          last = f;
+          n++;
+        }
+        f = below;
+      }
+      if (n > 0) {
+        pushChain(s, first, last, n);
+        returned.add(n);
+      }
+    }
+    if (found > 0) {
+      pushChainAt(runSlot, runNext, firstRun, lastRun, found);
+      runsFound.add(found);
+    }
+    return found;
+  }
+
+  /**
+   * Takes stripe {@code s}'s whole stack in one CAS (head to empty, stamp + 1), walks it, adding
+   * one to {@code tally} for each frame of a run, counts its frames as popped and detached, and
+   * answers its top frame (-1 if the stripe was empty). The detached chain is ours, its links
+   * intact. Linearizes at the CAS.
+   */
+  private int detach(int s, int[] tally) {
+    int slot = headSlot(s);
+    for (; ; ) {
+      // Acquire: pairs with the release of every push CAS before it on this head, so the links of
+      // the whole chain are visible.
+      long h = (long) LONGS.getAcquire(heads, slot);
+      int top = (int) (h & TOP_MASK) - 1;
+      if (top < 0) {
+        return -1;
+      }
+      if (LONGS.compareAndSet(heads, slot, h, pack(stamp(h) + 1, -1))) {
+        long n = 0;
+        for (int f = top; f >= 0; f = (int) INTS.getOpaque(next, f)) {
+          int r = f >>> RUN_SHIFT;
+          if (r < runs) {
+            tally[r]++;
+          }
+          n++;
+        }
+        LONGS.getAndAdd(heads, slot + POPS_OFFSET, n); // volatile; I3 when quiescent
+        detached.add(n);
+        return top; // linearization point: the CAS above
+      }
+      // Failed CAS: a concurrent put changed the head; retry from a fresh read.
+    }
   }
 
   /**
@@ -467,8 +657,8 @@ final class FreePool {
 
   /**
    * Pushes the chain {@code first} .. {@code last} of {@code n} frames, which we own, onto stripe
-   * {@code s}: one frame for put(), a batch for a steal, a broken run's rest. Linearizes at the
-   * head CAS.
+   * {@code s}: one frame for put(), a batch for a steal, a broken run's rest, a reassembly's
+   * return. Linearizes at the head CAS.
    */
   private void pushChain(int s, int first, int last, int n) {
     pushChainAt(headSlot(s), next, first, last, n);

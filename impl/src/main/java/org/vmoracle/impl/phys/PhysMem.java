@@ -26,7 +26,8 @@ public final class PhysMem {
    *   FrameState  flags, wire count, owner object and owner page index, one flat array each,
    *               and the BUSY try-lock;
    *   FreePool    the striped lock-free free pool: stamped Treiber stacks of frame numbers,
-   *               home stripes, batch stealing, the run stack of whole 2 MiB runs, the counts;
+   *               home stripes, batch stealing, the run stack of whole 2 MiB runs and their
+   *               reassembly, the counts;
    *   Reclaims    munmap's announcement of frames on their way back to the pool.
    *
    * Everything is indexed by frame number, so a frame costs no object of its own (a vm_page array,
@@ -36,18 +37,28 @@ public final class PhysMem {
    *   allocate  FreePool.take (home stripe, then steals); if that finds nothing while a reclaim
    *             is in flight, Reclaims.await and take again; then FrameWords.zero and
    *             FrameState.clearForAllocation, whose release store clears FREE last.
+   *   allocateRun  FreePool.takeRun; if the run stack is empty, Reclaims.await, and if frames
+   *             were put since the last reassembly, FreePool.reassemble and takeRun again; then
+   *             FrameState.clearForAllocation of each of the 512 frames with BUSY | INVALID. No
+   *             zeroing: the caller fills the run (zeroRun zeroes it in one pass).
    *   free      FrameState.markFree (the CAS that sets FREE, refusing a wired or free frame),
    *             then FreePool.put onto the caller's home stripe.
    *
    * Zeroing. allocate() zeroes the frame after it pops it and before it returns it (FreeBSD
    * zeroes on allocation too, unless PG_ZERO says the page is already clean), so no one ever reads
-   * another's old data; free() leaves the contents alone.
+   * another's old data; free() leaves the contents alone. allocateRun() does not zero: a 2 MiB
+   * run is zeroed by its caller in one Arrays.fill of 2 MiB (zeroRun), or filled from elsewhere,
+   * which 512 zeroings of 4 KiB inside the allocation would only repeat. Until then the frames
+   * hold their last users' words, so they come out BUSY and INVALID; the caller clears INVALID on
+   * each once it is filled and then unbusies it, and I6 says no fill is left unfinished.
    *
    * Runs. With contiguous runs on, every whole aligned run of RUN_FRAMES frames starts on the
    * pool's run stack instead of the stripes, so that seed 003 finds 2 MiB runs without searching.
-   * allocate() still prefers single frames: it breaks a run only when every stripe is empty.
-   * Nothing hands out a whole run yet (seed 003's run allocator comes next), so a run once broken
-   * stays broken.
+   * allocate() still prefers single frames: it breaks a run only when every stripe is empty. A
+   * run broken and then freed frame by frame is found again by reassembly (FreePool's essay),
+   * which allocateRun asks for only when the run stack is empty and a frame was freed since the
+   * last one. allocateRun answering -1 is not out-of-memory (its callers map 4 KiB pages
+   * instead), so it is not counted in allocationFailures().
    *
    * Switches. Each of this package's three optimizations can be turned off through Options, so a
    * hunt can bisect between the fast and the slow path (DragonFly's sysctls); all are on by
@@ -58,12 +69,13 @@ public final class PhysMem {
    *   busyOnAllocate  allocateBusy() hands out the frame BUSY by the release store that clears
    *                   its flags, one atomic fewer on the fault path. Off: allocate(), then
    *                   tryBusy(), which must win since no one else knows the frame.
-   *   contiguousRuns  whole 2 MiB runs are kept off the stripes, broken only when every stripe
-   *                   is empty. Off: every frame is on the stripes as before runs existed.
+   *   contiguousRuns  whole 2 MiB runs are kept off the stripes and allocateRun() hands them out.
+   *                   Off: every frame is on the stripes as before runs existed, and
+   *                   allocateRun() answers -1, so its callers take the 4 KiB path.
    *
    * None changes what allocate() and free() promise (I1-I6 hold either way); batch stealing and
    * busy on allocate change how many atomic instructions and cache-line transfers it costs,
-   * contiguous runs which frame numbers come out.
+   * contiguous runs which frame numbers come out, and whether a run can be had.
    *
    * The hot accessors (load, store, the page-table accessors, tryBusy, allocate) cost one field
    * load more than a class holding the arrays itself would: this class's final field naming the
@@ -71,8 +83,8 @@ public final class PhysMem {
    *
    * Concurrency:
    * ------------
-   * Nothing here waits but awaitReclaims (and allocate, while a reclaim is in flight). The
-   * structures' own essays give their memory orders; the hand-offs between them are:
+   * Nothing here waits but awaitReclaims (and allocate and allocateRun, while a reclaim is in
+   * flight). The structures' own essays give their memory orders; the hand-offs between them are:
    *
    *   allocate() linearizes at the pool's pop (or steal, or run pop when it breaks a run) CAS, or
    *     at the moment it sees the run stack empty after the last stripe when it answers -1 (so -1
@@ -85,6 +97,17 @@ public final class PhysMem {
    *   free() linearizes at the CAS that sets FREE in the flags (this is what catches two
    *     concurrent frees of one frame: exactly one of them sets the bit, the other throws). The
    *     push CAS that follows is a release, so the next taker sees the state markFree wrote.
+   *   allocateRun() linearizes at the run pop's CAS, or, answering -1, at the acquire load that
+   *     saw the run stack empty (before a reassembly, when none is due; after it, otherwise). Its
+   *     caller holds the map lock exclusive, so no allocate() and no other allocateRun() is in
+   *     flight: reassembly detaches every stripe, and an allocate() meanwhile could answer -1
+   *     with frames free. free() may run (munmap's second half frees under no lock); a frame it
+   *     frees during a reassembly stays on its stripe. Before reassembling, allocateRun waits for
+   *     reclaims in flight, as allocate() does before it answers -1: the exclusive map lock keeps
+   *     new ones from starting and a reclaim waits for nothing, so the wait ends, and the run
+   *     whose last frames a reclaim was freeing is not missed. The pop's acquire orders every
+   *     write of each frame's previous user before the caller's (FreePool's essay gives the
+   *     chain), so the unzeroed contents it hands out are its previous users' final words.
    *
    * Invariants (quiescent; checkInvariants verifies I1, I2, I3, I5 and I6):
    * -----------
@@ -95,11 +118,13 @@ public final class PhysMem {
    *       stack's the number of runs on it; freeFrames() is the stripes' counts plus
    *       RUN_FRAMES times the run stack's.                                         (FreePool)
    *   I4. A frame returned by allocate() reads zero in every word, and its flags, wire count and
-   *       owner are cleared (allocateBusy() sets BUSY alone).                          (here)
+   *       owner are cleared (allocateBusy() sets BUSY alone). A run returned by allocateRun()
+   *       is RUN_FRAMES frames from a multiple of RUN_FRAMES, each with wire count and owner
+   *       cleared and BUSY | INVALID its only flags; its contents are not promised.   (here)
    *   I5. A frame's wire count is never negative.                                (FrameState)
    *   I6. No frame is INVALID: every fill that allocateRun began has finished.   (FrameState)
    * I1 and I4 are this class's because they tie structures together: only free() sets FREE and
-   * pushes, only allocate() pops and clears FREE, each doing both halves.
+   * pushes, only allocate() and allocateRun() pop and clear FREE, each doing both halves.
    *
    * Lock order: none. Nothing here takes a lock; BUSY is a try-lock the callers build on (it
    * ranks as the vm_page busy lock in the package order of org.vmoracle.impl).
@@ -131,7 +156,7 @@ public final class PhysMem {
 
   /**
    * Frames in a contiguous run: 512, the frames of one 2 MiB page (2 MiB / 4 KiB, Pmap's PS leaf of
-   * seed 003).
+   * seed 003). {@link #allocateRun} answers a multiple of it.
    */
   public static final int RUN_FRAMES = FreePool.RUN_FRAMES;
 
@@ -147,8 +172,8 @@ public final class PhysMem {
   public static final int REFERENCED = FrameState.REFERENCED;
 
   /**
-   * On a free stack or in a free run; set by {@link #free} only, cleared by {@link #allocate} only.
-   * Bit 3.
+   * On a free stack or in a free run; set by {@link #free} only, cleared by {@link #allocate} and
+   * {@link #allocateRun} only. Bit 3.
    */
   public static final int FREE = FrameState.FREE;
 
@@ -157,12 +182,15 @@ public final class PhysMem {
 
   /**
    * The contents are not yet what the page must hold. Set, with BUSY, on every frame of a run that
-   * {@code allocateRun} hands out unzeroed; the caller clears it ({@link #clearFlag}) once it has
+   * {@link #allocateRun} hands out unzeroed; the caller clears it ({@link #clearFlag}) once it has
    * filled the frame, holding the frame busy all the while. {@link #free} drops it. Bit 5.
    */
   public static final int INVALID = FrameState.INVALID;
 
-  /** The flags that {@link #setFlag} and {@link #clearFlag} accept: BUSY and FREE have owners. */
+  /**
+   * The flags that {@link #setFlag} and {@link #clearFlag} accept: BUSY and FREE have owners.
+   * INVALID is among them so that a run's owner can clear it; setting it is allocateRun's.
+   */
   public static final int SETTABLE_FLAGS = FrameState.SETTABLE_FLAGS;
 
   /** Every defined flag bit; the others stay zero. */
@@ -186,6 +214,7 @@ public final class PhysMem {
   private final Reclaims reclaims; // (c)
   private final Options options; // (c)
   private final boolean busyOnAllocate; // (c) options.busyOnAllocate(), read on the fault path
+  private final boolean contiguousRuns; // (c) options.contiguousRuns()
 
   /**
    * How a PhysMem is built: its stripe count and a switch for each of its optimizations, each on in
@@ -204,9 +233,10 @@ public final class PhysMem {
    *     #allocate()} followed by {@link #tryBusy}, one more atomic read-modify-write, which must
    *     succeed since no one else can know the frame
    * @param contiguousRuns every whole 2 MiB-aligned run of {@link #RUN_FRAMES} frames starts off
-   *     the stripes, on a run stack, so that seed 003 can have it whole; allocate() breaks a run
-   *     only when every stripe is empty. Off: every frame starts on the stripes, in the layout
-   *     PhysMem had before runs
+   *     the stripes, on a run stack, so that {@link #allocateRun} can hand it out whole; allocate()
+   *     breaks a run only when every stripe is empty, and allocateRun reassembles runs freed frame
+   *     by frame. Off: every frame starts on the stripes, in the layout PhysMem had before runs,
+   *     and allocateRun answers -1
    */
   public record Options(
       int stripes, boolean batchStealing, boolean busyOnAllocate, boolean contiguousRuns) {
@@ -292,6 +322,7 @@ public final class PhysMem {
     this.frames = frames;
     this.options = options;
     this.busyOnAllocate = options.busyOnAllocate();
+    this.contiguousRuns = options.contiguousRuns();
     this.contents = new FrameWords(frames);
     this.state = new FrameState(frames);
     this.pool =
@@ -339,8 +370,8 @@ public final class PhysMem {
 
   /**
    * Free frames: the sum of the stripe counts plus {@link #RUN_FRAMES} for each free run (each
-   * count read opaque). Approximate while allocations or frees are in flight, exact when the pool
-   * is quiescent (invariant I3).
+   * count read opaque). Approximate while allocations, frees or a reassembly are in flight, exact
+   * when the pool is quiescent (invariant I3).
    *
    * <p>No requirements.
    */
@@ -350,7 +381,7 @@ public final class PhysMem {
 
   /**
    * Whole runs free on the run stack (read opaque); 0 with contiguous runs off. Runs whose frames
-   * are all free but on the stripes (a run broken and then freed) are not counted. Exact when the
+   * are all free but on the stripes are not counted until a reassembly finds them. Exact when the
    * pool is quiescent.
    *
    * <p>No requirements.
@@ -359,7 +390,11 @@ public final class PhysMem {
     return pool.freeRuns();
   }
 
-  /** Frames handed out by {@link #allocate} (and allocateBusy), ever. No requirements. */
+  /**
+   * Frames handed out by {@link #allocate} (and allocateBusy), ever; the frames of runs from {@link
+   * #allocateRun} are not among them (see {@link #runsAllocated}), though {@link #frees} counts
+   * them when they come back. No requirements.
+   */
   public long allocations() {
     return pool.takes();
   }
@@ -385,6 +420,21 @@ public final class PhysMem {
    */
   public long runsBroken() {
     return pool.runsBroken();
+  }
+
+  /** Runs handed out by {@link #allocateRun}, ever. No requirements. */
+  public long runsAllocated() {
+    return pool.runsTaken();
+  }
+
+  /** Reassemblies {@link #allocateRun} made, ever. No requirements. */
+  public long reassemblies() {
+    return pool.reassemblies();
+  }
+
+  /** Runs that reassemblies found whole among the free frames, ever. No requirements. */
+  public long runsReassembled() {
+    return pool.runsReassembled();
   }
 
   /** The options this memory was built with. No requirements. */
@@ -462,6 +512,27 @@ public final class PhysMem {
    */
   public void zeroFrame(int f) {
     contents.zero(f);
+  }
+
+  /**
+   * Sets all words of the {@link #RUN_FRAMES} frames from {@code base} to zero: one {@code
+   * Arrays.fill} of 2 MiB, plain stores, as fast as filling any {@code long[]} of that size (the
+   * frames are adjacent in one array). Leaves the flags alone: the caller clears INVALID on each
+   * frame afterwards.
+   *
+   * <p>The caller owns the run (allocated it with {@link #allocateRun}, holding its frames busy)
+   * and publishes the zeroes by a later release (each frame's unbusy, the PTE CAS that maps the
+   * run), as for {@link #zeroFrame}.
+   *
+   * @throws IllegalArgumentException if {@code base} is not a multiple of {@link #RUN_FRAMES}
+   * @throws IndexOutOfBoundsException if the run does not lie inside memory
+   */
+  public void zeroRun(int base) {
+    if ((base & (RUN_FRAMES - 1)) != 0) {
+      throw new IllegalArgumentException(
+          "zeroRun of frame " + base + ": a run starts at a multiple of " + RUN_FRAMES);
+    }
+    contents.zeroFrames(base, RUN_FRAMES);
   }
 
   // ---------------------------------------------------------------- Contents: page-table words
@@ -600,6 +671,56 @@ public final class PhysMem {
   }
 
   /**
+   * The first frame {@code b} (a multiple of {@link #RUN_FRAMES}) of {@link #RUN_FRAMES} contiguous
+   * frames, now all allocated to the caller; or -1 when no whole run can be had. Each frame comes
+   * with FREE cleared and its flags exactly {@link #BUSY} | {@link #INVALID}, wire count 0 and no
+   * owner; its contents are NOT zeroed, but left as its last user left them. The caller fills each
+   * frame ({@link #zeroRun} zeroes all 512 in one pass), then clears INVALID ({@link #clearFlag})
+   * and releases the frame ({@link #unbusy}); it frees the frames one by one with {@link #free}.
+   *
+   * <p>Pops a run off the run stack. If it is empty, waits for reclaims in flight; then, if any
+   * frame was freed since the last reassembly, reassembles (detaches every stripe, pushes the runs
+   * whose frames were all there onto the run stack, puts the other frames back where they were) and
+   * pops again. -1 is not an allocation failure: the caller maps 4 KiB pages instead, and {@link
+   * #allocationFailures} does not count it. Always -1 with {@link Options#contiguousRuns} off.
+   *
+   * <p>Linearizes at the run pop's CAS, or, answering -1, at the acquire load that saw the run
+   * stack empty.
+   *
+   * <p>The caller holds the implementation's map lock exclusive, so that no {@link #allocate}
+   * (allocateBusy) and no other allocateRun is in flight: a reassembly detaches every stripe for a
+   * while, and an allocation meanwhile could answer -1 with frames free. {@link #free} may run
+   * concurrently (a frame freed during a reassembly stays on its stripe). Reclaims must not wait
+   * for the map lock (they do not: they are begun before it is let go). The caller owns the run's
+   * frames until it frees them.
+   */
+  public int allocateRun() {
+    if (!contiguousRuns) {
+      return -1; // the switch: no runs were kept off the stripes
+    }
+    int base = pool.takeRun();
+    if (base < 0) {
+      // Frames a reclaim is freeing may complete a run: let them land before looking. New
+      // reclaims cannot start under our exclusive map lock, and a reclaim waits for nothing.
+      reclaims.await();
+      if (!pool.putSinceReassembly()) {
+        return -1; // nothing freed since the last reassembly, so it would find nothing new
+      }
+      pool.reassemble();
+      base = pool.takeRun();
+      if (base < 0) {
+        return -1;
+      }
+    }
+    // We own the run: the run pop's acquire ordered every earlier user of its frames before us.
+    int flags = BUSY | INVALID;
+    for (int f = base; f < base + RUN_FRAMES; f++) {
+      state.clearForAllocation(f, flags); // release store clears FREE last (I1), sets I4's flags
+    }
+    return base;
+  }
+
+  /**
    * Returns frame {@code f} to the pool: sets FREE (dropping every other flag, BUSY included),
    * clears the owner and pushes the frame onto the caller's home stripe. The contents are left as
    * they are; {@link #allocate} zeroes them before the next user.
@@ -622,7 +743,8 @@ public final class PhysMem {
   /**
    * Announces a reclaim: frames that nothing can reach any more are about to be freed by a thread
    * that holds no lock (the second half of an munmap). Until the matching {@link #endReclaim},
-   * allocate() waits for it rather than answer -1, and {@link #awaitReclaims} waits for it.
+   * allocate() waits for it rather than answer -1, allocateRun() before it reassembles, and {@link
+   * #awaitReclaims} waits for it.
    *
    * <p>The caller announces before it lets go of the lock under which the frames became
    * unreachable, so that whoever takes that lock next sees the reclaim.

@@ -1,17 +1,22 @@
 package org.vmoracle.impl.phys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.vmoracle.impl.phys.PhysMem.RUN_FRAMES;
 
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
  * The contiguous runs of {@link PhysMem}: whole 2 MiB runs kept off the stripes, broken by
- * allocate() only when every stripe is empty; and the switch that turns them off.
+ * allocate() only when every stripe is empty, handed out by allocateRun() and found again by
+ * reassembly; and the switch that turns them off.
  */
 class PhysMemRunsTest {
 
@@ -27,6 +32,21 @@ class PhysMemRunsTest {
       got.add(f);
     }
     return got;
+  }
+
+  /** Fills, validates and releases each frame of the run at {@code base}, as a run's owner does. */
+  private static void finishFill(PhysMem mem, int base) {
+    mem.zeroRun(base);
+    for (int f = base; f < base + RUN_FRAMES; f++) {
+      mem.clearFlag(f, PhysMem.INVALID);
+      mem.unbusy(f);
+    }
+  }
+
+  private static void freeRun(PhysMem mem, int base) {
+    for (int f = base; f < base + RUN_FRAMES; f++) {
+      mem.free(f);
+    }
   }
 
   // ---------------------------------------------------------------- Layout
@@ -64,8 +84,10 @@ class PhysMemRunsTest {
     PhysMem mem = new PhysMem(RUN_FRAMES - 1, 2);
     assertEquals(RUN_FRAMES - 1, mem.freeFrames());
     assertEquals(0, mem.freeRuns());
+    assertEquals(-1, mem.allocateRun());
     assertEquals(RUN_FRAMES - 1, allocateUntilEmpty(mem).size());
     assertEquals(0, mem.runsBroken());
+    assertEquals(0, mem.reassemblies(), "no run can exist: nothing to reassemble");
   }
 
   @Test
@@ -78,6 +100,20 @@ class PhysMemRunsTest {
     assertEquals(RUN_FRAMES * mem.homeStripe(), f, "the lowest frame of the home stripe");
     assertEquals(0, mem.runsBroken());
     mem.checkInvariants(x -> x == f);
+  }
+
+  @Test
+  void allocateRun_runsOff_answersMinusOneAndCountsNothing() {
+    PhysMem mem = runsOff(2 * RUN_FRAMES, 2);
+    assertEquals(-1, mem.allocateRun());
+    List<Integer> all = allocateUntilEmpty(mem);
+    all.forEach(mem::free);
+    assertEquals(-1, mem.allocateRun(), "not even after every frame came back");
+    assertEquals(0, mem.runsAllocated());
+    assertEquals(0, mem.reassemblies());
+    assertEquals(1, mem.allocationFailures(), "only allocate's -1 is a failure");
+    assertEquals(2 * RUN_FRAMES, mem.freeFrames());
+    mem.checkInvariants(x -> false);
   }
 
   // ---------------------------------------------------------------- Breaking runs
@@ -105,5 +141,179 @@ class PhysMemRunsTest {
     assertEquals(1, mem.allocationFailures());
     assertEquals(1000, mem.allocations(), "the kept frame counts as an allocation");
     assertEquals(0, mem.frees(), "the pushed rest of the run is no free");
+    assertEquals(-1, mem.allocateRun(), "no run left and nothing freed");
+  }
+
+  // ---------------------------------------------------------------- allocateRun
+
+  @Test
+  void allocateRun_freshMemory_answersAlignedRunsOfBusyInvalidFramesUntilNoneIsLeft() {
+    PhysMem mem = new PhysMem(3 * RUN_FRAMES + 5, 2);
+    Set<Integer> bases = new HashSet<>();
+    for (int i = 0; i < 3; i++) {
+      int base = mem.allocateRun();
+      assertEquals(0, base % RUN_FRAMES, "base " + base);
+      assertTrue(bases.add(base));
+      for (int f = base; f < base + RUN_FRAMES; f++) {
+        assertEquals(PhysMem.BUSY | PhysMem.INVALID, mem.flags(f), "frame " + f);
+        assertEquals(0, mem.wireCount(f));
+        assertNull(mem.owner(f));
+        assertEquals(PhysMem.NO_INDEX, mem.ownerIndex(f));
+      }
+    }
+    assertEquals(Set.of(0, RUN_FRAMES, 2 * RUN_FRAMES), bases);
+    assertEquals(-1, mem.allocateRun());
+    assertEquals(0, mem.reassemblies(), "nothing was freed: no reassembly");
+    assertEquals(3, mem.runsAllocated());
+    assertEquals(0, mem.allocationFailures(), "-1 from allocateRun is no failure");
+    assertEquals(5, mem.freeFrames(), "the five loose frames are still free");
+    assertEquals(0, mem.allocations(), "runs are not counted as allocate's frames");
+
+    // INVALID until the fill is done: the checker catches a fill left unfinished (I6).
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> mem.checkInvariants(f -> f < 3 * RUN_FRAMES));
+    assertTrue(e.getMessage().contains("is INVALID"), e.getMessage());
+    bases.forEach(b -> finishFill(mem, b));
+    mem.checkInvariants(f -> f < 3 * RUN_FRAMES);
+  }
+
+  @Test
+  void allocateRun_afterItsFramesWereUsedOneByOneAndFreed_reassemblesItWithTheirContents() {
+    // One run, one stripe: allocate breaks it and hands out all 512 frames; each is written and
+    // freed; allocateRun finds the run again and hands it out with the words left in it.
+    PhysMem mem = new PhysMem(RUN_FRAMES, 1);
+    List<Integer> all = allocateUntilEmpty(mem);
+    assertEquals(RUN_FRAMES, all.size());
+    assertEquals(1, mem.runsBroken());
+    assertEquals(-1, mem.allocateRun(), "every frame is in use");
+    for (int f : all) {
+      mem.store(f, 7, 0xabc0_0000L + f);
+    }
+    all.forEach(mem::free);
+    assertEquals(0, mem.freeRuns(), "freed frames go onto the stripes, not back into a run");
+
+    int base = mem.allocateRun();
+    assertEquals(0, base);
+    assertEquals(1, mem.reassemblies(), "none while nothing had been freed, then one");
+    assertEquals(1, mem.runsReassembled());
+    assertEquals(0, mem.freeFrames());
+    for (int f = 0; f < RUN_FRAMES; f++) {
+      assertEquals(0xabc0_0000L + f, mem.load(f, 7), "word 7 of frame " + f + " is kept");
+      assertEquals(PhysMem.BUSY | PhysMem.INVALID, mem.flags(f));
+    }
+    mem.zeroRun(base);
+    for (int f = 0; f < RUN_FRAMES; f++) {
+      for (int w = 0; w < PhysMem.WORDS_PER_FRAME; w++) {
+        assertEquals(0L, mem.load(f, w), "frame " + f + " word " + w);
+      }
+    }
+    finishFill(mem, base);
+    mem.checkInvariants(f -> true);
+    freeRun(mem, base);
+    assertEquals(RUN_FRAMES, mem.freeFrames());
+    assertEquals(mem.allocations() + RUN_FRAMES * mem.runsAllocated(), mem.frees());
+    mem.checkInvariants(f -> false);
+  }
+
+  @Test
+  void allocateRun_runMissingOneFrame_reassemblesNoneAndPutsEveryFrameBack() {
+    PhysMem mem = new PhysMem(RUN_FRAMES + 3, 2);
+    List<Integer> all = allocateUntilEmpty(mem);
+    int kept = 300;
+    all.stream().filter(f -> f != kept).forEach(mem::free);
+    assertEquals(RUN_FRAMES + 2, mem.freeFrames());
+
+    assertEquals(-1, mem.allocateRun());
+    assertEquals(1, mem.reassemblies());
+    assertEquals(0, mem.runsReassembled());
+    assertEquals(RUN_FRAMES + 2, mem.freeFrames(), "every detached frame went back");
+    mem.checkInvariants(f -> f == kept);
+
+    assertEquals(-1, mem.allocateRun());
+    assertEquals(1, mem.reassemblies(), "nothing freed since: no second reassembly");
+
+    mem.free(kept);
+    assertEquals(0, mem.allocateRun(), "its last frame is back: the run is whole again");
+    assertEquals(2, mem.reassemblies());
+    assertEquals(3, mem.freeFrames(), "the loose frames stay on the stripes");
+    finishFill(mem, 0);
+    mem.checkInvariants(f -> f < RUN_FRAMES);
+    List<Integer> loose = allocateUntilEmpty(mem);
+    assertEquals(Set.of(RUN_FRAMES, RUN_FRAMES + 1, RUN_FRAMES + 2), new HashSet<>(loose));
+  }
+
+  @Test
+  void allocateRun_runFreedOntoTwoStripes_isFoundWhole() throws Exception {
+    PhysMem mem = new PhysMem(RUN_FRAMES, 4);
+    List<Integer> all = allocateUntilEmpty(mem);
+    List<Integer> half = all.subList(0, RUN_FRAMES / 2);
+    List<Integer> other = new ArrayList<>(all.subList(RUN_FRAMES / 2, RUN_FRAMES));
+    half.forEach(mem::free); // onto our home stripe
+    PhysMemOptionsTest.freeFromAnotherHome(mem, other); // onto another
+    mem.checkInvariants(f -> false);
+    assertEquals(0, mem.allocateRun());
+    assertEquals(1, mem.runsReassembled());
+    finishFill(mem, 0);
+    mem.checkInvariants(f -> true);
+  }
+
+  @Test
+  void allocateRun_lastFramesOfARunInAReclaim_waitsForTheReclaimBeforeReassembling()
+      throws Exception {
+    PhysMem mem = new PhysMem(RUN_FRAMES, 1);
+    List<Integer> all = allocateUntilEmpty(mem);
+    all.subList(1, RUN_FRAMES).forEach(mem::free);
+    mem.beginReclaim(); // frame all.get(0) is on its way back
+    AtomicInteger got = new AtomicInteger(-2);
+    Thread t = new Thread(() -> got.set(mem.allocateRun()));
+    t.start();
+    t.join(200);
+    assertTrue(t.isAlive(), "allocateRun waits for the reclaim");
+    mem.free(all.get(0));
+    mem.endReclaim();
+    t.join(10_000);
+    assertEquals(0, got.get(), "and finds the run the reclaim completed");
+    assertEquals(1, mem.reassemblies());
+    finishFill(mem, 0);
+    mem.checkInvariants(f -> true);
+  }
+
+  // ---------------------------------------------------------------- zeroRun
+
+  @Test
+  void zeroRun_notARunStart_throws() {
+    PhysMem mem = new PhysMem(2 * RUN_FRAMES, 1);
+    int base = mem.allocateRun();
+    assertThrows(IllegalArgumentException.class, () -> mem.zeroRun(base + 1));
+    assertThrows(IndexOutOfBoundsException.class, () -> mem.zeroRun(2 * RUN_FRAMES));
+    assertThrows(IndexOutOfBoundsException.class, () -> mem.zeroRun(-RUN_FRAMES));
+    PhysMem partial = new PhysMem(RUN_FRAMES + 8, 1);
+    assertThrows(IndexOutOfBoundsException.class, () -> partial.zeroRun(RUN_FRAMES));
+    finishFill(mem, base);
+  }
+
+  @Test
+  void zeroRun_clearsEveryWordOfItsFramesAndNoneOfTheNeighbours() {
+    PhysMem mem = new PhysMem(3 * RUN_FRAMES, 1);
+    int a = mem.allocateRun();
+    int b = mem.allocateRun();
+    int c = mem.allocateRun();
+    for (int base : new int[] {a, b, c}) {
+      for (int f = base; f < base + RUN_FRAMES; f++) {
+        mem.store(f, 0, 1);
+        mem.store(f, PhysMem.WORDS_PER_FRAME - 1, 2);
+      }
+    }
+    mem.zeroRun(b);
+    assertEquals(2L, mem.load(b - 1, PhysMem.WORDS_PER_FRAME - 1), "the run below is untouched");
+    assertEquals(1L, mem.load(b + RUN_FRAMES, 0), "the run above is untouched");
+    for (int f = b; f < b + RUN_FRAMES; f++) {
+      assertEquals(0L, mem.load(f, 0));
+      assertEquals(0L, mem.load(f, PhysMem.WORDS_PER_FRAME - 1));
+    }
+    for (int base : new int[] {a, b, c}) {
+      finishFill(mem, base);
+    }
   }
 }
