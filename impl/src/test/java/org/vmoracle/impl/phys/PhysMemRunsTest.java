@@ -3,15 +3,21 @@ package org.vmoracle.impl.phys;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.vmoracle.impl.phys.PhysMem.RUN_FRAMES;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.junit.jupiter.api.Test;
+import org.vmoracle.impl.Together;
 
 /**
  * The contiguous runs of {@link PhysMem}: whole 2 MiB runs kept off the stripes, broken by
@@ -314,6 +320,142 @@ class PhysMemRunsTest {
     }
     for (int base : new int[] {a, b, c}) {
       finishFill(mem, base);
+    }
+  }
+
+  // ---------------------------------------------------------------- Concurrency
+
+  @Test
+  void allocateAndAllocateRun_threeThreadsBreakingRunsAndOneReassembling_everyFrameAccountedFor() {
+    // Three threads allocate and free single frames; with only eight loose frames they soon empty
+    // the stripes and break runs. A fourth, once some run is broken, allocates runs the way the
+    // implementation will: under the exclusive map lock (here a read-write lock whose read side
+    // the single allocations take), zeroing, validating and freeing each run with no lock, as
+    // munmap's second half frees. Frees land during reassemblies; the pool must hand every frame
+    // to one holder at a time.
+    int frames = 3 * RUN_FRAMES + 8;
+    PhysMem mem = new PhysMem(frames, 4);
+    ReentrantReadWriteLock mapLock = new ReentrantReadWriteLock();
+    AtomicIntegerArray holder = new AtomicIntegerArray(frames); // 0 free, else thread id + 1
+    AtomicInteger churning = new AtomicInteger(3);
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(60),
+        () ->
+            Together.run(
+                4,
+                (t, start) -> {
+                  start.await();
+                  if (t == 3) {
+                    while (mem.runsBroken() == 0 && churning.get() > 0) {
+                      Thread.yield(); // start once the churn has broken a run (or is over)
+                    }
+                    allocateRuns(mem, mapLock, holder, t + 1, 300);
+                  } else {
+                    churn(mem, mapLock, holder, t + 1, 4_000, new SplittableRandom(t + 1));
+                    churning.decrementAndGet();
+                  }
+                }));
+    assertEquals(frames, mem.freeFrames());
+    assertEquals(mem.allocations() + RUN_FRAMES * mem.runsAllocated(), mem.frees());
+    mem.checkInvariants(f -> false);
+    assertTrue(mem.runsBroken() > 0, "the churn broke runs");
+
+    // Quiescent and all free: every run is on the run stack or found by one last reassembly.
+    Set<Integer> bases = new HashSet<>();
+    for (int b = mem.allocateRun(); b >= 0; b = mem.allocateRun()) {
+      bases.add(b);
+    }
+    assertEquals(Set.of(0, RUN_FRAMES, 2 * RUN_FRAMES), bases);
+    assertEquals(8, mem.freeFrames());
+    bases.forEach(b -> finishFill(mem, b));
+    mem.checkInvariants(f -> f < 3 * RUN_FRAMES);
+  }
+
+  /** Allocates up to 16 frames at a time under the shared lock, checks and frees them. */
+  private static void churn(
+      PhysMem mem,
+      ReentrantReadWriteLock mapLock,
+      AtomicIntegerArray holder,
+      int id,
+      int rounds,
+      SplittableRandom rnd) {
+    int[] batch = new int[16];
+    for (int r = 0; r < rounds; r++) {
+      int want = 1 + rnd.nextInt(batch.length);
+      int n = 0;
+      while (n < want) {
+        int f;
+        mapLock.readLock().lock();
+        try {
+          f = mem.allocate();
+        } finally {
+          mapLock.readLock().unlock();
+        }
+        if (f < 0) {
+          break; // exhausted by the others: free what we have and go on
+        }
+        claim(holder, f, id);
+        if (mem.load(f, 0) != 0 || mem.load(f, 511) != 0) {
+          throw new AssertionError("frame " + f + " not zeroed for " + id);
+        }
+        mem.store(f, 0, id);
+        mem.store(f, 511, id);
+        batch[n++] = f;
+      }
+      for (int i = 0; i < n; i++) {
+        release(holder, batch[i], id);
+        mem.free(batch[i]);
+      }
+    }
+  }
+
+  /** Allocates runs under the exclusive lock, fills, checks and frees them with no lock. */
+  private static void allocateRuns(
+      PhysMem mem, ReentrantReadWriteLock mapLock, AtomicIntegerArray holder, int id, int rounds) {
+    for (int r = 0; r < rounds; r++) {
+      int base;
+      mapLock.writeLock().lock();
+      try {
+        base = mem.allocateRun();
+      } finally {
+        mapLock.writeLock().unlock();
+      }
+      if (base < 0) {
+        Thread.yield(); // no whole run free just now: let the churn free some
+        continue;
+      }
+      if (base % RUN_FRAMES != 0) {
+        throw new AssertionError("run at " + base + " is not aligned");
+      }
+      for (int f = base; f < base + RUN_FRAMES; f++) {
+        claim(holder, f, id);
+        if (mem.flags(f) != (PhysMem.BUSY | PhysMem.INVALID)) {
+          throw new AssertionError("frame " + f + " of a new run has flags " + mem.flags(f));
+        }
+      }
+      mem.zeroRun(base);
+      for (int f = base; f < base + RUN_FRAMES; f++) {
+        mem.store(f, 0, id);
+        mem.clearFlag(f, PhysMem.INVALID);
+        mem.unbusy(f);
+      }
+      for (int f = base; f < base + RUN_FRAMES; f++) {
+        release(holder, f, id);
+        mem.free(f);
+      }
+    }
+  }
+
+  private static void claim(AtomicIntegerArray holder, int f, int id) {
+    if (!holder.compareAndSet(f, 0, id)) {
+      throw new AssertionError(
+          "frame " + f + " handed to " + id + " while " + holder.get(f) + "'s");
+    }
+  }
+
+  private static void release(AtomicIntegerArray holder, int f, int id) {
+    if (!holder.compareAndSet(f, id, 0)) {
+      throw new AssertionError("frame " + f + " of " + id + " taken by " + holder.get(f));
     }
   }
 }
