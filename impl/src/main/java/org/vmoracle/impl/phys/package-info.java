@@ -5,10 +5,11 @@
  * it each structure is a class of its own, with its essay and the invariants it keeps:
  *
  * <pre>
- *   PhysMem     the facade; allocate and free, which cross the structures (I1, I4)
+ *   PhysMem     the facade; allocate, allocateRun and free, which cross the structures (I1, I4)
  *   FrameWords  frame contents: plain, acquire/release and CAS access to one long[]
  *   FrameState  flags, wire count, owner and owner index, the BUSY try-lock (I2, I5, I6)
- *   FreePool    stamped Treiber stacks in stripes, home stripes, batch stealing, counts (I3)
+ *   FreePool    stamped Treiber stacks in stripes, home stripes, batch stealing, the run stack
+ *               of whole 2 MiB runs and their reassembly, counts (I3)
  *   Reclaims    munmap's announcement of frames on their way back to the pool
  * </pre>
  *
