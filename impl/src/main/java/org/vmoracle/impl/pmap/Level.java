@@ -71,6 +71,9 @@ enum Level {
    */
   static final int PT_NUMBER = 1;
 
+  /** The number of PD: 2, the one level whose entries may be 2 MiB PS leaves (seed 003). */
+  static final int PD_NUMBER = 2;
+
   /** The levels by number minus one, for {@link #of}; immutable. */
   private static final List<Level> BY_NUMBER = List.of(values());
 

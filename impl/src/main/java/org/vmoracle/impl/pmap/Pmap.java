@@ -6,179 +6,203 @@ import static org.vmoracle.impl.pmap.PmapArgs.checkUserVa;
 import static org.vmoracle.impl.pmap.PmapArgs.hex;
 
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.vmoracle.impl.phys.PhysMem;
 
 /**
  * The page tables of one address space: a 4-level radix tree (PML4, PDP, PD, PT) of 512-entry
  * tables, each table a frame of {@link PhysMem} flagged {@link PhysMem#PTPAGE}, its entries the
- * frame's words. Leaves are 4 KiB {@link Pte} entries; lookups are lock-free. The entries seeds 003
- * (2 MiB PS leaves) and 001 (page tables shared between pmaps) will bring are understood already,
- * but made by no operation yet (invariant P6).
+ * frame's words. Leaves are 4 KiB {@link Pte} entries, and 2 MiB PS leaves that the wiring fast
+ * path makes (seed 003, invariant P7); lookups are lock-free. The page tables shared between pmaps
+ * that seed 001 will bring are understood already, but made by no operation yet (invariant P6).
  */
 public final class Pmap {
   /*
-   * Overview:
-   * ---------
-   * A user virtual address (below 2^47) indexes the tree with four 9-bit fields:
-   *
-   *   |63 .. 48|47 ..... 39|38 ..... 30|29 ..... 21|20 ..... 12|11 ....... 0|
-   *   |  zero  | PML4 index| PDP index | PD index  | PT index  | page offset |
-   *
-   * The levels are the enum Level (shift, bytes an entry maps, index, next boundary); every walk
-   * here is a loop over the levels from the top down, never a hand-unrolled one (the fault path's,
-   * fastWalk, counts level numbers in an int for speed; the others loop over the enum).
-   *
-   * An entry is 0 or one of four kinds; Level says which levels admit which:
-   *
-   *   4 KiB leaf     PT entries. Present, not PS (Pte.make's form). "Valid" means non-zero: a
-   *                  non-zero entry that is not present never occurs.
-   *   own table      PML4, PDP and PD entries. Exactly Pte.table(child): P|W|U and the frame of
-   *                  a table this pmap owns (PhysMem.owner(child) == this).
-   *   shared table   PD entries only (seed 001). Exactly Pte.sharedTable(child): P|W|U, the
-   *                  software bit SHARED_TABLE and the frame of a PT that someone else owns.
-   *                  DragonFly's 2012 segment optimization keeps the PT of a shared 2 MiB
-   *                  segment in the VM object ("a truncated pmap (PD, PT, and PTEs) in the VM
-   *                  object itself") and links it from the PD of every process that maps it.
-   *   PS leaf        PD entries only (seed 003). Present, PS: one 2 MiB mapping of 512 frames
-   *                  from a 2 MiB-aligned one, as FreeBSD's pmap_enter_pde makes; seed 003
-   *                  wires large ranges with them.
-   *
-   * The kinds are told apart by the entry alone: PS marks a leaf, SHARED_TABLE a shared table.
-   * The owner in PhysMem is the truth the mark stands for (P1: a link has SHARED_TABLE exactly
-   * when this pmap does not own the table), and the checker compares the two. The mark is there
-   * so that the fault path tells a link to an own table from everything else by one test of the
-   * entry it already loaded (LINK_TEST), as the old walk's test for 0 did, instead of loading the
-   * PT's owner on every enter (about 1 ns of a 13 ns install in the harness of Level's essay).
-   * DragonFly marked nothing and knew a shared PT by its missing local pv (pmap_scan's sharept);
-   * this pmap keeps no pv. The owner is an Object: a VM object, or the truncated pmap DragonFly
-   * hangs off one. release and prune, which free tables, trust neither alone: they free only a
-   * table whose link is not marked and whose owner is this pmap.
-   *
-   * The PML4 is allocated by create() and lives until release(); PDP, PD and PT tables are
-   * allocated by enter() on demand and also live until release(). DragonFly's 2019 pmap does the
-   * same: "empty page table pages are just left in the pmap until exit() to avoid racing the
-   * pmap's pmap_page_*() code" (seed 000). FreeBSD instead frees a table when its last entry goes
-   * (pmap_unuse_pt); prune() does that for a range, for callers that can keep every other call
-   * out meanwhile (the implementation prunes under its map lock exclusive, behind a switch).
-   * Every table enters the tree through linkTable, every entry but a leaf through linkCounted.
-   *
-   * Accounting follows FreeBSD D32569 (seed 002): residentCount() counts the valid leaves plus
-   * every page-table page, the top-level PML4 included, so a fresh pmap has resident count 1 and
-   * the first leaf at a fresh address costs 3 tables and 1 leaf (resident 5). Replacing a valid
-   * leaf with another leaves the count alone (kernels.md R39). wiredCount() counts the leaves
-   * with the software WIRED bit. P4 says how PS leaves and shared tables count, and why.
-   *
-   * The D32569 fast path: removeRange() on a pmap whose resident count equals TOP_LEVEL_PAGES
-   * (nothing resident but the PML4) returns at once without walking, and counts that in
-   * earlyReturns(). Config.earlyReturn is its kill switch.
-   *
-   * Concurrency:
-   * ------------
-   * Any number of threads may call lookup, enter, compareAndSet, remove, protect, removeRange and
-   * forEachLeaf at once, on different or the same addresses. Nothing here takes a lock:
-   *
-   *   - Tables are freed while the pmap is alive only by prune(), which requires that no other
-   *     call be in flight; so a walker holding a table's frame number can always read it: the
-   *     walk needs no lock, no hazard pointer, no epoch.
-   *   - A new table is zeroed by PhysMem.allocate() (plain stores), labelled (PTPAGE, owner) and
-   *     then installed by a volatile CAS of the parent entry from 0. The CAS's release half
-   *     publishes the zeroes and the label; walkers load every entry with acquire, so they see a
-   *     zeroed table, never the frame's old contents. Losing the CAS means another thread
-   *     installed a table there first: we use the winner's and free ours (or keep it for the next
-   *     level down). No walker reads a table's owner to decide where to go (the entry's marks
-   *     say); prune and release, which do, run alone.
-   *   - Leaves change only by volatile CAS (enter and remove are CAS loops too). The linearization
-   *     point of enter, compareAndSet and remove is their successful leaf CAS (remove of an
-   *     absent leaf: the acquire load that saw 0; lookup: its acquire load of the leaf).
-   *     protect and removeRange are linearizable per leaf, not as a whole, like their kernel
-   *     counterparts under a pmap lock that faults on other pages do not take.
-   *   - Counters are LongAdders, so that two threads faulting in one address space do not bounce
-   *     a shared counter line on every new leaf (seed 000). A change that adds (new table, new
-   *     leaf, WIRED turned on) adds BEFORE its CAS and undoes it if the CAS fails; a change that
-   *     removes subtracts AFTER its CAS. When no call is in flight the counts are exact. A sum()
-   *     taken while enters run is no snapshot, so removeRange's fast path (resident == 1 means
-   *     nothing to remove) needs that no leaf of its range be filled concurrently: its caller
-   *     either excludes every fill (the implementation's map lock exclusive) or removes a range
-   *     no one can fill any more (the second half of munmap, whose entries are gone). A leaf
-   *     that was in the range counted before its CAS, and fills elsewhere only raise the count,
-   *     so resident == 1 then does mean that the range holds nothing.
-   *   - A shared table is not this pmap's: its owner and the other pmaps that link it may change
-   *     its entries at any time, even while this pmap is quiescent, and its owner must keep it
-   *     allocated while any pmap links it (DragonFly wires the PT page once per linking PD).
-   *     This pmap reads it only in lookup (acquire loads, as any walk) and in prune's test for
-   *     emptiness. A sharer that fills it after that test and before prune's unlinking CAS loses
-   *     nothing: its leaf stays in the shared table, and only this pmap's view of it goes, as an
-   *     unlink by munmap would take it (kernels.md R50).
-   *   - release(), prune() and checkInvariants() need the pmap quiescent: no other call in
-   *     flight.
-   *
-   * Out of memory: enter() first counts the tables it lacks and allocates them all; if one
-   * allocation fails it frees the others and returns false with nothing changed. Only then does
-   * it install them, top down. Tables only ever appear, so the count is an upper bound of what
-   * the install needs.
-   *
-   * Invariants (when quiescent; checkInvariants verifies P1-P4):
-   * -----------
-   *   P1. Tables. Every non-zero PML4, PDP or PD entry that is not a PS leaf links a table
-   *       flagged PTPAGE and not FREE, and is either
-   *         own:    exactly Pte.TABLE_BITS plus the frame of a table owned by this pmap, with
-   *                 owner index (first VA it maps) >>> 12, linked from exactly one entry of this
-   *                 pmap; the root is one too (index 0, linked from none); or
-   *         shared: exactly Pte.SHARED_TABLE_BITS plus the frame of a table owned by someone
-   *                 neither null nor this pmap; only in PD entries, and at most once within this
-   *                 pmap; other pmaps may link it too (seed 001), and its owner index and its
-   *                 entries are its owner's, so the checker reads neither.
-   *   P2. No PML4 entry at index >= 256 (addresses >= 2^47) is used.
-   *   P3. Leaves. Every non-zero entry of an own PT is present, not PS, has no bits outside
-   *       Pte.LEAF_FLAGS and PFN, and maps a frame of memory that is neither free nor a
-   *       page-table page. A PS leaf is a PD entry (never a PT, PDP or PML4 one: no 1 GiB pages):
-   *       present, no bits outside Pte.LEAF_FLAGS and PFN, mapping from its 2 MiB-aligned VA
-   *       the 512 frames from a 2 MiB-aligned frame (a multiple of 512), each of them memory
-   *       that is neither free nor a page-table page.
-   *   P4. Counts. tablePages() == the own tables in the tree (PML4 included); a shared table is
-   *       its owner's page and counted by it, never here. residentCount() == tablePages()
-   *         + 1 for each valid 4 KiB leaf of an own PT
-   *         + 512 for each PS leaf (NBPDR / PAGE_SIZE: FreeBSD's pmap_enter_pde adds it and
-   *           pmap_remove_pde takes it off, kernels.md R34)
-   *         + 1 for each link to a shared table: the PT page it stands for, as DragonFly's 2012
-   *           pmap_allocpte_seg counted it in the process (kernels.md R51). It also keeps
-   *           removeRange's early return sound: a pmap with a link is never "PML4 alone".
-   *       The leaves of a shared table count in no sharer: they are its owner's, as DragonFly's
-   *       pmap_enter counted a leaf in pt_pv->pv_pmap, for a shared PT the object's pmap. A leaf
-   *       one process enters there is at once every sharer's (R49), so no sharer could count it
-   *       with its CAS, and seed 001's point is that such bookkeeping is "no longer multiplied by
-   *       the number of processes".
-   *       wiredCount() == WIRED 4 KiB leaves of own PTs + 512 for each WIRED PS leaf (FreeBSD
-   *       counts a wired 2 MiB page as 512 wired pages). After release() all three are 0.
-   *   P5. While calls are in flight each counter is >= its true value (see Concurrency).
-   *   P6. No public operation makes a PS leaf or links a shared table yet; seeds 003 and 001
-   *       will, with the faults, wiring and teardown that need them (plantPdEntry is the test
-   *       hook that stores one meanwhile). No operation descends into a PS leaf or frees its
-   *       frames, and none frees a shared table or changes, counts or hands out (forEachLeaf) its
-   *       leaves; only lookup reads them. Meeting one, each operation does this:
-   *         lookup             a PS leaf: refuses (IllegalStateException); a shared table: reads
-   *                            through it, the translation the MMU would make (R49)
-   *         enter, install, compareAndSet, remove, reserveTable
-   *                            refuses either, having changed no leaf
-   *         protect, removeRange, forEachLeaf
-   *                            refuses either when its address-order walk reaches it, having
-   *                            done its work on the range below it and none above
-   *         release            a PS leaf is a leaf still mapped: refused, nothing changed; a
-   *                            shared table is unlinked (resident - 1), never read or freed
-   *         prune              a PS leaf stays (the PD holding it is not empty); a shared table
-   *                            that holds no entry is unlinked (resident - 1), never freed; one
-   *                            that holds an entry stays linked
-   *       A refusal, not a skip, because a skip is silent: a protect that skipped a PS leaf
-   *       would leave it writable, a removeRange would leave frames mapped that the VM then
-   *       frees. A refusal makes the seed's first test fail where it must teach the operation.
-   *
-   * Lock order: none (lock-free). Callers may hold any of their locks while calling in.
-   *
-   * References: FreeBSD sys/amd64/amd64/pmap.c (pmap_remove's early return, D32569;
-   * pmap_enter_pde, pmap_remove_pde); DragonFly BSD sys/platform/pc64/x86_64/pmap.c (2019
-   * rework; 2012 pmap_allocpte_seg); seeds 000, 001, 002 and 003; kernels.md R34, R39, R49-R51.
-   */
+  * Overview:
+  * ---------
+  * A user virtual address (below 2^47) indexes the tree with four 9-bit fields:
+  *
+  *   |63 .. 48|47 ..... 39|38 ..... 30|29 ..... 21|20 ..... 12|11 ....... 0|
+  *   |  zero  | PML4 index| PDP index | PD index  | PT index  | page offset |
+  *
+  * The levels are the enum Level (shift, bytes an entry maps, index, next boundary); every walk
+  * here is a loop over the levels from the top down, never a hand-unrolled one (the fault path's,
+  * fastWalk, counts level numbers in an int for speed; the others loop over the enum).
+  *
+  * An entry is 0 or one of four kinds; Level says which levels admit which:
+  *
+  *   4 KiB leaf     PT entries. Present, not PS (Pte.make's form). "Valid" means non-zero: a
+  *                  non-zero entry that is not present never occurs.
+  *   own table      PML4, PDP and PD entries. Exactly Pte.table(child): P|W|U and the frame of
+  *                  a table this pmap owns (PhysMem.owner(child) == this).
+  *   shared table   PD entries only (seed 001). Exactly Pte.sharedTable(child): P|W|U, the
+  *                  software bit SHARED_TABLE and the frame of a PT that someone else owns.
+  *                  DragonFly's 2012 segment optimization keeps the PT of a shared 2 MiB
+  *                  segment in the VM object ("a truncated pmap (PD, PT, and PTEs) in the VM
+  *                  object itself") and links it from the PD of every process that maps it.
+  *   PS leaf        PD entries only (seed 003). Present, PS: one 2 MiB mapping of 512 frames
+  *                  from a 2 MiB-aligned one, as FreeBSD's pmap_enter_pde makes; seed 003
+  *                  wires large ranges with them.
+  *
+  * The kinds are told apart by the entry alone: PS marks a leaf, SHARED_TABLE a shared table.
+  * The owner in PhysMem is the truth the mark stands for (P1: a link has SHARED_TABLE exactly
+  * when this pmap does not own the table), and the checker compares the two. The mark is there
+  * so that the fault path tells a link to an own table from everything else by one test of the
+  * entry it already loaded (LINK_TEST), as the old walk's test for 0 did, instead of loading the
+  * PT's owner on every enter (about 1 ns of a 13 ns install in the harness of Level's essay).
+  * DragonFly marked nothing and knew a shared PT by its missing local pv (pmap_scan's sharept);
+  * this pmap keeps no pv. The owner is an Object: a VM object, or the truncated pmap DragonFly
+  * hangs off one. release and prune, which free tables, trust neither alone: they free only a
+  * table whose link is not marked and whose owner is this pmap.
+  *
+  * The PML4 is allocated by create() and lives until release(); PDP, PD and PT tables are
+  * allocated by enter() on demand and also live until release(). DragonFly's 2019 pmap does the
+  * same: "empty page table pages are just left in the pmap until exit() to avoid racing the
+  * pmap's pmap_page_*() code" (seed 000). FreeBSD instead frees a table when its last entry goes
+  * (pmap_unuse_pt); prune() does that for a range, for callers that can keep every other call
+  * out meanwhile (the implementation prunes under its map lock exclusive, behind a switch).
+  * Every table enters the tree through linkTable, every entry but a leaf through linkCounted.
+  *
+  * Accounting follows FreeBSD D32569 (seed 002): residentCount() counts the valid leaves plus
+  * every page-table page, the top-level PML4 included, so a fresh pmap has resident count 1 and
+  * the first leaf at a fresh address costs 3 tables and 1 leaf (resident 5). Replacing a valid
+  * leaf with another leaves the count alone (kernels.md R39). wiredCount() counts the leaves
+  * with the software WIRED bit. P4 says how PS leaves and shared tables count, and why.
+  *
+  * The D32569 fast path: removeRange() on a pmap whose resident count equals TOP_LEVEL_PAGES
+  * (nothing resident but the PML4) returns at once without walking, and counts that in
+  * earlyReturns(). Config.earlyReturn is its kill switch.
+  *
+  * Concurrency:
+  * ------------
+  * Any number of threads may call lookup, enter, compareAndSet, remove, protect, removeRange and
+  * forEachLeaf at once, on different or the same addresses. Nothing here takes a lock:
+  *
+  *   - Tables are freed while the pmap is alive only by prune(), which requires that no other
+  *     call be in flight; so a walker holding a table's frame number can always read it: the
+  *     walk needs no lock, no hazard pointer, no epoch.
+  *   - A new table is zeroed by PhysMem.allocate() (plain stores), labelled (PTPAGE, owner) and
+  *     then installed by a volatile CAS of the parent entry from 0. The CAS's release half
+  *     publishes the zeroes and the label; walkers load every entry with acquire, so they see a
+  *     zeroed table, never the frame's old contents. Losing the CAS means another thread
+  *     installed a table there first: we use the winner's and free ours (or keep it for the next
+  *     level down). No walker reads a table's owner to decide where to go (the entry's marks
+  *     say); prune and release, which do, run alone.
+  *   - Leaves change only by volatile CAS (enter and remove are CAS loops too). The linearization
+  *     point of enter, compareAndSet and remove is their successful leaf CAS (remove of an
+  *     absent leaf: the acquire load that saw 0; lookup: its acquire load of the leaf).
+  *     protect and removeRange are linearizable per leaf, not as a whole, like their kernel
+  *     counterparts under a pmap lock that faults on other pages do not take.
+  *   - Counters are LongAdders, so that two threads faulting in one address space do not bounce
+  *     a shared counter line on every new leaf (seed 000). A change that adds (new table, new
+  *     leaf, WIRED turned on) adds BEFORE its CAS and undoes it if the CAS fails; a change that
+  *     removes subtracts AFTER its CAS. When no call is in flight the counts are exact. A sum()
+  *     taken while enters run is no snapshot, so removeRange's fast path (resident == 1 means
+  *     nothing to remove) needs that no leaf of its range be filled concurrently: its caller
+  *     either excludes every fill (the implementation's map lock exclusive) or removes a range
+  *     no one can fill any more (the second half of munmap, whose entries are gone). A leaf
+  *     that was in the range counted before its CAS, and fills elsewhere only raise the count,
+  *     so resident == 1 then does mean that the range holds nothing.
+  *   - A shared table is not this pmap's: its owner and the other pmaps that link it may change
+  *     its entries at any time, even while this pmap is quiescent, and its owner must keep it
+  *     allocated while any pmap links it (DragonFly wires the PT page once per linking PD).
+  *     This pmap reads it only in lookup (acquire loads, as any walk) and in prune's test for
+  *     emptiness. A sharer that fills it after that test and before prune's unlinking CAS loses
+  *     nothing: its leaf stays in the shared table, and only this pmap's view of it goes, as an
+  *     unlink by munmap would take it (kernels.md R50).
+  *   - release(), prune() and checkInvariants() need the pmap quiescent: no other call in
+  *     flight.
+  *
+  * Out of memory: enter() first counts the tables it lacks and allocates them all; if one
+  * allocation fails it frees the others and returns false with nothing changed. Only then does
+  * it install them, top down. Tables only ever appear, so the count is an upper bound of what
+  * the install needs.
+  *
+  * Invariants (when quiescent; checkInvariants verifies P1-P4):
+  * -----------
+  *   P1. Tables. Every non-zero PML4, PDP or PD entry that is not a PS leaf links a table
+  *       flagged PTPAGE and not FREE, and is either
+  *         own:    exactly Pte.TABLE_BITS plus the frame of a table owned by this pmap, with
+  *                 owner index (first VA it maps) >>> 12, linked from exactly one entry of this
+  *                 pmap; the root is one too (index 0, linked from none); or
+  *         shared: exactly Pte.SHARED_TABLE_BITS plus the frame of a table owned by someone
+  *                 neither null nor this pmap; only in PD entries, and at most once within this
+  *                 pmap; other pmaps may link it too (seed 001), and its owner index and its
+  *                 entries are its owner's, so the checker reads neither.
+  *   P2. No PML4 entry at index >= 256 (addresses >= 2^47) is used.
+  *   P3. Leaves. Every non-zero entry of an own PT is present, not PS, has no bits outside
+  *       Pte.LEAF_FLAGS and PFN, and maps a frame of memory that is neither free nor a
+  *       page-table page. A PS leaf is a PD entry (never a PT, PDP or PML4 one: no 1 GiB pages):
+  *       present, no bits outside Pte.LEAF_FLAGS and PFN, mapping from its 2 MiB-aligned VA
+  *       the 512 frames from a 2 MiB-aligned frame (a multiple of 512), each of them memory
+  *       that is neither free nor a page-table page.
+  *   P4. Counts. tablePages() == the own tables in the tree (PML4 included) and the deposits (P7); a shared table is
+  *       its owner's page and counted by it, never here. residentCount() == tablePages()
+  *         + 1 for each valid 4 KiB leaf of an own PT
+  *         + 512 for each PS leaf (NBPDR / PAGE_SIZE: FreeBSD's pmap_enter_pde adds it and
+  *           pmap_remove_pde takes it off, kernels.md R34)
+  *         + 1 for each link to a shared table: the PT page it stands for, as DragonFly's 2012
+  *           pmap_allocpte_seg counted it in the process (kernels.md R51). It also keeps
+  *           removeRange's early return sound: a pmap with a link is never "PML4 alone".
+  *       The leaves of a shared table count in no sharer: they are its owner's, as DragonFly's
+  *       pmap_enter counted a leaf in pt_pv->pv_pmap, for a shared PT the object's pmap. A leaf
+  *       one process enters there is at once every sharer's (R49), so no sharer could count it
+  *       with its CAS, and seed 001's point is that such bookkeeping is "no longer multiplied by
+  *       the number of processes".
+  *       wiredCount() == WIRED 4 KiB leaves of own PTs + 512 for each WIRED PS leaf (FreeBSD
+  *       counts a wired 2 MiB page as 512 wired pages). After release() all three are 0.
+  *   P5. While calls are in flight each counter is >= its true value (see Concurrency).
+  *   P6. No public operation links a shared table yet; seed 001 will, with the faults and
+  *       teardown that need it (plantPdEntry is the test hook that stores one meanwhile). No
+  *       operation frees a shared table or changes, counts or hands out (forEachLeaf) its
+  *       leaves; only lookup reads them. Meeting one, each operation does this:
+  *         lookup, ref        reads through it, the translation the MMU would make (R49)
+  *         enter, install, compareAndSet, remove, reserveTable
+  *                            refuses it, having changed no leaf
+  *         protect, removeRange, forEachLeaf
+  *                            refuses it when its address-order walk reaches it, having done its
+  *                            work on the range below it and none above
+  *         release            unlinks it (resident - 1), never reads or frees it
+  *         prune              unlinks one that holds no entry (resident - 1), never frees it; one
+  *                            that holds an entry stays linked
+  *       A refusal, not a skip, because a skip is silent: a protect that skipped a shared table
+  *       would leave its leaves writable. A refusal makes seed 001's first test fail where it
+  *       must teach the operation.
+  *   P7. Deposits (seed 003). Every PS leaf has a deposit: a PT page this pmap owns, labelled
+  *       for the leaf's address, linked from no entry, holding exactly the 512 4 KiB leaves the
+  *       PS leaf stands for (Pte.pageOf), and counted as a table page; no deposit outlives its
+  *       leaf. enterSuperpage fills it before the leaf is published. Demotion is one CAS of the
+  *       PD entry from the PS leaf to a link to the deposit: it allocates nothing, so it cannot
+  *       fail halfway (FreeBSD's pmap_demote_pde must allocate and can fail; Linux deposits a
+  *       table with every huge PMD for the same reason), and it changes no count, since the
+  *       deposit and the leaf were counted as the PT and the 512 leaves would be. Every changer
+  *       of a leaf demotes a PS leaf it meets first and then works on the 4 KiB leaves:
+  *         enter, remove, protect, removeRange, and install or compareAndSet from a leaf
+  *                            demote (so munmap, mprotect and munlock of a segment or of part of
+  *                            it, fork's write-protect, and pageout or collapse reaching a page
+  *                            of one all demote; the callers need not know)
+  *         install or compareAndSet from 0, reserveTable
+  *                            leave it whole: the page has a leaf, so a fill from 0 fails
+  *                            (CHANGED, false), and the table reserveTable would make is the
+  *                            deposit (true); a fault that raced the fast path and lost thus
+  *                            costs the segment no demotion
+  *         lookup, ref, forEachLeaf
+  *                            read through it without demoting: lookup and forEachLeaf answer
+  *                            Pte.pageOf's leaves, ref names the page's slot in the deposit,
+  *                            the PTE that will hold the page after demotion, so a pte chain's
+  *                            name for it stays right across the demotion (seed 004)
+  *         release            refuses it (a leaf still mapped); prune leaves it (its PD is not
+  *                            empty)
+  *       A reader that meets the PS leaf and then finds it demoted walks again; two demoters
+  *       race on the one CAS, and the loser goes on through the winner's link.
+
+  * Lock order: none (lock-free). Callers may hold any of their locks while calling in.
+  *
+  * References: FreeBSD sys/amd64/amd64/pmap.c (pmap_remove's early return, D32569;
+  * pmap_enter_pde, pmap_remove_pde); DragonFly BSD sys/platform/pc64/x86_64/pmap.c (2019
+  * rework; 2012 pmap_allocpte_seg); seeds 000, 001, 002 and 003; kernels.md R34, R39, R49-R51.
+  */
 
   // ---------------------------------------------------------------- Configuration
 
@@ -190,14 +214,21 @@ public final class Pmap {
    *     removeRange walk (seed 002's "early exit off" side of experiment E5).
    * @param doubleCountTables the injected bug DOUBLE_COUNTED_PT_PAGES of the implementation's
    *     {@code core.Bug}: every new page-table page counts twice in the resident count
+   * @param demotionLosesPage the injected bug DEMOTION_LOSES_PAGE of {@code core.Bug}: the table
+   *     deposited for a 2 MiB leaf, which its demotion links, lacks the segment's last page
    */
-  public record Config(boolean earlyReturn, boolean doubleCountTables) {
+  public record Config(boolean earlyReturn, boolean doubleCountTables, boolean demotionLosesPage) {
     /** Every optimization on. */
     public static final Config DEFAULT = new Config(true);
 
     /** The pmap's switches with no injected bug. */
     public Config(boolean earlyReturn) {
-      this(earlyReturn, false);
+      this(earlyReturn, false, false);
+    }
+
+    /** The pmap's switches with the first injected bug or not. */
+    public Config(boolean earlyReturn, boolean doubleCountTables) {
+      this(earlyReturn, doubleCountTables, false);
     }
   }
 
@@ -259,6 +290,10 @@ public final class Pmap {
   private final LongAdder tables = new LongAdder(); // (a) exact when quiescent
   private final LongAdder earlyReturns = new LongAdder(); // (a)
   private final LongAdder tableRaceLosses = new LongAdder(); // (a)
+  private final LongAdder superpages = new LongAdder(); // (a) PS leaves in the tree
+  private final LongAdder demotions = new LongAdder(); // (a)
+  // (a) the deposit of each PS leaf: segment base va -> the PT frame its demotion links (P7)
+  private final ConcurrentHashMap<Long, Integer> deposits = new ConcurrentHashMap<>();
   private boolean released; // (q)
   private volatile Object space; // set once, before any leaf: what serves() answers
 
@@ -374,6 +409,21 @@ public final class Pmap {
     return earlyReturns.sum();
   }
 
+  /** The 2 MiB PS leaves in the tree (seed 003); exact when quiescent. No requirements. */
+  public long superpages() {
+    return superpages.sum();
+  }
+
+  /** The PS leaves demoted to 512 4 KiB leaves so far (P7). No requirements. */
+  public long demotions() {
+    return demotions.sum();
+  }
+
+  /** The deposits of the PS leaves, by segment address; for the checker, which runs alone. */
+  java.util.Map<Long, Integer> deposits() {
+    return java.util.Collections.unmodifiableMap(deposits);
+  }
+
   /** How often enter() lost the race to install a table and used another thread's. */
   public long tableRaceLosses() {
     return tableRaceLosses.sum();
@@ -388,13 +438,24 @@ public final class Pmap {
    *
    * <p>The caller passes a user address (0 ≤ va &lt; 2^47; it need not be page-aligned).
    *
-   * @throws IllegalStateException if a 2 MiB PS leaf maps {@code va} (P6: not before seed 003)
+   * <p>Through a 2 MiB PS leaf it answers the 4 KiB leaf the MMU's translation makes ({@link
+   * Pte#pageOf}), which is also the leaf its demotion puts there (P7); it linearizes then at the
+   * acquire load of the PD entry.
    */
   public long lookup(long va) {
     checkUserVa(va);
     checkAlive();
-    int pt = tableFor(va, Level.PT_NUMBER, true);
-    return pt < 0 ? 0 : mem.loadAcquire(pt, ptIndex(va));
+    for (; ; ) {
+      int pt = tableFor(va, Level.PT_NUMBER, true);
+      if (pt != SUPERPAGE) {
+        return pt < 0 ? 0 : mem.loadAcquire(pt, ptIndex(va));
+      }
+      long pde = pdEntry(va);
+      if (Pte.isSuperpage(pde)) {
+        return Pte.pageOf(pde, ptIndex(va));
+      }
+      // Demoted between the two walks: the page now has a 4 KiB leaf; walk again.
+    }
   }
 
   /**
@@ -404,13 +465,23 @@ public final class Pmap {
    *
    * <p>The caller passes a user address (0 ≤ va &lt; 2^47; it need not be page-aligned).
    *
-   * @throws IllegalStateException if a 2 MiB PS leaf maps {@code va} (P6: not before seed 003)
+   * <p>Under a 2 MiB PS leaf it names the slot of the page in the leaf's deposit (P7): the PTE the
+   * page's demotion links in place, so that the name stays right across the demotion.
    */
   public PteRef ref(long va) {
     checkUserVa(va);
     checkAlive();
-    int pt = tableFor(va, Level.PT_NUMBER, true);
-    return pt < 0 ? null : new PteRef(pt, ptIndex(va));
+    for (; ; ) {
+      int pt = tableFor(va, Level.PT_NUMBER, true);
+      if (pt != SUPERPAGE) {
+        return pt < 0 ? null : new PteRef(pt, ptIndex(va));
+      }
+      Integer deposit = deposits.get(Level.PD.base(va));
+      if (deposit != null) {
+        return new PteRef(deposit, ptIndex(va));
+      }
+      // Demoted between the walk and the map: the deposit is linked now; walk again.
+    }
   }
 
   // ---------------------------------------------------------------- Changing leaves
@@ -426,8 +497,8 @@ public final class Pmap {
    * <p>The caller passes a page-aligned user address and a present, non-PS leaf (e.g. from {@link
    * Pte#make}) whose frame lies in this memory.
    *
-   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
-   *     changed then
+   * @throws IllegalStateException if a shared table maps {@code va} (P6); a PS leaf there is
+   *     demoted first (P7); nothing has changed then
    */
   public boolean enter(long va, long pte) {
     checkPage(va);
@@ -460,8 +531,8 @@ public final class Pmap {
    * <p>The caller passes a page-aligned user address; {@code expect} and {@code update} are each 0
    * or a present, non-PS leaf.
    *
-   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
-   *     changed then
+   * @throws IllegalStateException if a shared table maps {@code va} (P6); a PS leaf there is
+   *     demoted first (P7); nothing has changed then
    */
   public boolean compareAndSet(long va, long expect, long update) {
     checkPage(va);
@@ -472,8 +543,8 @@ public final class Pmap {
       checkLeaf(update, "update");
     }
     checkAlive();
-    int pt = tableFor(va, Level.PT_NUMBER, false);
-    return pt >= 0 && casLeaf(pt, ptIndex(va), expect, update);
+    int pt = expect == 0 ? fillerTable(va) : tableFor(va, Level.PT_NUMBER, false);
+    return pt >= 0 && casLeaf(pt, ptIndex(va), expect, update); // SUPERPAGE: not 0 there
   }
 
   /** How {@link #install} ended. */
@@ -496,8 +567,8 @@ public final class Pmap {
    * <p>The caller passes a page-aligned user address, {@code expect} 0 or a present leaf, and a
    * present, non-PS {@code pte}.
    *
-   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
-   *     changed then
+   * @throws IllegalStateException if a shared table maps {@code va} (P6); a PS leaf there is
+   *     demoted first (P7); nothing has changed then
    */
   public Install install(long va, long expect, long pte) {
     checkPage(va);
@@ -506,7 +577,10 @@ public final class Pmap {
     }
     checkLeaf(pte, "pte");
     checkAlive();
-    int pt = tableFor(va, Level.PT_NUMBER, false);
+    int pt = expect == 0 ? fillerTable(va) : tableFor(va, Level.PT_NUMBER, false);
+    if (pt == SUPERPAGE) {
+      return Install.CHANGED; // the page has a 2 MiB leaf, not 0 (P7)
+    }
     if (pt < 0) {
       if (expect != 0) {
         return Install.CHANGED; // the leaf the caller saw cannot live in a missing table
@@ -528,13 +602,119 @@ public final class Pmap {
    *
    * <p>The caller passes a page-aligned user address.
    *
-   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); the tables
-   *     above it may have been built
+   * @throws IllegalStateException if a shared table maps {@code va} (P6; a PS leaf there is
+   *     demoted, P7); the tables above it may have been built
    */
   public boolean reserveTable(long va) {
     checkPage(va);
     checkAlive();
-    return tableFor(va, Level.PT_NUMBER, false) >= 0 || grow(va, Level.PT) >= 0;
+    int pt = fillerTable(va);
+    return pt >= 0 || pt == SUPERPAGE || grow(va, Level.PT) >= 0; // under a PS leaf: its deposit
+  }
+
+  /**
+   * Makes sure the PD that holds the entry for {@code va} exists, allocating a missing PDP and PD;
+   * false, with nothing allocated past what was there, when no frame is free. A later {@link
+   * #enterSuperpage} at {@code va} then cannot answer {@link Install#NO_MEMORY} as long as no one
+   * prunes meanwhile. Linearizes as {@link #reserveTable}.
+   *
+   * <p>The caller passes a user address.
+   */
+  public boolean reserveDirectory(long va) {
+    checkUserVa(va);
+    checkAlive();
+    return tableFor(va, Level.PD_NUMBER, false) >= 0 || grow(va, Level.PD) >= 0;
+  }
+
+  /**
+   * Whether the PD entry for {@code va} is 0: no table, no leaf and no shared table maps any page
+   * of its 2 MiB segment. An acquire load; no requirements beyond a user address.
+   */
+  public boolean segmentIsEmpty(long va) {
+    checkUserVa(va);
+    checkAlive();
+    return pdEntry(va) == 0;
+  }
+
+  /**
+   * Installs {@code pde}, a 2 MiB PS leaf, in the PD entry for {@code va} if that entry is 0 (seed
+   * 003: FreeBSD's pmap_enter_pde), allocating a missing PDP and PD, and takes {@code deposit} as
+   * the leaf's deposit: the PT its demotion will link, filled here with the leaf's 512 4 KiB leaves
+   * (P7; Linux's pgtable_trans_huge_deposit, filled ahead). Counts the PS leaf as 512 resident
+   * pages (and 512 wired with WIRED), and the deposit as a table page, as a PT holding those 512
+   * leaves would count, so that demotion changes no count. Counts before the CAS and takes them
+   * back if it fails, as every install here. Linearizes at the PD entry's CAS (release: it
+   * publishes the filled deposit).
+   *
+   * <p>Answers {@link Install#INSTALLED}; {@link Install#CHANGED} when the PD entry was not 0 (a
+   * table or a leaf is there); {@link Install#NO_MEMORY} when a PDP or PD could not be allocated.
+   * On either failure nothing changed, and {@code deposit} is freed.
+   *
+   * <p>The caller passes a 2 MiB-aligned user address; a PS leaf from {@link Pte#superpage} whose
+   * 512 frames lie in this memory, are in use and are no page-table pages; and a frame it allocated
+   * from this memory ({@link PhysMem#allocate}: zeroed, no flags) and gives up to the pmap.
+   *
+   * @throws IllegalArgumentException if {@code va} or {@code pde} is not such; nothing changed
+   * @throws IllegalStateException if a shared table lies on the way, which no PD entry under a PS
+   *     leaf could (P6); the tables above it may have been built
+   */
+  public Install enterSuperpage(long va, long pde, int deposit) {
+    checkUserVa(va);
+    checkAlive();
+    if (Level.PD.base(va) != va) {
+      throw new IllegalArgumentException(
+          "va " + hex(va) + ": a PD entry maps from a 2 MiB boundary");
+    }
+    checkSuperpageLeaf(pde);
+    int pd = tableFor(va, Level.PD_NUMBER, false);
+    if (pd < 0) {
+      pd = grow(va, Level.PD);
+      if (pd < 0) {
+        mem.free(deposit);
+        return Install.NO_MEMORY;
+      }
+    }
+    int idx = Level.PD.index(va);
+    if (mem.loadAcquire(pd, idx) != 0) {
+      mem.free(deposit);
+      return Install.CHANGED; // seen without building the deposit: the common fall-back
+    }
+    int pages = (int) Level.PD.pages();
+    int filled = config.demotionLosesPage() ? pages - 1 : pages; // injected bug: one page short
+    for (int i = 0; i < filled; i++) {
+      mem.store(deposit, i, Pte.pageOf(pde, i)); // plain: the CAS below publishes them
+    }
+    mem.setFlag(deposit, PhysMem.PTPAGE);
+    label(deposit, va >>> PAGE_SHIFT);
+    if (deposits.putIfAbsent(va, deposit) != null) {
+      throw new IllegalStateException(
+          "a deposit for va " + hex(va) + " is left from an earlier 2 MiB leaf (P7)");
+    }
+    long wiredPages = Pte.isWired(pde) ? pages : 0;
+    if (!linkCounted(pd, idx, pde, 1, pages + 1L, wiredPages)) {
+      deposits.remove(va, deposit);
+      mem.free(deposit);
+      return Install.CHANGED;
+    }
+    superpages.increment();
+    return Install.INSTALLED;
+  }
+
+  /** The checks of {@link #enterSuperpage} on its leaf (P3). */
+  private void checkSuperpageLeaf(long pde) {
+    int f = Pte.frame(pde);
+    long pages = Level.PD.pages();
+    if (!Pte.isSuperpage(pde)
+        || f < 0
+        || !Pte.isPresent(pde)
+        || (pde & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0
+        || f % pages != 0
+        || f + pages > mem.frames()) {
+      throw new IllegalArgumentException(
+          Pte.toString(pde)
+              + ": a PS leaf is present, has known bits only and maps 512 frames of memory from"
+              + " a multiple of 512");
+    }
   }
 
   /**
@@ -543,8 +723,8 @@ public final class Pmap {
    *
    * <p>The caller passes a page-aligned user address.
    *
-   * @throws IllegalStateException if a PS leaf or a shared table maps {@code va} (P6); nothing has
-   *     changed then
+   * @throws IllegalStateException if a shared table maps {@code va} (P6); a PS leaf there is
+   *     demoted first (P7); nothing has changed then
    */
   public long remove(long va) {
     checkPage(va);
@@ -560,8 +740,9 @@ public final class Pmap {
    *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT}.
    *
-   * @throws IllegalStateException when the walk reaches a PS leaf or a shared table (P6); the
-   *     leaves below it in the range are protected then, those above it untouched
+   * @throws IllegalStateException when the walk reaches a shared table (P6; a PS leaf is demoted,
+   *     or for forEachLeaf read through, P7); the leaves below it in the range are protected then,
+   *     those above it untouched
    */
   public void protect(long sva, long eva) {
     checkRange(sva, eva);
@@ -580,7 +761,8 @@ public final class Pmap {
             }
             // Failed CAS: the leaf changed (enter, remove, another protect); look again.
           }
-        });
+        },
+        true);
   }
 
   /**
@@ -596,8 +778,9 @@ public final class Pmap {
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
    * {@code removed} must not call back into this pmap's removeRange for the same range.
    *
-   * @throws IllegalStateException when the walk reaches a PS leaf or a shared table (P6); the
-   *     leaves below it in the range are removed (and reported) then, those above it untouched
+   * @throws IllegalStateException when the walk reaches a shared table (P6; a PS leaf is demoted,
+   *     or for forEachLeaf read through, P7); the leaves below it in the range are removed (and
+   *     reported) then, those above it untouched
    */
   public void removeRange(long sva, long eva, LeafVisitor removed) {
     checkRange(sva, eva);
@@ -616,7 +799,8 @@ public final class Pmap {
             removed.visit(va, old);
           }
           return false;
-        });
+        },
+        true);
   }
 
   /**
@@ -696,8 +880,9 @@ public final class Pmap {
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
    * {@code v} may change this pmap.
    *
-   * @throws IllegalStateException when the walk reaches a PS leaf or a shared table (P6); the
-   *     leaves below it in the range have been visited then
+   * @throws IllegalStateException when the walk reaches a shared table (P6; a PS leaf is demoted,
+   *     or for forEachLeaf read through, P7); the leaves below it in the range have been visited
+   *     then
    */
   public void forEachLeaf(long sva, long eva, LeafVisitor v) {
     checkRange(sva, eva);
@@ -706,12 +891,26 @@ public final class Pmap {
     walk(
         sva,
         eva,
-        (pt, idx, va) -> {
-          long pte = mem.loadAcquire(pt, idx);
-          if (pte != 0) {
-            v.visit(va, pte);
+        new SlotAction() {
+          @Override
+          public boolean apply(int pt, int idx, long va) {
+            long pte = mem.loadAcquire(pt, idx);
+            if (pte != 0) {
+              v.visit(va, pte);
+            }
+            return false;
           }
-          return false;
+
+          @Override
+          public boolean superpage(Level level, int idx, long base, long pde) {
+            // The 4 KiB leaves the translation makes (P7); the visitor may demote it meanwhile,
+            // and the leaves it then finds are these.
+            long to = Math.min(eva, base + level.entryBytes());
+            for (long va = Math.max(sva, base); va < to; va += PAGE_SIZE) {
+              v.visit(va, Pte.pageOf(pde, (int) ((va - base) >>> PAGE_SHIFT)));
+            }
+            return false;
+          }
         });
   }
 
@@ -770,24 +969,23 @@ public final class Pmap {
     released = true;
   }
 
-  // ---------------------------------------------------------------- Test hook for the seeds
+  // ---------------------------------------------------------------- Test hook for seed 001
 
   /**
-   * Test hook for seeds 003 and 001, until they bring the operations that make these entries:
-   * stores {@code entry}, a 2 MiB PS leaf or a link to a shared table, in the PD entry for {@code
-   * va}, building the PDP and PD above it as enter() would, and counts it as P4 says: a PS leaf 512
-   * resident (and 512 wired with WIRED), a link 1 resident and no table page. It counts before its
-   * CAS and takes the counts back if the CAS fails, as every install here (linkCounted). Returns
-   * false, having changed nothing, when a frame for a table above it cannot be allocated.
+   * Test hook for seed 001, until it brings the operations that make these entries: stores {@code
+   * entry}, a link to a shared table, in the PD entry for {@code va}, building the PDP and PD above
+   * it as enter() would, and counts it as P4 says: 1 resident and no table page. It counts before
+   * its CAS and takes the count back if the CAS fails, as every install here (linkCounted). Returns
+   * false, having changed nothing, when a frame for a table above it cannot be allocated. (PS
+   * leaves come in through {@link #enterSuperpage}, which gives them their deposit.)
    *
    * <p>The caller is a test, and makes sure no other call is in flight. It passes a 2 MiB-aligned
-   * user address and either a PS leaf that P3 accepts in a PD entry, or {@code Pte.sharedTable(f)}
-   * for a frame f flagged PTPAGE, not free, whose owner is neither null nor this pmap and keeps it
-   * allocated while it is linked.
+   * user address and {@code Pte.sharedTable(f)} for a frame f flagged PTPAGE, not free, whose owner
+   * is neither null nor this pmap and keeps it allocated while it is linked.
    *
    * @throws IllegalArgumentException if {@code va} or {@code entry} is not such; nothing changed
-   * @throws IllegalStateException if the PD entry for {@code va} is not 0, or a PS leaf lies above
-   *     it; the tables above it may have been built
+   * @throws IllegalStateException if the PD entry for {@code va} is not 0; the tables above it may
+   *     have been built
    */
   boolean plantPdEntry(long va, long entry) {
     checkUserVa(va);
@@ -796,39 +994,20 @@ public final class Pmap {
       throw new IllegalArgumentException(
           "va " + hex(va) + ": a PD entry maps from a 2 MiB boundary");
     }
-    long addResident;
-    long addWired = 0;
     int f = Pte.frame(entry);
-    long pages = Level.PD.pages();
-    if (Pte.isSuperpage(entry)) {
-      if (f < 0
-          || !Pte.isPresent(entry)
-          || (entry & ~(Pte.LEAF_FLAGS | Pte.PFN_MASK)) != 0
-          || f % pages != 0
-          || f + pages > mem.frames()) {
-        throw new IllegalArgumentException(
-            Pte.toString(entry)
-                + ": a PS leaf is present, has known bits only and maps 512 frames of memory from"
-                + " a multiple of 512");
-      }
-      addResident = pages; // NBPDR / PAGE_SIZE, as FreeBSD counts a 2 MiB mapping (P4)
-      addWired = Pte.isWired(entry) ? pages : 0;
-    } else {
-      if (f < 0
-          || entry != Pte.sharedTable(f)
-          || f >= mem.frames()
-          || !mem.testFlag(f, PhysMem.PTPAGE)
-          || mem.testFlag(f, PhysMem.FREE)
-          || mem.owner(f) == null
-          || mem.owner(f) == this) {
-        throw new IllegalArgumentException(
-            Pte.toString(entry)
-                + ": a shared-table link is Pte.sharedTable(f), f a PTPAGE frame in use that someone"
-                + " other than this pmap owns");
-      }
-      addResident = 1; // the link stands for the PT page, as DragonFly counts it (P4)
+    if (f < 0
+        || entry != Pte.sharedTable(f)
+        || f >= mem.frames()
+        || !mem.testFlag(f, PhysMem.PTPAGE)
+        || mem.testFlag(f, PhysMem.FREE)
+        || mem.owner(f) == null
+        || mem.owner(f) == this) {
+      throw new IllegalArgumentException(
+          Pte.toString(entry)
+              + ": a shared-table link is Pte.sharedTable(f), f a PTPAGE frame in use that someone"
+              + " other than this pmap owns");
     }
-    int pd = tableFor(va, Level.PD.number(), false);
+    int pd = tableFor(va, Level.PD_NUMBER, false);
     if (pd < 0) {
       pd = grow(va, Level.PD);
       if (pd < 0) {
@@ -836,7 +1015,7 @@ public final class Pmap {
       }
     }
     int idx = Level.PD.index(va);
-    if (!linkCounted(pd, idx, entry, 0, addResident, addWired)) {
+    if (!linkCounted(pd, idx, entry, 0, 1, 0)) { // the link stands for the PT page (P4)
       throw new IllegalStateException(
           "PD entry "
               + idx
@@ -870,24 +1049,40 @@ public final class Pmap {
   /**
    * The frame of the table of the level numbered {@code number} (Level.number) that holds the entry
    * for {@code va}, or -1 if a table on the way is missing: the root for PML4, and one acquire load
-   * per level below it. With {@code throughShared} it walks through a link to a shared table
-   * (lookup, P6); without, it refuses one, as it refuses a PS leaf on the way.
+   * per level below it. With {@code throughShared}, a reader's walk, it walks through a link to a
+   * shared table (lookup, P6) and answers {@link #SUPERPAGE} at a PS leaf on the way; without, a
+   * changer's walk, it refuses a shared table and demotes a PS leaf on the way (P7), going on into
+   * the table the demotion linked.
    *
    * <p>The fault path's walk, so it costs what the old hand-unrolled one did (see fastWalk); what
    * is rare, a PS leaf or a shared table on the way, is walked again from the root by rareWalk. The
    * two walks see the same tree or a grown one: entries only go from 0 to a link while a walk may
    * run (prune runs alone), so the second walk's answer is as good as the first's would have been.
    *
-   * @throws IllegalStateException if a PS leaf, or without {@code throughShared} a shared table,
-   *     lies on the way (P6); or an entry that is neither 0 nor a link (a broken tree)
+   * @throws IllegalStateException if without {@code throughShared} a shared table lies on the way
+   *     (P6); or an entry that is neither 0 nor a link (a broken tree)
    */
   private int tableFor(long va, int number, boolean throughShared) {
     int t = fastWalk(va, number);
-    return t != RARE ? t : rareWalk(va, number, throughShared);
+    return t != RARE ? t : rareWalk(va, number, throughShared, !throughShared);
+  }
+
+  /**
+   * A filler's walk to the PT for {@code va} (install or compareAndSet from 0, reserveTable): as a
+   * changer's, but answering {@link #SUPERPAGE} at a PS leaf instead of demoting it, since the page
+   * has a leaf there already and a fill from 0 would fail anyway (P7). So a fault that raced the
+   * wiring fast path and lost leaves its 2 MiB leaf whole.
+   */
+  private int fillerTable(long va) {
+    int t = fastWalk(va, Level.PT_NUMBER);
+    return t != RARE ? t : rareWalk(va, Level.PT_NUMBER, false, false);
   }
 
   /** What fastWalk answers when it meets an entry that is neither 0 nor a link to an own table. */
   private static final int RARE = -2;
+
+  /** What a reader's tableFor answers when a 2 MiB PS leaf maps the address. */
+  private static final int SUPERPAGE = -3;
 
   /**
    * tableFor's fast path: the table's frame, -1 (missing) or {@link #RARE}. It counts level numbers
@@ -915,7 +1110,7 @@ public final class Pmap {
    * shared table if {@code throughShared}, refusing everything else that is not 0 or a link to an
    * own table.
    */
-  private int rareWalk(long va, int number, boolean throughShared) {
+  private int rareWalk(long va, int number, boolean throughShared, boolean demoting) {
     int t = root;
     for (int n = Level.TOP_NUMBER; n > number; n--) {
       int idx = Level.indexOf(n, va);
@@ -923,12 +1118,71 @@ public final class Pmap {
       if (e == 0) {
         return -1;
       }
+      if (Pte.isSuperpage(e) && n == Level.PD_NUMBER) {
+        if (!demoting) {
+          return SUPERPAGE; // a reader or a filler: its caller deals with the PS leaf itself
+        }
+        e = demote(t, idx, e, Level.PD.base(va)); // a changer: 4 KiB leaves from here on (P7)
+        if (e == 0) {
+          return -1;
+        }
+      }
       if ((e & LINK_TEST) != Pte.P && !(throughShared && isSharedLink(e))) {
         throw refusedOnTheWay(n, idx, va, e);
       }
       t = Pte.frame(e);
     }
     return t;
+  }
+
+  /**
+   * The PD entry for {@code va} as an acquire load, 0 if the PD is missing. A PD entry is never
+   * below a PS leaf (no 1 GiB pages, P3), so the walk to the PD meets none.
+   */
+  private long pdEntry(long va) {
+    int pd = tableFor(va, Level.PD_NUMBER, true);
+    return pd < 0 ? 0 : mem.loadAcquire(pd, Level.PD.index(va));
+  }
+
+  /**
+   * Demotes the PS leaf {@code pde} in entry {@code idx} of PD {@code pd}, which maps from {@code
+   * base}: one CAS replaces it by a link to its deposit, the PT that already holds its 512 leaves
+   * (P7), so no frame is allocated and nothing can fail halfway; the counts stay as they are (the
+   * deposit counted as a table page from the PS leaf's install, its leaves as the PS leaf's 512
+   * pages). Answers the entry now there, never a PS leaf: the link, or what a concurrent changer
+   * left (another demotion's link). Lock-free, like every change here; linearizes at the CAS.
+   */
+  private long demote(int pd, int idx, long pde, long base) {
+    long e = pde;
+    while (Pte.isSuperpage(e)) {
+      Integer deposit = deposits.get(base);
+      if (deposit == null) {
+        long now = mem.loadAcquire(pd, idx);
+        if (now == e) {
+          throw new IllegalStateException(
+              "PS leaf " + Pte.toString(e) + " at va " + hex(base) + " has no deposit (P7)");
+        }
+        e = now; // demoted meanwhile by another changer, who took the deposit out of the map
+        continue;
+      }
+      long link = Pte.table(deposit);
+      if (mem.cas(pd, idx, e, link)) {
+        deposits.remove(base, deposit);
+        superpages.decrement();
+        demotions.increment();
+        return link;
+      }
+      e = mem.loadAcquire(pd, idx); // another changer demoted it first
+    }
+    return e;
+  }
+
+  /**
+   * Entry {@code e}, entry {@code idx} of table {@code t} of level {@code l} on a changer's way to
+   * {@code va}: demoted first if it is a PS leaf (P7), as it is otherwise.
+   */
+  private long settle(int t, int idx, long e, Level l, long va) {
+    return l == Level.PD && Pte.isSuperpage(e) ? demote(t, idx, e, l.base(va)) : e;
   }
 
   /**
@@ -1007,7 +1261,7 @@ public final class Pmap {
     int t = root;
     for (Level l = Level.TOP; l != level; l = l.below()) {
       int idx = l.index(va);
-      long e = mem.loadAcquire(t, idx);
+      long e = settle(t, idx, mem.loadAcquire(t, idx), l, va);
       if (e == 0) {
         missing = l.number() - level.number(); // one table per level from l's child down
         break;
@@ -1046,9 +1300,13 @@ public final class Pmap {
           used++;
         }
       }
+      e = settle(t, idx, e, l, va); // a 2 MiB leaf put here since pass 1 is demoted too
+      if (e == 0) {
+        throw new IllegalStateException("table for va " + hex(va) + " vanished during enter");
+      }
       if ((e & LINK_TEST) != Pte.P) {
-        // Only a seed-003 promotion or seed-001 link racing us could put a PS leaf or a shared
-        // table here; give back what we did not link, then refuse it.
+        // Only a seed-001 link racing us could put a shared table here; give back what we did
+        // not link, then refuse it.
         for (int i = used; i < missing; i++) {
           mem.free(spare[i]);
         }
@@ -1203,6 +1461,15 @@ public final class Pmap {
    * Returns true if the action stopped the walk.
    */
   private boolean walk(long sva, long eva, SlotAction action) {
+    return walk(sva, eva, action, false);
+  }
+
+  /**
+   * {@link #walk(long, long, SlotAction)}, demoting each PS leaf on the way first when {@code
+   * demoting} (protect and removeRange: a changer's walk, P7), so that the action sees the 512
+   * slots of its deposit instead of the leaf.
+   */
+  private boolean walk(long sva, long eva, SlotAction action, boolean demoting) {
     long va = sva;
     descend:
     while (va < eva) {
@@ -1210,6 +1477,9 @@ public final class Pmap {
       for (Level l = Level.TOP; l != Level.PT; l = l.below()) {
         int idx = l.index(va);
         long e = mem.loadAcquire(t, idx);
+        if (demoting) {
+          e = settle(t, idx, e, l, va);
+        }
         if (e == 0) {
           va = l.nextBoundary(va); // nothing below this entry: skip all it maps
           continue descend;

@@ -39,6 +39,7 @@ final class PmapChecker {
   private long leafPages; // 4 KiB pages mapped by valid leaves: 1 a 4 KiB leaf, 512 a PS leaf
   private long wiredPages; // the same, of leaves with WIRED
   private long links; // links to shared tables
+  private long depositsSeen; // deposits of the PS leaves met
 
   private PmapChecker(Pmap pmap) {
     this.pmap = pmap;
@@ -91,6 +92,14 @@ final class PmapChecker {
     seen[root] = true;
     tables = 1;
     checkTable(root, Level.TOP, 0);
+    if (depositsSeen != pmap.deposits().size()) {
+      throw new IllegalStateException(
+          "pmap keeps "
+              + pmap.deposits().size()
+              + " deposits but the tree holds "
+              + depositsSeen
+              + " PS leaves: a deposit outlived its leaf (P7)");
+    }
     long countedTables = pmap.tablePages();
     long countedResident = pmap.residentCount();
     long countedWired = pmap.wiredCount();
@@ -140,6 +149,7 @@ final class PmapChecker {
         count(e, 1);
       } else if (Pte.isSuperpage(e)) {
         checkSuperpage(e, level, va, where);
+        checkDeposit(e, va, where);
         count(e, level.pages());
       } else {
         checkLink(e, level, va, where);
@@ -288,6 +298,48 @@ final class PmapChecker {
     for (int k = 0; k < pages; k++) {
       checkMappedFrame((int) f + k, where);
     }
+  }
+
+  /**
+   * The deposit of the PS leaf {@code e} at {@code va} (P7): a page-table page in use, this pmap's,
+   * labelled for {@code va}, linked from no entry, holding exactly the 512 leaves {@link
+   * Pte#pageOf} makes of {@code e}. Counted as a table page.
+   */
+  private void checkDeposit(long e, long va, String where) {
+    Integer d = pmap.deposits().get(va);
+    if (d == null) {
+      throw new IllegalStateException(where + " is a PS leaf with no deposit (P7)");
+    }
+    int f = d;
+    String what = where + "'s deposit";
+    checkTableFrame(f, what);
+    if (seen[f]) {
+      throw new IllegalStateException(what + ", table frame " + f + ", is linked from an entry");
+    }
+    seen[f] = true;
+    if (mem.owner(f) != pmap) {
+      throw new IllegalStateException(what + ", table frame " + f + ", belongs to " + mem.owner(f));
+    }
+    checkOwnIndex(f, what, va);
+    for (int i = 0; i < Pmap.ENTRIES; i++) {
+      long want = Pte.pageOf(e, i);
+      long have = mem.loadAcquire(f, i);
+      if (have != want) {
+        throw new IllegalStateException(
+            what
+                + " holds "
+                + Pte.toString(have)
+                + " for page "
+                + i
+                + " (va "
+                + hex(va + ((long) i << Pmap.PAGE_SHIFT))
+                + "), not "
+                + Pte.toString(want)
+                + ": its demotion would change what the page maps (P7)");
+      }
+    }
+    depositsSeen++;
+    tables++;
   }
 
   private void checkLeafEntry(long e, String where) {

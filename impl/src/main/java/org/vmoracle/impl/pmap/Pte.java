@@ -108,6 +108,27 @@ public final class Pte {
   }
 
   /**
+   * A present 2 MiB PS leaf mapping the 512 frames from {@code base}, writable or read-only, wired
+   * or not (seed 003; a PD entry only, invariant P3 of Pmap): {@link #make}'s bits and PS.
+   *
+   * <p>The caller passes a frame number ≥ 0 that is a multiple of 512.
+   */
+  public static long superpage(int base, boolean writable, boolean wired) {
+    return make(base, writable, wired) | PS;
+  }
+
+  /**
+   * The 4 KiB leaf for page {@code index} (0 to 511) of the 2 MiB PS leaf {@code pde}: the
+   * translation the MMU makes through it, and the leaf a demotion writes for that page. The PS
+   * leaf's bits but PS, and its frame plus {@code index}.
+   *
+   * <p>The caller passes a PS leaf and 0 ≤ index &lt; 512.
+   */
+  public static long pageOf(long pde, int index) {
+    return (pde & ~(PS | PFN_MASK)) | pfn(frame(pde) + index);
+  }
+
+  /**
    * An interior entry pointing to the child table in frame {@code frame}: {@link #TABLE_BITS} and
    * the frame number.
    *

@@ -15,12 +15,13 @@ import org.junit.jupiter.api.function.Executable;
 import org.vmoracle.impl.phys.PhysMem;
 
 /**
- * The entries seeds 003 and 001 will make, which {@link Pmap} understands before any operation
- * makes them (P6): a 2 MiB PS leaf in a PD entry, and a PD entry linking a page table that someone
- * else owns (a shared table). They come in through the test hook {@link Pmap#plantPdEntry}. The
- * tests check what each operation does on meeting one, that release and prune never free one, how
- * they count (P4), and what the checker accepts (P1, P3). The fixture's pmap and memory are checked
- * after every test; tests that break a tree on purpose do it in a second pmap.
+ * The PD entries of the seeds: a 2 MiB PS leaf with its deposit (seed 003, P7), which {@link
+ * Pmap#enterSuperpage} makes and every changer demotes, and a PD entry linking a page table that
+ * someone else owns (a shared table, seed 001, P6), which no operation makes yet and which comes in
+ * through the test hook {@link Pmap#plantPdEntry}. The tests check what each operation does on
+ * meeting one, that release and prune never free one, how they count (P4), and what the checker
+ * accepts (P1, P3, P7). The fixture's pmap and memory are checked after every test; tests that
+ * break a tree on purpose do it in a second pmap.
  */
 class PmapSeedEntriesTest {
   private static final long PAGE = Pmap.PAGE_SIZE;
@@ -110,130 +111,257 @@ class PmapSeedEntriesTest {
 
   // ---------------------------------------------------------------- PS leaves: counts, checker
 
+  /** A fresh frame for a deposit, as the wiring fast path allocates one. */
+  private int deposit() {
+    int f = mem.allocate();
+    assertTrue(f >= 0, "out of frames for a deposit");
+    return f;
+  }
+
+  /** Installs {@code pde} at SVA in {@code p} with a fresh deposit; asserts it went in. */
+  private void enterSuperpage(Pmap p, long pde) {
+    assertEquals(Pmap.Install.INSTALLED, p.enterSuperpage(SVA, pde, deposit()));
+  }
+
   @Test
-  void plantPdEntry_superpage_checkerAcceptsAndCounts512() {
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
+  void enterSuperpage_checkerAcceptsAndCounts512AndTheDeposit() {
+    enterSuperpage(pmap, superpage(false));
     pmap.checkInvariants();
-    assertEquals(3, pmap.tablePages(), "PML4, PDP, PD: no PT under a 2 MiB leaf");
-    assertEquals(3 + 512, pmap.residentCount(), "P4: a 2 MiB leaf counts NBPDR / PAGE_SIZE");
+    assertEquals(4, pmap.tablePages(), "P4, P7: PML4, PDP, PD and the deposit");
+    assertEquals(4 + 512, pmap.residentCount(), "P4: a 2 MiB leaf counts NBPDR / PAGE_SIZE");
     assertEquals(0, pmap.wiredCount());
+    assertEquals(1, pmap.superpages());
     assertEquals(superpage(false), mem.loadAcquire(tableOf(pmap, SVA, Level.PD), 3));
   }
 
   @Test
-  void plantPdEntry_wiredSuperpage_counts512Wired() {
-    assertTrue(pmap.plantPdEntry(SVA, superpage(true)));
+  void enterSuperpage_wired_counts512Wired() {
+    enterSuperpage(pmap, superpage(true));
     assertEquals(512, pmap.wiredCount(), "P4: FreeBSD counts a wired 2 MiB page as 512");
-    assertEquals(3 + 512, pmap.residentCount());
-  }
-
-  // ---------------------------------------------------------------- PS leaves: operations (P6)
-
-  @Test
-  void lookup_underSuperpage_refusesNamingThePdEntry() {
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
-    assertRefused(() -> pmap.lookup(SVA + 5 * PAGE + 8), "PD entry 3", "PS leaf", "seed 003");
-    assertRefused(() -> pmap.lookup(SVA), "PD entry 3");
-    assertEquals(0, pmap.lookup(SVA + SPAN), "the next PD entry is an ordinary hole");
+    assertEquals(4 + 512, pmap.residentCount());
   }
 
   @Test
-  void pointOperations_underSuperpage_refuseAndChangeNothing() {
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
+  void enterSuperpage_overATable_changedAndTheDepositFreed() {
     long pte = leaf(true);
-    long va = SVA + 7 * PAGE;
+    assertTrue(pmap.enter(SVA + 9 * PAGE, pte));
     int before = inUse();
-    assertRefused(() -> pmap.enter(va, pte), "PD entry 3", "PS leaf");
-    assertRefused(() -> pmap.install(va, 0, pte), "PS leaf");
-    assertRefused(() -> pmap.compareAndSet(va, 0, pte), "PS leaf");
-    assertRefused(() -> pmap.remove(va), "PS leaf");
-    assertRefused(() -> pmap.reserveTable(va), "PS leaf");
-    assertEquals(before, inUse(), "no table was allocated under the 2 MiB leaf");
-    assertEquals(3 + 512, pmap.residentCount());
-    assertEquals(superpage(false), mem.loadAcquire(tableOf(pmap, SVA, Level.PD), 3));
+    int d = deposit();
+    assertEquals(Pmap.Install.CHANGED, pmap.enterSuperpage(SVA, superpage(false), d));
+    assertTrue(mem.testFlag(d, PhysMem.FREE), "the deposit went back to the pool");
+    assertEquals(before, inUse());
+    assertEquals(pte, pmap.lookup(SVA + 9 * PAGE));
+    assertEquals(0, pmap.superpages());
+    assertEquals(pte, pmap.remove(SVA + 9 * PAGE));
     mem.free(Pte.frame(pte));
   }
 
+  // ---------------------------------------------------------------- PS leaves: readers (P7)
+
   @Test
-  void protect_rangeOverSuperpage_protectsBelowItThenRefuses() {
-    long low = leaf(true);
-    long high = leaf(true);
-    assertTrue(pmap.enter(SVA - PAGE, low));
-    assertTrue(pmap.enter(SVA + SPAN, high));
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
-    assertRefused(() -> pmap.protect(SVA - PAGE, SVA + SPAN + PAGE), "PD entry 3", "PS leaf");
-    assertFalse(Pte.isWritable(pmap.lookup(SVA - PAGE)), "below it, in address order: done");
-    assertTrue(Pte.isWritable(pmap.lookup(SVA + SPAN)), "above it: untouched");
-    assertEquals(superpage(false), mem.loadAcquire(tableOf(pmap, SVA, Level.PD), 3), "W kept");
+  void lookup_underSuperpage_readsThe4KiBTranslation() {
+    enterSuperpage(pmap, superpage(true));
+    assertEquals(Pte.make(RUN + 5, true, true), pmap.lookup(SVA + 5 * PAGE + 8));
+    assertEquals(Pte.make(RUN, true, true), pmap.lookup(SVA));
+    assertEquals(Pte.make(RUN + 511, true, true), pmap.lookup(SVA + SPAN - 1));
+    assertEquals(0, pmap.lookup(SVA + SPAN), "the next PD entry is an ordinary hole");
+    assertEquals(1, pmap.superpages(), "a reader never demotes");
   }
 
   @Test
-  void removeRange_rangeOverSuperpage_removesBelowItThenRefuses() {
+  void ref_underSuperpage_namesTheDepositSlotItsDemotionLinks() {
+    enterSuperpage(pmap, superpage(false));
+    PteRef before = pmap.ref(SVA + 7 * PAGE);
+    assertEquals(7, before.index());
+    assertEquals(1, pmap.superpages(), "ref never demotes");
+    pmap.protect(SVA, SVA + PAGE); // demotes
+    assertEquals(0, pmap.superpages());
+    assertEquals(before, pmap.ref(SVA + 7 * PAGE), "the same PTE before and after the demotion");
+    assertEquals(before.table(), tableOf(pmap, SVA, Level.PT), "the deposit is the PT now");
+  }
+
+  @Test
+  void forEachLeaf_overSuperpage_visitsItsPagesInOrderWithoutDemoting() {
+    long low = leaf(true);
+    assertTrue(pmap.enter(SVA - PAGE, low));
+    enterSuperpage(pmap, superpage(false));
+    List<Long> seen = new ArrayList<>();
+    pmap.forEachLeaf(SVA - PAGE, SVA + 3 * PAGE, (va, pte) -> seen.add(va));
+    assertEquals(List.of(SVA - PAGE, SVA, SVA + PAGE, SVA + 2 * PAGE), seen);
+    long[] last = {0};
+    pmap.forEachLeaf(SVA + SPAN - PAGE, Pmap.USER_VA_LIMIT, (va, pte) -> last[0] = pte);
+    assertEquals(Pte.make(RUN + 511, true, false), last[0]);
+    assertEquals(1, pmap.superpages());
+    assertEquals(low, pmap.remove(SVA - PAGE));
+    mem.free(Pte.frame(low));
+  }
+
+  // ---------------------------------------------------------------- PS leaves: changers (P7)
+
+  @Test
+  void pointOperations_underSuperpage_demoteThenWorkOn4KiBLeaves() {
+    enterSuperpage(pmap, superpage(true));
+    long resident = pmap.residentCount();
+    long va = SVA + 7 * PAGE;
+    long old = Pte.make(RUN + 7, true, true);
+    long unwired = Pte.make(RUN + 7, true, false);
+    int before = inUse();
+    assertTrue(pmap.compareAndSet(va, old, unwired), "munlock's replace of one page");
+    assertEquals(0, pmap.superpages());
+    assertEquals(1, pmap.demotions());
+    assertEquals(before, inUse(), "demotion allocated nothing: the deposit was there");
+    assertEquals(resident, pmap.residentCount(), "demotion changes no count (P7)");
+    assertEquals(511, pmap.wiredCount());
+    assertEquals(unwired, pmap.lookup(va));
+    assertEquals(Pte.make(RUN + 8, true, true), pmap.lookup(va + PAGE), "its neighbours stay");
+    pmap.checkInvariants();
+  }
+
+  @Test
+  void eachPointChanger_demotes() {
+    long va = SVA + 3 * PAGE;
+    long leaf3 = Pte.make(RUN + 3, true, false);
+    List<Executable> changers =
+        List.of(
+            () -> assertEquals(leaf3, pmap.remove(va)),
+            () -> assertEquals(Pmap.Install.INSTALLED, pmap.install(va, leaf3, leaf3)),
+            () -> assertTrue(pmap.compareAndSet(va, leaf3, Pte.withoutBits(leaf3, Pte.W))),
+            () -> assertTrue(pmap.enter(va, leaf3)));
+    for (Executable c : changers) {
+      Pmap p = pmap;
+      enterSuperpage(p, superpage(false));
+      long demotions = p.demotions();
+      assertDoesNotThrowAny(c);
+      assertEquals(demotions + 1, p.demotions());
+      assertEquals(0, p.superpages());
+      p.checkInvariants();
+      p.removeRange(SVA, SVA + SPAN, (a, l) -> {});
+      assertEquals(3, p.prune(SVA, SVA + SPAN), "the demoted deposit is an own PT; PD, PDP");
+      p.checkInvariants();
+    }
+  }
+
+  @Test
+  void fillersFromZero_leaveTheSuperpageWhole() {
+    enterSuperpage(pmap, superpage(true));
+    long va = SVA + 3 * PAGE;
+    long other = leaf(true);
+    int before = inUse();
+    assertEquals(Pmap.Install.CHANGED, pmap.install(va, 0, other), "the page has a leaf");
+    assertFalse(pmap.compareAndSet(va, 0, other));
+    assertTrue(pmap.reserveTable(va), "the deposit is the table");
+    assertEquals(before, inUse(), "nothing allocated");
+    assertEquals(1, pmap.superpages());
+    assertEquals(0, pmap.demotions());
+    assertEquals(Pte.make(RUN + 3, true, true), pmap.lookup(va));
+    mem.free(Pte.frame(other));
+  }
+
+  private static void assertDoesNotThrowAny(Executable c) {
+    try {
+      c.execute();
+    } catch (Throwable t) {
+      throw new AssertionError("the changer failed", t);
+    }
+  }
+
+  @Test
+  void protect_partOfSuperpage_demotesAndProtectsOnlyTheRange() {
+    enterSuperpage(pmap, superpage(false));
+    pmap.protect(SVA + 10 * PAGE, SVA + 12 * PAGE);
+    assertEquals(0, pmap.superpages());
+    assertTrue(Pte.isWritable(pmap.lookup(SVA + 9 * PAGE)));
+    assertFalse(Pte.isWritable(pmap.lookup(SVA + 10 * PAGE)));
+    assertFalse(Pte.isWritable(pmap.lookup(SVA + 11 * PAGE)));
+    assertTrue(Pte.isWritable(pmap.lookup(SVA + 12 * PAGE)));
+  }
+
+  @Test
+  void removeRange_overSuperpage_demotesAndReportsEachPage() {
     long low = leaf(true);
     long high = leaf(true);
     assertTrue(pmap.enter(SVA - PAGE, low));
     assertTrue(pmap.enter(SVA + SPAN, high));
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
+    enterSuperpage(pmap, superpage(true));
     List<Long> removed = new ArrayList<>();
-    assertRefused(
-        () -> pmap.removeRange(0, Pmap.USER_VA_LIMIT, (va, leaf) -> removed.add(leaf)), "PS leaf");
-    assertEquals(List.of(low), removed);
-    assertEquals(high, pmap.lookup(SVA + SPAN));
-    assertEquals(0, pmap.earlyReturns(), "512 resident pages: never the early return");
+    pmap.removeRange(0, Pmap.USER_VA_LIMIT, (va, leaf) -> removed.add(leaf));
+    assertEquals(512 + 2, removed.size());
+    assertEquals(low, removed.get(0));
+    assertEquals(Pte.make(RUN, true, true), removed.get(1));
+    assertEquals(Pte.make(RUN + 511, true, true), removed.get(512));
+    assertEquals(high, removed.get(513));
+    assertEquals(0, pmap.wiredCount());
+    assertEquals(6, pmap.residentCount(), "PML4, PDP, PD and three PTs: the deposit is one now");
     assertRunStillHeld();
+    mem.free(Pte.frame(low));
+    mem.free(Pte.frame(high));
   }
 
   @Test
-  void forEachLeaf_rangeOverSuperpage_visitsBelowItThenRefuses() {
-    long low = leaf(true);
-    assertTrue(pmap.enter(SVA - PAGE, low));
-    assertTrue(pmap.enter(SVA + SPAN, leaf(true)));
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
-    List<Long> seen = new ArrayList<>();
-    assertRefused(() -> pmap.forEachLeaf(0, Pmap.USER_VA_LIMIT, (va, pte) -> seen.add(va)));
-    assertEquals(List.of(SVA - PAGE), seen);
-  }
-
-  @Test
-  void rangeOperations_besideSuperpage_workAsBefore() {
-    long low = leaf(true);
-    long high = leaf(true);
-    assertTrue(pmap.enter(SVA - PAGE, low));
-    assertTrue(pmap.enter(SVA + SPAN, high));
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
-    pmap.protect(SVA + SPAN, Pmap.USER_VA_LIMIT);
-    assertFalse(Pte.isWritable(pmap.lookup(SVA + SPAN)));
-    List<Long> seen = new ArrayList<>();
-    pmap.forEachLeaf(0, SVA, (va, pte) -> seen.add(va));
-    assertEquals(List.of(SVA - PAGE), seen);
-    List<Long> removed = new ArrayList<>();
-    pmap.removeRange(0, SVA, (va, leaf) -> removed.add(leaf));
-    pmap.removeRange(SVA + SPAN, Pmap.USER_VA_LIMIT, (va, leaf) -> removed.add(leaf));
-    assertEquals(List.of(low, Pte.withoutBits(high, Pte.W)), removed);
-    assertEquals(5 + 512, pmap.residentCount(), "PML4, PDP, PD, 2 PTs and the 2 MiB leaf");
+  void concurrentDemotersAndReaders_oneDemotionAndEveryReadRight() throws Exception {
+    for (int round = 0; round < 50; round++) {
+      enterSuperpage(pmap, superpage(false));
+      Thread[] ts = new Thread[3];
+      Throwable[] failure = {null};
+      for (int t = 0; t < ts.length; t++) {
+        int me = t;
+        ts[t] =
+            new Thread(
+                () -> {
+                  try {
+                    for (int k = 0; k < 512; k++) {
+                      long va = SVA + (long) k * PAGE;
+                      if (me == 0) {
+                        long got = pmap.lookup(va); // writable, or protected by now: never lost
+                        assertEquals(Pte.make(RUN + k, true, false), Pte.withBits(got, Pte.W));
+                      } else if (k % 2 == me - 1) {
+                        long want = Pte.make(RUN + k, true, false);
+                        assertTrue(pmap.compareAndSet(va, want, Pte.withoutBits(want, Pte.W)));
+                      }
+                    }
+                  } catch (Throwable e) {
+                    failure[0] = e;
+                  }
+                });
+      }
+      for (Thread t : ts) {
+        t.start();
+      }
+      for (Thread t : ts) {
+        t.join();
+      }
+      if (failure[0] != null) {
+        throw new AssertionError("round " + round, failure[0]);
+      }
+      assertEquals(0, pmap.superpages());
+      assertEquals(round + 1, pmap.demotions(), "the racing changers demoted it once");
+      pmap.checkInvariants();
+      pmap.removeRange(SVA, SVA + SPAN, (a, l) -> {});
+      pmap.prune(SVA, SVA + SPAN);
+    }
   }
 
   // ---------------------------------------------------------------- PS leaves: release, prune
 
   @Test
   void release_withSuperpage_refusesNamingItAndFreesNothing() {
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
+    enterSuperpage(pmap, superpage(false));
     int before = inUse();
     assertRefused(pmap::release, "still maps va 0x" + Long.toHexString(SVA), "PS");
     assertEquals(before, inUse());
-    assertEquals(3 + 512, pmap.residentCount());
+    assertEquals(4 + 512, pmap.residentCount());
     assertRunStillHeld();
   }
 
   @Test
-  void prune_superpage_neitherItsFramesNorItsPdAreFreed() {
+  void prune_superpage_neitherItsFramesNorItsPdNorItsDepositAreFreed() {
     long low = leaf(true);
     assertTrue(pmap.enter(SVA - PAGE, low)); // PD entry 2: a PT of its own
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
+    enterSuperpage(pmap, superpage(false));
     assertEquals(low, pmap.remove(SVA - PAGE));
     assertEquals(1, pmap.prune(0, Pmap.USER_VA_LIMIT), "the emptied PT; the PD holds the leaf");
-    assertEquals(3, pmap.tablePages());
-    assertEquals(3 + 512, pmap.residentCount());
+    assertEquals(4, pmap.tablePages());
+    assertEquals(4 + 512, pmap.residentCount());
     assertEquals(superpage(false), mem.loadAcquire(tableOf(pmap, SVA, Level.PD), 3));
     assertEquals(0, pmap.prune(SVA, SVA + SPAN), "the 2 MiB leaf's own span: nothing to free");
     assertRunStillHeld();
@@ -245,7 +373,7 @@ class PmapSeedEntriesTest {
 
   private Pmap broken() {
     Pmap q = Pmap.create(mem);
-    assertTrue(q.plantPdEntry(SVA, superpage(false)));
+    enterSuperpage(q, superpage(false));
     q.checkInvariants();
     return q;
   }
@@ -298,6 +426,31 @@ class PmapSeedEntriesTest {
     assertRefused(q::checkInvariants, "maps frame " + (RUN + 200), "which is free");
     assertEquals(RUN + 200, mem.allocate(), "one stripe: the frame just freed comes back");
     q.checkInvariants();
+  }
+
+  @Test
+  void checkInvariants_depositThatDiffersFromItsLeaf_rejected() {
+    Pmap q = broken();
+    int d = q.ref(SVA).table();
+    long was = mem.loadAcquire(d, 511);
+    mem.storeRelease(d, 511, 0);
+    assertRefused(q::checkInvariants, "deposit", "page 511", "P7");
+    mem.storeRelease(d, 511, was);
+    int pd = tableOf(q, SVA, Level.PD);
+    mem.storeRelease(pd, 3, superpage(true)); // the leaf gained WIRED, its deposit did not
+    assertRefused(q::checkInvariants, "deposit", "page 0");
+    mem.storeRelease(pd, 3, superpage(false));
+    q.checkInvariants();
+  }
+
+  @Test
+  void demotionLosesPage_bug_caughtByTheChecker() {
+    Pmap q = Pmap.create(mem, new Pmap.Config(true, false, true));
+    assertEquals(Pmap.Install.INSTALLED, q.enterSuperpage(SVA, superpage(true), deposit()));
+    assertRefused(q::checkInvariants, "deposit", "page 511", "P7");
+    assertTrue(q.compareAndSet(SVA, Pte.make(RUN, true, true), Pte.make(RUN, true, false)));
+    assertEquals(0, q.lookup(SVA + SPAN - PAGE), "the demotion lost the last page");
+    assertRefused(q::checkInvariants, "resident", "valid leaves of 511 pages");
   }
 
   // ---------------------------------------------------------------- Shared tables: counts
@@ -540,11 +693,15 @@ class PmapSeedEntriesTest {
         IllegalArgumentException.class,
         () -> pmap.plantPdEntry(SVA, Pte.sharedTable(pmap.rootFrame())),
         "a table this pmap owns is linked by enter, not planted");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> pmap.plantPdEntry(SVA, superpage(false)),
+        "PS leaves come in through enterSuperpage, with their deposit");
     assertEquals(before, inUse());
     assertEquals(1, pmap.residentCount());
-    assertTrue(pmap.plantPdEntry(SVA, superpage(false)));
+    enterSuperpage(pmap, superpage(false));
     assertRefused(() -> pmap.plantPdEntry(SVA, Pte.sharedTable(s)), "not 0");
-    assertEquals(3 + 512, pmap.residentCount(), "the failed CAS took its count back");
+    assertEquals(4 + 512, pmap.residentCount(), "the failed CAS took its count back");
     mem.free(data);
   }
 }
