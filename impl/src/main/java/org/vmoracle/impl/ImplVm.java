@@ -62,6 +62,7 @@ public final class ImplVm implements VmSystem {
   private final FileOps fileOps; // (c)
   private final SysOps sys; // (c)
   private final Exclusive exclusive = new Exclusive(); // (c) stateless
+  private volatile Runnable wireWindow; // test seam (onWireWindow); null in production
 
   /** A booted system with default settings (BOOT-1). */
   public ImplVm() {
@@ -115,19 +116,55 @@ public final class ImplVm implements VmSystem {
     m.lock.writeLock();
     m.counters.exclusiveLocks.increment();
     Teardown.Zap later = null;
+    Wiring.Populate populate = null;
     try {
       if (op instanceof Op.Munmap && m.config.unmapUnderSharedLock()) {
         later = new Teardown.Zap();
         return maps.munmap((Op.Munmap) op, later);
       }
+      if (op instanceof Op.Mlock && m.config.wireSuperpages()) {
+        populate = new Wiring.Populate();
+        return maps.mlock((Op.Mlock) op, populate);
+      }
       return op.accept(exclusive);
     } finally {
-      if (later == null || later.isEmpty()) {
-        m.lock.writeUnlock();
-      } else {
+      if (later != null && !later.isEmpty()) {
         unmapSecondHalf(later);
+      } else if (populate != null && !populate.isEmpty()) {
+        wireSecondHalf(populate);
+      } else {
+        m.lock.writeUnlock();
       }
     }
+  }
+
+  /**
+   * The second half of mlock's fast path (see Wiring): zeroes and maps the segments it claimed with
+   * the map lock downgraded to shared, so that faults elsewhere go on meanwhile; their frames stay
+   * busy until mapped (W1). The caller holds the map lock exclusive, and this releases it.
+   */
+  private void wireSecondHalf(Wiring.Populate populate) {
+    assert m.lock.heldExclusively()
+        : "ImplVm.wireSecondHalf: the caller holds the map lock exclusive";
+    int token = m.lock.downgrade();
+    try {
+      Runnable seam = wireWindow;
+      if (seam != null) {
+        seam.run(); // test seam only: the window between the claim and the fill
+      }
+      Wiring.populate(m, populate);
+    } finally {
+      m.lock.readUnlock(token);
+    }
+  }
+
+  /**
+   * Test seam: {@code seam}, when not null, runs in every mlock's fast-path window, after the lock
+   * is downgraded and before its segments are zeroed and mapped, where a schedule test puts a fault
+   * of another thread (W1). Production never sets it.
+   */
+  void onWireWindow(Runnable seam) {
+    this.wireWindow = seam;
   }
 
   /**
@@ -205,7 +242,7 @@ public final class ImplVm implements VmSystem {
 
     @Override
     public Result mlock(Op.Mlock op) {
-      return maps.mlock(op);
+      return maps.mlock(op, null);
     }
 
     @Override

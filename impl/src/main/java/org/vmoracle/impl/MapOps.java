@@ -198,8 +198,12 @@ final class MapOps {
     return Result.OK;
   }
 
-  /** mlock (WIRE-*). The caller holds the map lock exclusive. */
-  Result mlock(Op.Mlock op) {
+  /**
+   * mlock (WIRE-*). Segments the wiring fast path claims are added to {@code later} for the caller
+   * to fill with the lock downgraded (Wiring's essay), or filled here when it is null. The caller
+   * holds the map lock exclusive.
+   */
+  Result mlock(Op.Mlock op, Wiring.Populate later) {
     assert m.lock.heldExclusively() : "MapOps.mlock: the caller holds the map lock exclusive";
     RangeCheck r =
         RangeCheck.check(reg, op.pid(), op.addr(), op.pages(), RangeCheck.Bound.MAPPABLE);
@@ -216,7 +220,7 @@ final class MapOps {
         return Result.of(Errno.ENOMEM); // WIRE-12, WIRE-5: cannot be faulted in; DEV-4
       }
     }
-    if (!Wiring.wire(m, pageout, sp, op.addr(), end)) {
+    if (!Wiring.wire(m, pageout, sp, op.addr(), end, later)) {
       return Result.of(Errno.EAGAIN); // WIRE-7
     }
     sp.simplify(op.addr(), end);

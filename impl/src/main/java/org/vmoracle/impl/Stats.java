@@ -18,6 +18,8 @@ import org.vmoracle.impl.rmap.ReverseMap;
  *   wiredPages             valid leaves with the WIRED bit     (Pmap.wiredCount)
  *   pageTablePages         page-table pages                    (Pmap.tablePages)
  *   pmapEarlyReturnsLive   early returns of pmap_remove so far (Pmap.earlyReturns, seed 002)
+ *   superpagesLive         2 MiB PS leaves mapped now (Pmap.superpages, seed 003)
+ *   pmapDemotionsLive      PS leaves demoted so far            (Pmap.demotions, seed 003)
  *   mapEntries             map entries
  *   framesFree             free frames, once no munmap is still freeing any
  *   swapUsed               swap slots in use
@@ -42,6 +44,8 @@ final class Stats {
     long wired = 0;
     long tables = 0;
     long early = 0;
+    long superpages = 0;
+    long demotions = 0;
     long entries = 0;
     for (VmSpace sp : new HashSet<>(processes.values())) {
       entries += sp.entries.size();
@@ -49,11 +53,15 @@ final class Stats {
       wired += sp.pmap.wiredCount();
       tables += sp.pmap.tablePages();
       early += sp.pmap.earlyReturns();
+      superpages += sp.pmap.superpages();
+      demotions += sp.pmap.demotions();
     }
     s.put("residentPages", resident);
     s.put("wiredPages", wired);
     s.put("pageTablePages", tables);
     s.put("pmapEarlyReturnsLive", early);
+    s.put("superpagesLive", superpages);
+    s.put("pmapDemotionsLive", demotions);
     s.put("mapEntries", entries);
     m.mem.awaitReclaims(); // so that the count is exact when nothing else runs
     s.put("framesFree", (long) m.mem.freeFrames());

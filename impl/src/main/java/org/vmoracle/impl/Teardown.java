@@ -210,6 +210,7 @@ final class Teardown implements Collapse.Releaser {
       removeEntry(e);
     }
     m.counters.pmapEarlyReturns.add(sp.pmap.earlyReturns());
+    m.counters.pmapDemotions.add(sp.pmap.demotions());
     m.mmu.release(sp);
   }
 

@@ -1,11 +1,16 @@
 package org.vmoracle.impl;
 
+import java.util.ArrayList;
 import java.util.List;
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.fault.Fault;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
+import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.pageout.Pageout;
+import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.pmap.Pte;
 import org.vmoracle.spec.Boot;
@@ -21,15 +26,75 @@ import org.vmoracle.spec.Sharing;
  * frames the range could need are made free (by pageout if need be); with the lock exclusive no one
  * else can take them, so wiring then cannot fail halfway, and EAGAIN leaves everything as it was
  * (WIRE-7) without a rollback.
+ *
+ * <h2>The fast path (seed 003, switch WIRE_SUPERPAGES)</h2>
+ *
+ * A 2 MiB-aligned segment of the range that its entry maps whole, from private anonymous memory (a
+ * chain of one object, no copy pending) or from a shared anonymous or shm object, none of whose 512
+ * pages exists yet (resident or swapped), and whose PD entry is 0 (an empty table left there is
+ * pruned first), is not faulted in page by page. Instead, with the lock exclusive:
+ *
+ * <ol>
+ *   <li>claim: the free pool gives 512 contiguous, aligned frames at once ({@code
+ *       PhysMem.allocateRun}: BUSY and INVALID, contents as their last user left them); one frame
+ *       more becomes the PS leaf's deposit; the PDP and PD are made; the 512 frames go into the
+ *       object, still busy;
+ * </ol>
+ *
+ * and then, in mlock, with the lock downgraded to shared (ImplVm), so that faults elsewhere go on
+ * during the part that takes time:
+ *
+ * <ol start="2">
+ *   <li>fill: the 512 frames are zeroed in one pass and lose INVALID;
+ *   <li>map: one 2 MiB PS leaf, WIRED, maps them (Mmu.installSuperpage), or, if a fault of another
+ *       thread built a table there meanwhile, 512 4 KiB leaves do;
+ *   <li>release: the frames are unbusied.
+ * </ol>
+ *
+ * W1, the review's objection to D43594 as an invariant: no page is ever visible to collapse,
+ * pageout or a fault while it is invalid, or wired but invalid, or unbusied but invalid. A frame is
+ * INVALID only between claim and fill, and busy from claim to release; every path that finds a page
+ * in an object (Fault.acquire, pageout's clock, collapse) takes the frame busy before it uses it,
+ * so it waits until release; and pageout and collapse, which take the lock exclusive, cannot even
+ * run before release. PhysMem.checkInvariants checks that no frame is INVALID when nothing is in
+ * flight; the Lincheck class FastWireLincheckTest races mlock against faults, and
+ * FAST_WIRE_EXPOSES_INVALID is the bug it must catch. Every frame the segment takes (512 pages and
+ * 3 tables) is counted in wire()'s reservation, as if faulted in, so the fast path never needs more
+ * than the slow one; where the pool has no whole run, the segment is faulted in 4 KiB at a time as
+ * before.
  */
 final class Wiring {
   private Wiring() {}
 
+  /** 4 KiB pages in a 2 MiB segment. */
+  private static final int SEGMENT_PAGES = (int) (Boot.SEGMENT_SIZE / Boot.PAGE_SIZE);
+
+  /** A segment the fast path claimed: its entry, address, first frame and deposit. */
+  private record Segment(MapEntry e, long va, int base, int deposit) {}
+
+  /**
+   * The segments an mlock claimed, filled and mapped later with the lock downgraded ({@link
+   * #populate}). Confined to the mlock's thread.
+   */
+  static final class Populate {
+    private final List<Segment> segments = new ArrayList<>();
+
+    /** Whether nothing was claimed. */
+    boolean isEmpty() {
+      return segments.isEmpty();
+    }
+  }
+
   /** Table levels under the PML4 (PDP, PD, PT): what a new leaf may need allocated above it. */
   private static final int TABLE_LEVELS_BELOW_ROOT = 3;
 
-  /** Wires [start, end), which is mapped; false (nothing changed) without memory. */
-  static boolean wire(Machine m, Pageout pageout, VmSpace sp, long start, long end) {
+  /**
+   * Wires [start, end), which is mapped; false (nothing changed) without memory. Segments the fast
+   * path claims are filled and mapped at once when {@code later} is null, else added to it for
+   * {@link #populate}.
+   */
+  static boolean wire(
+      Machine m, Pageout pageout, VmSpace sp, long start, long end, Populate later) {
     assert m.lock.heldExclusively() : "Wiring.wire: the caller holds the map lock exclusive";
     List<MapEntry> range = sp.overlapping(start, end);
     if (surelyTooLarge(m, sp, range, start, end)) {
@@ -49,7 +114,7 @@ final class Wiring {
       // truncation took away and a regrowth brought back must be copied now (WIRE-2), as
       // Linux populates a VM_LOCKED range on every mlock.
       e.wired = true;
-      if (!wirePages(m, pageout, e)) {
+      if (!wirePages(m, pageout, e, later)) {
         throw new IllegalStateException("wiring ran out of reserved frames at " + e);
       }
     }
@@ -61,6 +126,14 @@ final class Wiring {
    * inaccessible entry are left alone (WIRE-12). False if frames ran out.
    */
   static boolean wirePages(Machine m, Pageout pageout, MapEntry e) {
+    return wirePages(m, pageout, e, null);
+  }
+
+  /**
+   * {@link #wirePages(Machine, Pageout, MapEntry)}, taking the fast path where it applies: its
+   * segments filled at once when {@code later} is null, else added to it.
+   */
+  private static boolean wirePages(Machine m, Pageout pageout, MapEntry e, Populate later) {
     assert m.lock.heldExclusively() : "Wiring.wirePages: the caller holds the map lock exclusive";
     if (e.prot == Prot.NONE) {
       return true;
@@ -68,6 +141,20 @@ final class Wiring {
     boolean store = e.sharing == Sharing.PRIVATE && e.prot.canWrite();
     Pmap p = e.space.pmap;
     for (long va = e.start; va < e.end; va += Boot.PAGE_SIZE) {
+      if (m.config.wireSuperpages()
+          && va % Boot.SEGMENT_SIZE == 0
+          && va + Boot.SEGMENT_SIZE <= e.end) {
+        Segment s = claim(m, e, va);
+        if (s != null) {
+          if (later != null) {
+            later.segments.add(s);
+          } else {
+            fill(m, s);
+          }
+          va += Boot.SEGMENT_SIZE - Boot.PAGE_SIZE;
+          continue;
+        }
+      }
       if (e.shown().pastEnd(e.index(va))) {
         continue; // truncated away under the mapping: nothing to fault in (FILE-8)
       }
@@ -93,6 +180,123 @@ final class Wiring {
       }
     }
     return true;
+  }
+
+  /**
+   * The object whose pages {@code e} would wire by the fast path, or null where it does not apply:
+   * a shared anonymous or shm object of a shared entry, or the one anonymous object of a private
+   * entry's chain (no copy pending, nothing below it). Files are never wired this way: their pages
+   * come from the disk, not zeroed.
+   */
+  private static VmObject fastObject(MapEntry e) {
+    if (e.object != null) {
+      VmObject.Kind k = e.object.kind;
+      return k == VmObject.Kind.ANON || k == VmObject.Kind.SHM ? e.object : null;
+    }
+    if (e.cow.needsCopy) {
+      return null;
+    }
+    VmObject[] chain = e.cow.chain();
+    VmObject o = chain[0];
+    return chain.length == 1 && o.kind == VmObject.Kind.ANON ? o : null;
+  }
+
+  /**
+   * Step 1 of the fast path (the class essay) for the segment at {@code va} of {@code e}, which
+   * {@code e} maps whole: answers the claimed segment, or null (nothing changed, but an empty table
+   * there may have been pruned) where the fast path does not apply or no run is free. The caller
+   * holds the map lock exclusive.
+   */
+  private static Segment claim(Machine m, MapEntry e, long va) {
+    VmObject o = fastObject(e);
+    if (o == null) {
+      return null;
+    }
+    long first = e.index(va);
+    for (int k = 0; k < SEGMENT_PAGES; k++) {
+      if (o.pastEnd(first + k) || o.pages.get(first + k) != PageMap.NONE) {
+        return null; // a page exists (or cannot): it keeps its frame, 4 KiB at a time
+      }
+    }
+    Pmap p = e.space.pmap;
+    if (!p.segmentIsEmpty(va)) {
+      m.mmu.prune(e, va, va + Boot.SEGMENT_SIZE); // no page exists, so a table here is empty
+      if (!p.segmentIsEmpty(va)) {
+        return null;
+      }
+    }
+    int base = m.mem.allocateRun();
+    if (base < 0) {
+      return null;
+    }
+    int deposit = m.mem.allocate();
+    if (deposit < 0 || !m.mmu.reserveDirectory(e, va)) {
+      if (deposit >= 0) {
+        m.mem.free(deposit);
+      }
+      freeRun(m, base);
+      return null;
+    }
+    boolean expose = m.config.has(Bug.FAST_WIRE_EXPOSES_INVALID);
+    for (int k = 0; k < SEGMENT_PAGES; k++) {
+      m.mem.setOwner(base + k, o, first + k);
+      if (!o.pages.putIfAbsent(first + k, base + k)) {
+        throw new IllegalStateException("page " + (first + k) + " of " + o + " appeared meanwhile");
+      }
+      if (expose) {
+        m.mem.unbusy(base + k); // injected: in the object, not busy, not yet zeroed (W1)
+      }
+    }
+    return new Segment(e, va, base, deposit);
+  }
+
+  /** Gives a claimed run back, its frames busy and INVALID, in no object. */
+  private static void freeRun(Machine m, int base) {
+    for (int k = 0; k < SEGMENT_PAGES; k++) {
+      m.mem.free(base + k); // drops BUSY and INVALID with every other flag
+    }
+  }
+
+  /**
+   * Steps 2 to 4 of the fast path (the class essay) for every segment {@code later} holds: zero,
+   * map, unbusy. The caller holds the map lock, shared (the mlock that claimed them, downgraded) or
+   * exclusive.
+   */
+  static void populate(Machine m, Populate later) {
+    for (Segment s : later.segments) {
+      fill(m, s);
+    }
+    later.segments.clear();
+  }
+
+  /** Steps 2 to 4 for one segment. The caller holds the map lock (either mode). */
+  private static void fill(Machine m, Segment s) {
+    MapEntry e = s.e();
+    boolean writable = e.prot.canWrite();
+    m.mem.zeroRun(s.base());
+    for (int k = 0; k < SEGMENT_PAGES; k++) {
+      m.mem.clearFlag(s.base() + k, PhysMem.INVALID);
+    }
+    long pde = Pte.superpage(s.base(), writable, true);
+    if (m.mmu.installSuperpage(e, s.va(), pde, s.deposit()) == Pmap.Install.INSTALLED) {
+      m.counters.superpageWires.increment();
+    } else {
+      // A fault of another thread built a table here since the claim (it waits for our frames):
+      // map them as 4 KiB leaves instead. The PD exists, so the tables cannot run out.
+      m.counters.superpageFallbacks.increment();
+      for (int k = 0; k < SEGMENT_PAGES; k++) {
+        long va = s.va() + (long) k * Boot.PAGE_SIZE;
+        long pte = Pte.make(s.base() + k, writable, true);
+        if (m.mmu.install(e, va, 0, pte) == Pmap.Install.NO_MEMORY) {
+          throw new IllegalStateException("no frame for a page table under a reserved PD at " + e);
+        }
+      }
+    }
+    if (!m.config.has(Bug.FAST_WIRE_EXPOSES_INVALID)) {
+      for (int k = 0; k < SEGMENT_PAGES; k++) {
+        m.mem.unbusy(s.base() + k);
+      }
+    }
   }
 
   /**

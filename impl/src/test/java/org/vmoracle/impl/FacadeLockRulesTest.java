@@ -40,7 +40,7 @@ class FacadeLockRulesTest {
               () ->
                   maps.mmap(
                       new Op.Mmap(1, 0, 1, Prot.RW, Sharing.PRIVATE, new Source.Anon(), false)),
-              () -> maps.mlock(new Op.Mlock(1, 0x10000000L, 1)),
+              () -> maps.mlock(new Op.Mlock(1, 0x10000000L, 1), null),
               () -> processes.spawn(new Op.Spawn(1)),
               () -> files.shmget(new Op.Shmget(1, 1)),
               () -> sys.pageout(new Op.Pageout(1)),

@@ -90,4 +90,22 @@ public enum Bug {
    * can lose one of the entries: a race, for the concurrent checks.
    */
   PV_UNLOCKED_INSERT,
+
+  /**
+   * The wiring fast path (seed 003) puts its 512 frames into the object and lets go of their busy
+   * bits before it has zeroed them, so that for the moment the zeroing takes a fault by another
+   * thread (the map lock is downgraded to shared then) finds a page that is in the object, not busy
+   * and not yet valid, maps it and reads what the frame's last user left there. The review of
+   * FreeBSD D43594 objected exactly to this: wired, invalid, unbusied pages that collapse, pageout
+   * or a fault can see. A race, for the concurrent checks.
+   */
+  FAST_WIRE_EXPOSES_INVALID,
+
+  /**
+   * The table deposited for a 2 MiB PS leaf, which its demotion links in one CAS, is filled one
+   * page short: the segment's last page. Demotion (by munmap, mprotect or munlock of part of the
+   * segment, by fork's write-protect, by a fault) then loses that page's PTE while its frame keeps
+   * the wire the PS leaf held, and the reverse map's record of it names an empty slot.
+   */
+  DEMOTION_LOSES_PAGE,
 }

@@ -140,6 +140,15 @@ public record Config(
     BUSY_ON_ALLOCATE,
 
     /**
+     * mlock of whole 2 MiB-aligned segments of private anonymous or shared anonymous/shm memory
+     * takes 512 contiguous, aligned frames at once (the free pool's run layer), zeroes them with
+     * the map lock downgraded to shared, and maps them with one 2 MiB PS leaf whose demotion table
+     * is deposited ahead (seed 003, FreeBSD review D43594). Off: wiring faults 4 KiB at a time and
+     * the free pool keeps no runs.
+     */
+    WIRE_SUPERPAGES,
+
+    /**
      * Pte chains only ({@link Rmap#PTECHAIN}): a removal that leaves a page's chain with one PTE
      * turns it back into a direct pointer. <b>Off by default</b>, the one switch that is: seed 004
      * argues that a fork+exec loop (a shell) would rebuild the chain at once, so collapsing only
@@ -299,6 +308,11 @@ public record Config(
   /** {@link Switch#BUSY_ON_ALLOCATE}. */
   public boolean busyOnAllocate() {
     return on(Switch.BUSY_ON_ALLOCATE);
+  }
+
+  /** {@link Switch#WIRE_SUPERPAGES}. */
+  public boolean wireSuperpages() {
+    return on(Switch.WIRE_SUPERPAGES);
   }
 
   /** {@link Switch#CHAIN_COLLAPSE_TO_DIRECT}. */

@@ -31,6 +31,9 @@ public final class Counters {
   public final LongAdder outOfMemory = new LongAdder();
   public final LongAdder pageTablesPruned = new LongAdder(); // freed when emptied
   public final LongAdder pmapEarlyReturns = new LongAdder(); // of address spaces now gone
+  public final LongAdder superpageWires = new LongAdder(); // segments mlock mapped by one PS leaf
+  public final LongAdder superpageFallbacks = new LongAdder(); // runs it then mapped 4 KiB-wise
+  public final LongAdder pmapDemotions = new LongAdder(); // of address spaces now gone
 
   /** Every counter by name, for reports. */
   public Map<String, Long> snapshot() {

@@ -55,7 +55,8 @@ public final class Machine {
             config.frames(),
             PhysMem.Options.defaults()
                 .withBatchStealing(config.batchStealing())
-                .withBusyOnAllocate(config.busyOnAllocate()));
+                .withBusyOnAllocate(config.busyOnAllocate())
+                .withContiguousRuns(config.wireSuperpages()));
     this.swap = new Swap(config.swapSlots());
     this.lock = new ScalableRwLock(config.scalableReads(), config.has(Bug.UNLOCKED_FAULTS));
     this.rmap = newRmap(config, mem, lock, counters, links);
@@ -64,7 +65,10 @@ public final class Machine {
             mem,
             rmap,
             lock,
-            new Pmap.Config(config.pmapEarlyReturn(), config.has(Bug.DOUBLE_COUNTED_PT_PAGES)),
+            new Pmap.Config(
+                config.pmapEarlyReturn(),
+                config.has(Bug.DOUBLE_COUNTED_PT_PAGES),
+                config.has(Bug.DEMOTION_LOSES_PAGE)),
             config.has(Bug.WIRE_KEPT_ON_REPOINT));
     this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null, links);
   }

@@ -478,6 +478,20 @@ public final class Fault {
         continue;
       }
       if (o.pages.get(i) == f) {
+        if (mem.testFlag(f, PhysMem.INVALID)) {
+          // W1 (Wiring): the wiring fast path fills its pages busy; one found not busy is
+          // exposed before its contents are there (the review of FreeBSD D43594).
+          mem.unbusy(f);
+          throw new IllegalStateException(
+              "W1: page "
+                  + i
+                  + " of "
+                  + o
+                  + " (frame "
+                  + f
+                  + ") is in its object, not busy and"
+                  + " still INVALID: a fault would map what the frame's last user left");
+        }
         return f;
       }
       mem.unbusy(f); // the page moved meanwhile: look again

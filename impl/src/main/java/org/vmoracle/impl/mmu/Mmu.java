@@ -68,6 +68,9 @@ import org.vmoracle.impl.sync.ScalableRwLock;
  * <p>Lock order: none of its own; it takes no lock.
  */
 public final class Mmu {
+  /** 4 KiB pages in a 2 MiB PS leaf. */
+  private static final int SEGMENT_PAGES = Pmap.ENTRIES;
+
   private final PhysMem mem; // (c)
   private final ReverseMap rmap; // (c)
   private final ScalableRwLock lock; // (c) for assertions only
@@ -130,6 +133,14 @@ public final class Mmu {
   }
 
   /**
+   * Makes sure the PD for a 2 MiB leaf at {@code va} of {@code e} exists; false when no frame is
+   * free (see {@link Pmap#reserveDirectory}). The caller holds the map lock.
+   */
+  public boolean reserveDirectory(MapEntry e, long va) {
+    return e.space.pmap.reserveDirectory(va);
+  }
+
+  /**
    * Frees the page-table pages that [from, to) of {@code e}'s space emptied, and answers how many
    * (FreeBSD's pmap_unuse_pt). The caller holds the map lock exclusive, so no walker holds one.
    */
@@ -157,6 +168,46 @@ public final class Mmu {
       after(e, va, expect, pte);
     } else {
       undo(e, va, expect, pte);
+    }
+    return r;
+  }
+
+  /**
+   * The wiring fast path's install (seed 003): maps the 512 frames of {@code pde}, a 2 MiB PS leaf,
+   * at {@code va} of {@code e} if its PD entry is 0 ({@link Pmap#enterSuperpage}, which takes
+   * {@code deposit} as the table its demotion will link), keeping wire counts and the reverse map
+   * for each of the 512 pages as for a 4 KiB leaf. Answers what the pmap answered; on anything but
+   * INSTALLED nothing changed and the deposit is freed.
+   *
+   * <p>The wires go before the CAS, as {@link #before} does. The reverse map hears of the 512 pages
+   * after it, once the leaf and with it the deposit that pte chains name the PTEs by are in place
+   * ({@link Pmap#ref} names a slot of the deposit): no one can clear one of these PTEs first, since
+   * the caller holds the 512 frames busy, so no fault maps or replaces them, and they are the front
+   * pages of a chain of one object or the pages of a shared one, which no copy-on-write of another
+   * group clears (the race of the class essay needs a deeper level).
+   *
+   * <p>The caller holds the map lock (either mode) and the 512 frames busy, filled and in their
+   * object at the pages {@code e} maps from {@code va}.
+   */
+  public Pmap.Install installSuperpage(MapEntry e, long va, long pde, int deposit) {
+    int base = Pte.frame(pde);
+    boolean wired = Pte.isWired(pde);
+    if (wired) {
+      for (int k = 0; k < SEGMENT_PAGES; k++) {
+        mem.wire(base + k);
+      }
+    }
+    Pmap.Install r = e.space.pmap.enterSuperpage(va, pde, deposit);
+    if (r != Pmap.Install.INSTALLED) {
+      if (wired) {
+        for (int k = 0; k < SEGMENT_PAGES; k++) {
+          mem.unwire(base + k);
+        }
+      }
+      return r;
+    }
+    for (int k = 0; k < SEGMENT_PAGES; k++) {
+      rmap.mapped(e, va + ((long) k << Pmap.PAGE_SHIFT), Pte.pageOf(pde, k));
     }
     return r;
   }
