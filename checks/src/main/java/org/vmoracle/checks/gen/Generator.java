@@ -217,7 +217,13 @@ public final class Generator {
       pids.remove(Integer.valueOf(((Op.Exit) op).pid()));
       mapped.remove(((Op.Exit) op).pid());
     } else if (op instanceof Op.Mmap && result instanceof Result.Value) {
-      remember(((Result.Value) result).value(), ((Op.Mmap) op).pages());
+      Op.Mmap m = (Op.Mmap) op;
+      long at = ((Result.Value) result).value();
+      remember(at, m.pages());
+      boolean fresh = m.source() instanceof Source.Anon || m.source() instanceof Source.Shm;
+      if (m.pages() % SEGMENT_PAGES == 0 && fresh && wireSegment()) {
+        pending.add(new Op.Mlock(m.pid(), at, m.pages())); // wired before any page is touched
+      }
     } else if (op instanceof Op.Exec) {
       mappings = new ArrayList<>();
       mapped.put(((Op.Exec) op).pid(), mappings);
@@ -297,6 +303,10 @@ public final class Generator {
         }
       case MLOCK:
         {
+          if (!mappings.isEmpty() && wireSegment()) {
+            long[] m = pickSegmentMapping(); // the whole mapping: its segments take the fast path
+            return new Op.Mlock(pid, m[0], m[1]);
+          }
           long[] r = range();
           return new Op.Mlock(pid, r[0], r[1]);
         }
@@ -346,6 +356,11 @@ public final class Generator {
     return pid;
   }
 
+  /** Whether an anonymous mapping or an mlock takes whole 2 MiB segments this time (seed 003). */
+  private boolean wireSegment() {
+    return mix.wireSegmentPercent > 0 && random.nextInt(100) < mix.wireSegmentPercent;
+  }
+
   /** Whether a segment or its mapping takes a whole 2 MiB segment this time. */
   private boolean segment() {
     return mix.segmentPercent > 0 && random.nextInt(100) < mix.segmentPercent;
@@ -361,6 +376,9 @@ public final class Generator {
     int s = random.nextInt(mix.anon + mix.file + mix.shm);
     if (s < mix.anon) {
       source = new Source.Anon();
+      if (wireSegment()) {
+        pages = SEGMENT_PAGES * (1 + random.nextInt(2)); // placed 2 MiB aligned (MMAP-placement)
+      }
     } else if (s < mix.anon + mix.file) {
       source = new Source.FileRange(pick(FILES), random.nextInt(4));
     } else {
@@ -393,6 +411,20 @@ public final class Generator {
     long first = random.nextLong(m[1]);
     long pages = 1 + random.nextLong(Math.max(1, m[1] - first + (random.nextInt(4) == 0 ? 2 : 0)));
     return new long[] {m[0] + first * Boot.PAGE_SIZE, pages};
+  }
+
+  /**
+   * A remembered mapping of the acting process (which must have one) of whole 2 MiB segments, or
+   * any when it has none such.
+   */
+  private long[] pickSegmentMapping() {
+    List<long[]> whole = new ArrayList<>();
+    for (long[] m : mappings) {
+      if (m[1] % SEGMENT_PAGES == 0) {
+        whole.add(m);
+      }
+    }
+    return whole.isEmpty() ? pickMapping() : whole.get(random.nextInt(whole.size()));
   }
 
   /** A remembered mapping of the acting process, which must have one. */

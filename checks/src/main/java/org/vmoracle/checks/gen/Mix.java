@@ -70,6 +70,7 @@ public final class Mix {
   final int filePages; // files are made 0 to filePages - 1 pages long; fwrite and fread reach that
   final int segmentPercent; // shmget and shm mmap take a whole 2 MiB segment this often; 0: never
   final int scenarioPercent; // an inheritance scenario starts this often
+  final int wireSegmentPercent; // anon mmap takes whole 2 MiB segments, mlock a whole mapping
 
   private Mix(Knobs k) {
     if (k.anon < 0 || k.file < 0 || k.shm < 0 || k.anon + k.file + k.shm == 0) {
@@ -84,7 +85,8 @@ public final class Mix {
           k.youngestPercent,
           k.exitOldestPercent,
           k.segmentPercent,
-          k.scenarioPercent
+          k.scenarioPercent,
+          k.wireSegmentPercent
         }) {
       if (p < 0 || p > 100) {
         throw new IllegalArgumentException("percentage " + p + " out of [0, 100]");
@@ -102,6 +104,7 @@ public final class Mix {
     this.filePages = k.filePages;
     this.segmentPercent = k.segmentPercent;
     this.scenarioPercent = k.scenarioPercent;
+    this.wireSegmentPercent = k.wireSegmentPercent;
   }
 
   /** A mutable copy of a mix's settings: each {@code with…} changes one and builds a new mix. */
@@ -118,6 +121,7 @@ public final class Mix {
     int filePages;
     int segmentPercent;
     int scenarioPercent;
+    int wireSegmentPercent;
 
     Knobs() {}
 
@@ -134,6 +138,7 @@ public final class Mix {
       filePages = m.filePages;
       segmentPercent = m.segmentPercent;
       scenarioPercent = m.scenarioPercent;
+      wireSegmentPercent = m.wireSegmentPercent;
     }
   }
 
@@ -203,6 +208,16 @@ public final class Mix {
   public Mix withSegments(int percent) {
     Knobs k = new Knobs(this);
     k.segmentPercent = percent;
+    return new Mix(k);
+  }
+
+  /**
+   * The wiring fast path's cases (seed 003): an anonymous mmap is one or two whole 2 MiB segments,
+   * and an mlock wires a whole remembered mapping, each this often; 0 for never.
+   */
+  public Mix withWireSegments(int percent) {
+    Knobs k = new Knobs(this);
+    k.wireSegmentPercent = percent;
     return new Mix(k);
   }
 

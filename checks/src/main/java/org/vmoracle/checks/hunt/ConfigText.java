@@ -73,6 +73,9 @@ public final class ConfigText {
         "an empty free-pool stripe steals a batch of frames, not one"),
     BUSY_ON_ALLOCATE(
         Config.Switch.BUSY_ON_ALLOCATE, "a fault's frame leaves the free pool already busy"),
+    WIRE_SUPERPAGES(
+        Config.Switch.WIRE_SUPERPAGES,
+        "mlock maps whole 2 MiB segments by one PS leaf from a contiguous run (seed 003)"),
     CHAIN_COLLAPSE_TO_DIRECT(
         Config.Switch.CHAIN_COLLAPSE_TO_DIRECT,
         "pte chains: a chain left with one PTE becomes a direct pointer again (off by default)");

@@ -18,6 +18,7 @@ import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
 import org.vmoracle.checks.lin.HistoryFile;
 import org.vmoracle.checks.lin.RmapStress;
+import org.vmoracle.checks.lin.WireStress;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
 import org.vmoracle.checks.shrink.Signature;
 import org.vmoracle.impl.core.Bug;
@@ -38,14 +39,19 @@ public final class Zoo {
   /** Longest time spent shrinking one finding (not counted in the bug's budget). */
   public static final Duration SHRINK_BUDGET = Duration.ofSeconds(30);
 
-  /** The kinds of check: the two hunts, and the reverse map's stress ({@link RmapStress}). */
+  /**
+   * The kinds of check: the two hunts, the reverse map's stress ({@link RmapStress}) and the wiring
+   * fast path's ({@link WireStress}).
+   */
   public enum Kind {
     /** The sequential hunt: model and implementation in lockstep, with a profile. */
     LOCKSTEP,
     /** The concurrent hunt: bursts on several threads, each history checked for linearizability. */
     CONCURRENT,
     /** Threads making and removing PTEs of one page through the PTE writer, records checked. */
-    RMAP_STRESS
+    RMAP_STRESS,
+    /** mlock of a whole 2 MiB segment by the fast path while another thread reads it. */
+    WIRE_STRESS
   }
 
   /**
@@ -97,6 +103,11 @@ public final class Zoo {
       return new Check(Kind.RMAP_STRESS, null, threads, 0, Objects.requireNonNull(r, "rmap"));
     }
 
+    /** The wiring fast path's stress: an mlock and a reader, 2 threads. */
+    public static Check wireStress() {
+      return new Check(Kind.WIRE_STRESS, null, 2, 0, null);
+    }
+
     /** This check, on reverse map {@code r}: for a bug that lives in that design. */
     public Check on(Config.Rmap r) {
       return new Check(kind, profile, threads, burst, Objects.requireNonNull(r, "rmap"));
@@ -126,9 +137,16 @@ public final class Zoo {
       return own + (rmap == null ? "" : " --rmap " + rmap.word());
     }
 
-    /** {@code hunt --profile fork}, or {@code rmap stress --threads 2 --rmap pv}. */
+    /**
+     * {@code hunt --profile fork}, {@code rmap stress --threads 2 --rmap pv}, or {@code wire stress
+     * --threads 2}.
+     */
     public String describe() {
-      return (kind == Kind.RMAP_STRESS ? "rmap stress " : "hunt ") + options();
+      String what =
+          kind == Kind.RMAP_STRESS
+              ? "rmap stress "
+              : kind == Kind.WIRE_STRESS ? "wire stress " : "hunt ";
+      return what + options();
     }
   }
 
@@ -163,7 +181,9 @@ public final class Zoo {
                   Bug.CHAIN_HEAD_MOVE_DROPS, Check.lockstep(Profile.FORK).on(Config.Rmap.PTECHAIN)),
               entry(
                   Bug.PV_LEFT_ON_PARTIAL_MUNMAP, Check.lockstep(Profile.MIXED).on(Config.Rmap.PV)),
-              entry(Bug.PV_UNLOCKED_INSERT, Check.rmapStress(2, Config.Rmap.PV))));
+              entry(Bug.PV_UNLOCKED_INSERT, Check.rmapStress(2, Config.Rmap.PV)),
+              entry(Bug.FAST_WIRE_EXPOSES_INVALID, Check.wireStress()),
+              entry(Bug.DEMOTION_LOSES_PAGE, Check.lockstep(Profile.WIRE))));
 
   /** The check that hunts {@code bug}; empty when the table has no entry for it. */
   public static Optional<Check> check(Bug bug) {
@@ -236,9 +256,32 @@ public final class Zoo {
         return lockstep(bug, c.get(), seconds, seed, findings, tune);
       case CONCURRENT:
         return concurrent(bug, c.get(), seconds, seed, findings, tune);
+      case WIRE_STRESS:
+        return wireStress(bug, c.get(), seconds, seed, tune);
       default:
         return stress(bug, c.get(), seconds, seed, tune);
     }
+  }
+
+  private static Verdict wireStress(
+      Bug bug, Check c, double seconds, long seed, UnaryOperator<Config> tune) {
+    Config config = c.applyTo(tune.apply(Config.defaults().withFrames(WireStress.FRAMES)));
+    WireStress.Report r = WireStress.run(config.withBug(bug), seed, seconds, line -> {});
+    if (r.finding().isEmpty()) {
+      return missed(bug, c, r.seconds(), r.rounds());
+    }
+    return new Verdict(
+        bug,
+        Optional.of(c),
+        true,
+        r.seconds(),
+        r.rounds(),
+        "mlock of a 2 MiB segment raced by reads, " + r.finding().get(),
+        Optional.empty(),
+        Optional.empty(),
+        "",
+        "",
+        Optional.empty());
   }
 
   private static Verdict stress(

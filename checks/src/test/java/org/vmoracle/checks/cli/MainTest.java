@@ -715,7 +715,7 @@ class MainTest {
                       l.matches(
                           "MISSED "
                               + b.name()
-                              + " +by (hunt|rmap stress) .* 0 ops  nothing found"
+                              + " +by (hunt|rmap stress|wire stress) .* 0 ops  nothing found"
                               + tail)),
           b + ": " + r);
     }
@@ -737,7 +737,7 @@ class MainTest {
                       l.matches(
                           b.name()
                               + " +by (hunt --(profile \\w+|threads \\d+ --burst \\d+)"
-                              + "|rmap stress --threads \\d+)( --rmap \\w+)?")),
+                              + "|(rmap|wire) stress --threads \\d+)( --rmap \\w+)?")),
           b + ": " + r);
     }
   }

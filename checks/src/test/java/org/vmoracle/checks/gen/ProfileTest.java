@@ -164,4 +164,21 @@ class ProfileTest {
     }
     assertTrue(wired > 100, wired + " successful mlocks");
   }
+
+  @Test
+  void wire_fastPathAndItsDemotions_common() {
+    // Seed 003: whole 2 MiB segments wired by one PS leaf, then demoted by munmap, mprotect,
+    // munlock or fork of part of them, in every run of the profile, not once in a while.
+    Map<String, Long> s = implStats(Profile.WIRE, 1, OPS);
+    long demotions = s.get("pmapDemotions") + s.get("pmapDemotionsLive");
+    assertTrue(s.get("superpageWires") > 20, s.toString());
+    assertTrue(demotions > 10, demotions + " demotions: " + s);
+  }
+
+  @Test
+  void shm_fastPathOverSharedSegments_taken() {
+    // Seed 003 on shm and shared anonymous objects: an mlock of a whole shared segment.
+    Map<String, Long> s = implStats(Profile.SHM, 1, OPS);
+    assertTrue(s.get("superpageWires") > 0, s.toString());
+  }
 }

@@ -27,7 +27,8 @@ class ConfigTextTest {
                 ConfigText.parse("placementHint=off"),
                 ConfigText.parse("lookupHints=off"),
                 ConfigText.parse("batchStealing=off"),
-                ConfigText.parse("busyOnAllocate=off")));
+                ConfigText.parse("busyOnAllocate=off"),
+                ConfigText.parse("wireSuperpages=off")));
     assertEquals(
         new Config(100, 7, 3, Config.Rmap.BACKING, java.util.Set.of(), Config.defaults().bugs()),
         c);
@@ -47,7 +48,8 @@ class ConfigTextTest {
     assertEquals(
         "unknown key 'fram': expected one of frames, swapSlots, collapseDepth, rmap,"
             + " pmapEarlyReturn, scalableReads, unmapUnderSharedLock, prunePageTables,"
-            + " placementHint, lookupHints, batchStealing, busyOnAllocate, chainCollapseToDirect"
+            + " placementHint, lookupHints, batchStealing, busyOnAllocate, wireSuperpages,"
+            + " chainCollapseToDirect"
             + " (see --help)",
         e.getMessage());
   }

@@ -52,7 +52,8 @@ public final class ImplConfigs {
               PLACEMENT_HINT,
               LOOKUP_HINTS,
               BATCH_STEALING,
-              BUSY_ON_ALLOCATE ->
+              BUSY_ON_ALLOCATE,
+              WIRE_SUPERPAGES ->
           true;
       case CHAIN_COLLAPSE_TO_DIRECT -> r == Config.Rmap.PTECHAIN;
     };

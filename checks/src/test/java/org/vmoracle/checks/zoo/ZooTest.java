@@ -79,6 +79,25 @@ class ZooTest {
     assertTrue(v.found().contains("V1") || v.found().contains("V2"), v.found());
   }
 
+  /** FAST_WIRE_EXPOSES_INVALID: a read during the fast path's window sees an invalid page (W1). */
+  @Test
+  void run_fastWireExposesInvalid_caughtByTheWireStress() {
+    assertEquals("wire stress --threads 2", Zoo.Check.wireStress().describe());
+    Zoo.Verdict v = Zoo.run(Bug.FAST_WIRE_EXPOSES_INVALID, 30, 1, dir);
+    assertTrue(v.caught(), v.toString());
+    assertTrue(v.found().contains("W1"), v.found());
+  }
+
+  /** The wire stress finds nothing on the fast path without the bug: every read answers 0. */
+  @Test
+  void wireStress_withoutTheBug_clean() {
+    org.vmoracle.checks.lin.WireStress.Report r =
+        org.vmoracle.checks.lin.WireStress.run(
+            Config.defaults().withFrames(org.vmoracle.checks.lin.WireStress.FRAMES), 1, 3, l -> {});
+    assertTrue(r.finding().isEmpty(), r.toString());
+    assertTrue(r.rounds() > 50 && r.superpages() > 0, r.toString());
+  }
+
   /**
    * STALE_PTE_AFTER_MUNMAP is caught within the first hundred operations of seed 1; the reproducer
    * written diverges on the implementation with the bug and agrees on the one without.
