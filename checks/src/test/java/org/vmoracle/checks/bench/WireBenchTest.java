@@ -23,7 +23,8 @@ class WireBenchTest {
     assertEquals(f.speedup(), f.fastBytesPerSecond() / f.perPageBytesPerSecond(), 1e-9);
     Results r = new Results();
     f.addTo(r);
-    assertEquals(10, r.rows().size());
+    assertEquals(12, r.rows().size());
+    assertEquals(f.fastOfZero(), f.fastBytesPerSecond() / f.zeroBytesPerSecond(), 1e-9);
     assertTrue(r.csv().contains("E6,fast,superpages,2"), r.csv());
     assertTrue(r.csv().contains("E6,perpage,wired_pages,1024"), r.csv());
   }
