@@ -100,13 +100,7 @@ final class Wiring {
     if (surelyTooLarge(m, sp, range, start, end)) {
       return false;
     }
-    long need = 0;
-    for (MapEntry e : range) {
-      long from = Math.max(start, e.start);
-      long to = Math.min(end, e.end);
-      need += framesNeeded(e, from, to, e.prot);
-    }
-    if (!reserve(m, pageout, need)) {
+    if (!reserveForWire(m, pageout, range, start, end)) {
       return false;
     }
     for (MapEntry e : sp.clipRange(start, end)) {
@@ -394,6 +388,52 @@ final class Wiring {
       }
     }
     return pages - sp.pmap.residentCount() > m.mem.frames();
+  }
+
+  /**
+   * Makes free the frames that wiring [start, end) of {@code range} may take; false if it cannot.
+   * The count leaves out the pages of the range that are mapped already, and pageout, which makes
+   * frames free, may evict exactly those (they are not wired yet): so after a pageout the count is
+   * taken again, until it holds with no pageout since. A pressure hunt found the single count
+   * short: the wiring then faulted the evicted pages back in and ran out halfway. After {@link
+   * #RECOUNTS} rounds it counts every accessible page of the range, mapped or not, which no pageout
+   * can make too small. The caller holds the map lock exclusive.
+   */
+  private static boolean reserveForWire(
+      Machine m, Pageout pageout, List<MapEntry> range, long start, long end) {
+    for (int round = 0; ; round++) {
+      boolean everyPage = round == RECOUNTS;
+      long need = 0;
+      for (MapEntry e : range) {
+        long from = Math.max(start, e.start);
+        long to = Math.min(end, e.end);
+        need += everyPage ? framesBound(e, from, to) : framesNeeded(e, from, to, e.prot);
+      }
+      if (m.mem.freeFrames() >= need) {
+        return true;
+      }
+      if (everyPage) {
+        return reserve(m, pageout, need);
+      }
+      if (pageout.run(m, need - m.mem.freeFrames()) == 0) {
+        return false; // nothing more to evict: the count cannot be met
+      }
+    }
+  }
+
+  /** Rounds of counting and pageout {@link #reserveForWire} tries before it counts every page. */
+  private static final int RECOUNTS = 3;
+
+  /**
+   * The frames wiring [from, to) of {@code e} can take at most, whatever is mapped now: one per
+   * accessible page, and the page-table pages of {@link #framesNeeded}.
+   */
+  private static long framesBound(MapEntry e, long from, long to) {
+    if (e.prot == Prot.NONE) {
+      return 0;
+    }
+    long segments = (to - from + Boot.SEGMENT_SIZE - 1) / Boot.SEGMENT_SIZE;
+    return (to - from) / Boot.PAGE_SIZE + TABLE_LEVELS_BELOW_ROOT * (segments + 1);
   }
 
   /** Makes {@code need} frames free, by pageout if need be; false if it cannot. */
