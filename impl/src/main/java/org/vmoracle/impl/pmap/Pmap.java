@@ -14,8 +14,9 @@ import org.vmoracle.impl.phys.PhysMem;
  * The page tables of one address space: a 4-level radix tree (PML4, PDP, PD, PT) of 512-entry
  * tables, each table a frame of {@link PhysMem} flagged {@link PhysMem#PTPAGE}, its entries the
  * frame's words. Leaves are 4 KiB {@link Pte} entries, and 2 MiB PS leaves that the wiring fast
- * path makes (seed 003, invariant P7); lookups are lock-free. The page tables shared between pmaps
- * that seed 001 will bring are understood already, but made by no operation yet (invariant P6).
+ * path makes (seed 003, invariant P7); lookups are lock-free. A PD entry may also link a page table
+ * that someone else owns and other pmaps link too, seed 001's shared page tables ({@link
+ * #linkShared}, {@link #unlinkShared}, {@link #unshare}; invariant P6).
  */
 public final class Pmap {
   /*
@@ -76,8 +77,9 @@ public final class Pmap {
   *
   * Concurrency:
   * ------------
-  * Any number of threads may call lookup, enter, compareAndSet, remove, protect, removeRange and
-  * forEachLeaf at once, on different or the same addresses. Nothing here takes a lock:
+  * Any number of threads may call lookup, enter, compareAndSet, remove, protect, removeRange,
+  * forEachLeaf, linkShared, sharedTableAt and unlinkShared at once, on different or the same
+  * addresses (unshare has requirements of its own, P6). Nothing here takes a lock:
   *
   *   - Tables are freed while the pmap is alive only by prune(), which requires that no other
   *     call be in flight; so a walker holding a table's frame number can always read it: the
@@ -107,10 +109,17 @@ public final class Pmap {
   *   - A shared table is not this pmap's: its owner and the other pmaps that link it may change
   *     its entries at any time, even while this pmap is quiescent, and its owner must keep it
   *     allocated while any pmap links it (DragonFly wires the PT page once per linking PD).
-  *     This pmap reads it only in lookup (acquire loads, as any walk) and in prune's test for
-  *     emptiness. A sharer that fills it after that test and before prune's unlinking CAS loses
-  *     nothing: its leaf stays in the shared table, and only this pmap's view of it goes, as an
-  *     unlink by munmap would take it (kernels.md R50).
+  *     This pmap reads it only in lookup and ref (acquire loads, as any walk), in unshare's copy
+  *     and in prune's test for emptiness. A sharer that fills it after that test and before
+  *     prune's unlinking CAS loses nothing: its leaf stays in the shared table, and only this
+  *     pmap's view of it goes, as an unlink by munmap would take it (kernels.md R50).
+  *   - A link appears by one CAS from 0 (linkShared) and goes by one CAS, to 0 (unlinkShared,
+  *     prune, release's plain store: it runs alone) or to an own copy (unshare). A walker that
+  *     loaded the link before it went may still read the shared table after; that is safe, since
+  *     its owner keeps it allocated, and it is the translation a TLB would hold until the
+  *     shootdown. So a walk sees each PD entry as it was at one acquire load of it, and entries
+  *     change under a walk only by single CASes: 0 to a link, a PS leaf to its deposit's link
+  *     (P7), a link to a shared table to 0 or to an own PT.
   *   - release(), prune() and checkInvariants() need the pmap quiescent: no other call in
   *     flight.
   *
@@ -128,8 +137,9 @@ public final class Pmap {
   *                 pmap; the root is one too (index 0, linked from none); or
   *         shared: exactly Pte.SHARED_TABLE_BITS plus the frame of a table owned by someone
   *                 neither null nor this pmap; only in PD entries, and at most once within this
-  *                 pmap; other pmaps may link it too (seed 001), and its owner index and its
-  *                 entries are its owner's, so the checker reads neither.
+  *                 pmap (linkShared's caller sees to that: it cannot be told without a scan);
+  *                 other pmaps may link it too (seed 001), and its owner index and its entries
+  *                 are its owner's, so the checker reads neither.
   *   P2. No PML4 entry at index >= 256 (addresses >= 2^47) is used.
   *   P3. Leaves. Every non-zero entry of an own PT is present, not PS, has no bits outside
   *       Pte.LEAF_FLAGS and PFN, and maps a frame of memory that is neither free nor a
@@ -149,26 +159,48 @@ public final class Pmap {
   *       pmap_enter counted a leaf in pt_pv->pv_pmap, for a shared PT the object's pmap. A leaf
   *       one process enters there is at once every sharer's (R49), so no sharer could count it
   *       with its CAS, and seed 001's point is that such bookkeeping is "no longer multiplied by
-  *       the number of processes".
+  *       the number of processes". unshare turns the link's 1 into the copy's table page and
+  *       counts the copied leaves (and their wires) here from then on, as the PT would count had
+  *       this pmap built it.
   *       wiredCount() == WIRED 4 KiB leaves of own PTs + 512 for each WIRED PS leaf (FreeBSD
   *       counts a wired 2 MiB page as 512 wired pages). After release() all three are 0.
   *   P5. While calls are in flight each counter is >= its true value (see Concurrency).
-  *   P6. No public operation links a shared table yet; seed 001 will, with the faults and
-  *       teardown that need it (plantPdEntry is the test hook that stores one meanwhile). No
-  *       operation frees a shared table or changes, counts or hands out (forEachLeaf) its
-  *       leaves; only lookup reads them. Meeting one, each operation does this:
+  *   P6. Shared tables (seed 001). linkShared is the one way a link to a shared table enters
+  *       the tree; unlinkShared, unshare, prune and release are the ways one leaves it;
+  *       sharedTableAt tells which table a PD entry links. No operation frees a shared table or
+  *       changes or counts its leaves; lookup and ref read them, and unshare copies them. Meeting
+  *       one, each operation does this:
   *         lookup, ref        reads through it, the translation the MMU would make (R49)
+  *         sharedTableAt      answers its frame
+  *         linkShared, enterSuperpage
+  *                            CHANGED: the PD entry is not 0, and nothing changed
+  *         unlinkShared       clears it if it links the table named (resident - 1), never reads
+  *                            or frees the table
+  *         unshare            replaces it by an own PT holding a copy of its 512 entries, the
+  *                            visitor told of each copied leaf before the copy is published
+  *                            (counts as P4 says), the shared table untouched
+  *         segmentIsEmpty     false: the segment's PD entry is not 0
   *         enter, install, compareAndSet, remove, reserveTable
   *                            refuses it, having changed no leaf
   *         protect, removeRange, forEachLeaf
   *                            refuses it when its address-order walk reaches it, having done its
   *                            work on the range below it and none above
+  *         forEachOwnLeaf     skips its span: those leaves are its owner's
   *         release            unlinks it (resident - 1), never reads or frees it
   *         prune              unlinks one that holds no entry (resident - 1), never frees it; one
   *                            that holds an entry stays linked
   *       A refusal, not a skip, because a skip is silent: a protect that skipped a shared table
-  *       would leave its leaves writable. A refusal makes seed 001's first test fail where it
-  *       must teach the operation.
+  *       would leave its leaves writable, a removeRange would leave them mapped, and a
+  *       forEachLeaf would hide them from a caller that asked for every leaf the address space
+  *       maps. A changer of a leaf under a link first makes the leaf this pmap's own (unshare) or
+  *       drops the link (unlinkShared), and says so; the one walk that skips has its own name,
+  *       forEachOwnLeaf, for the caller that means "the leaves this pmap holds" (the VM's
+  *       checker, which checks each shared table once, through its owner).
+  *       unshare is seed 001's private copy made "before anything changes": the frame is the
+  *       caller's before the call, so, like a demotion (P7), it cannot fail halfway. Its caller
+  *       keeps every other change of the PD entry out, and every change of the shared table's
+  *       leaves, the owner's and other sharers' included, during the copy: a leaf unmapped there
+  *       after its copy would stay mapped in the copy.
   *   P7. Deposits (seed 003). Every PS leaf has a deposit: a PT page this pmap owns, labelled
   *       for the leaf's address, linked from no entry, holding exactly the 512 4 KiB leaves the
   *       PS leaf stands for (Pte.pageOf), and counted as a table page; no deposit outlives its
@@ -201,7 +233,8 @@ public final class Pmap {
   *
   * References: FreeBSD sys/amd64/amd64/pmap.c (pmap_remove's early return, D32569;
   * pmap_enter_pde, pmap_remove_pde); DragonFly BSD sys/platform/pc64/x86_64/pmap.c (2019
-  * rework; 2012 pmap_allocpte_seg); seeds 000, 001, 002 and 003; kernels.md R34, R39, R49-R51.
+  * rework; 2012 pmap_allocpte_seg, pmap_mmu_optimize); seeds 000, 001, 002 and 003; kernels.md
+  * R34, R39, R49-R51.
   */
 
   // ---------------------------------------------------------------- Configuration
@@ -547,11 +580,11 @@ public final class Pmap {
     return pt >= 0 && casLeaf(pt, ptIndex(va), expect, update); // SUPERPAGE: not 0 there
   }
 
-  /** How {@link #install} ended. */
+  /** How {@link #install}, {@link #enterSuperpage} and {@link #linkShared} ended. */
   public enum Install {
-    /** The leaf was {@code expect} and is now the new PTE. */
+    /** The entry was what the call expected (for install {@code expect}, else 0) and is now new. */
     INSTALLED,
-    /** The leaf was something else: nothing changed. */
+    /** The entry was something else: nothing changed. */
     CHANGED,
     /** A table frame could not be allocated: nothing changed. */
     NO_MEMORY
@@ -661,10 +694,7 @@ public final class Pmap {
   public Install enterSuperpage(long va, long pde, int deposit) {
     checkUserVa(va);
     checkAlive();
-    if (Level.PD.base(va) != va) {
-      throw new IllegalArgumentException(
-          "va " + hex(va) + ": a PD entry maps from a 2 MiB boundary");
-    }
+    checkSegment(va);
     checkSuperpageLeaf(pde);
     int pd = tableFor(va, Level.PD_NUMBER, false);
     if (pd < 0) {
@@ -875,16 +905,41 @@ public final class Pmap {
   /**
    * Calls {@code v} with (va, pte) for each valid leaf in [sva, eva), in address order; each leaf
    * is an acquire load, so under concurrent changes the visit is no snapshot. Skips missing tables
-   * in one step.
+   * in one step. Through a PS leaf it visits the 512 4 KiB leaves the translation makes, without
+   * demoting it (P7).
+   *
+   * <p>It refuses a link to a shared table rather than skip it (P6): its callers ask for every leaf
+   * the address space maps, and a skip would hide the shared ones from them without a word. A
+   * caller that wants only the leaves this pmap holds itself calls {@link #forEachOwnLeaf}.
    *
    * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
    * {@code v} may change this pmap.
    *
-   * @throws IllegalStateException when the walk reaches a shared table (P6; a PS leaf is demoted,
-   *     or for forEachLeaf read through, P7); the leaves below it in the range have been visited
-   *     then
+   * @throws IllegalStateException when the walk reaches a shared table (P6); the leaves below it in
+   *     the range have been visited then
    */
   public void forEachLeaf(long sva, long eva, LeafVisitor v) {
+    visitLeaves(sva, eva, v, false);
+  }
+
+  /**
+   * {@link #forEachLeaf}, but skipping the 2 MiB span of every link to a shared table instead of
+   * refusing it (P6): the leaves this pmap holds itself, in its own PTs and under its PS leaves,
+   * and none of a shared table's, which are its owner's. For a checker that walks each sharer's own
+   * leaves and each shared table once, through its owner. No snapshot, as forEachLeaf.
+   *
+   * <p>The caller passes page-aligned user addresses with sva ≤ eva ≤ {@link #USER_VA_LIMIT};
+   * {@code v} may change this pmap.
+   */
+  public void forEachOwnLeaf(long sva, long eva, LeafVisitor v) {
+    visitLeaves(sva, eva, v, true);
+  }
+
+  /**
+   * forEachLeaf's and forEachOwnLeaf's walk: refuses a link to a shared table, or with {@code
+   * skipShared} skips its span.
+   */
+  private void visitLeaves(long sva, long eva, LeafVisitor v, boolean skipShared) {
     checkRange(sva, eva);
     Objects.requireNonNull(v, "v");
     checkAlive();
@@ -910,6 +965,14 @@ public final class Pmap {
               v.visit(va, Pte.pageOf(pde, (int) ((va - base) >>> PAGE_SHIFT)));
             }
             return false;
+          }
+
+          @Override
+          public boolean sharedTable(Level level, int idx, long va, long e, Object owner) {
+            if (!skipShared) {
+              return SlotAction.super.sharedTable(level, idx, va, e, owner); // refuses it (P6)
+            }
+            return false; // its owner's leaves: the walk goes on past its span
           }
         });
   }
@@ -969,63 +1032,206 @@ public final class Pmap {
     released = true;
   }
 
-  // ---------------------------------------------------------------- Test hook for seed 001
+  // ---------------------------------------------------------------- Shared tables (seed 001)
 
   /**
-   * Test hook for seed 001, until it brings the operations that make these entries: stores {@code
-   * entry}, a link to a shared table, in the PD entry for {@code va}, building the PDP and PD above
-   * it as enter() would, and counts it as P4 says: 1 resident and no table page. It counts before
-   * its CAS and takes the count back if the CAS fails, as every install here (linkCounted). Returns
-   * false, having changed nothing, when a frame for a table above it cannot be allocated. (PS
-   * leaves come in through {@link #enterSuperpage}, which gives them their deposit.)
+   * Links the page table in frame {@code table}, which someone else owns, from the PD entry for
+   * {@code va}: seed 001's PD entry "that points to the PT page table page stored in the
+   * VM_OBJECT's pmap". Builds a missing PDP and PD as enter() does, then CASes the PD entry from 0
+   * to {@code Pte.sharedTable(table)} (volatile; the linearization point; its release half passes
+   * on to this pmap's walkers what the caller saw of the table, its owner's zeroing of it among
+   * that, as its owner's own link did to the owner's walkers). Counts the link as P4 says, 1
+   * resident and no table page, before the CAS, and takes it back if the CAS fails (P5). From the
+   * CAS on, lookup here reads the owner's leaves (R49), and every leaf the owner or another sharer
+   * enters there is at once this pmap's translation too.
    *
-   * <p>The caller is a test, and makes sure no other call is in flight. It passes a 2 MiB-aligned
-   * user address and {@code Pte.sharedTable(f)} for a frame f flagged PTPAGE, not free, whose owner
-   * is neither null nor this pmap and keeps it allocated while it is linked.
+   * <p>Answers {@link Install#INSTALLED}; {@link Install#CHANGED} when the PD entry was not 0 (an
+   * own table, a PS leaf or a link is there), and then nothing changed but the PDP and PD it may
+   * have built; {@link Install#NO_MEMORY} when a PDP or PD could not be allocated, with nothing
+   * changed.
    *
-   * @throws IllegalArgumentException if {@code va} or {@code entry} is not such; nothing changed
-   * @throws IllegalStateException if the PD entry for {@code va} is not 0; the tables above it may
-   *     have been built
+   * <p>The caller passes a 2 MiB-aligned user address and a frame of this memory flagged PTPAGE,
+   * not free, whose owner ({@link PhysMem#owner}) is neither null nor this pmap, and that it
+   * learned of after its owner published it (under a lock the owner took, or by an acquire load of
+   * the owner's link, as {@link #ref} makes one). The owner keeps the table allocated, and at the
+   * same frame, while any pmap links it (DragonFly held the PT page once per linking PD); no caller
+   * links one table twice within one pmap (P1). Other calls may run meanwhile.
+   *
+   * @throws IllegalArgumentException if {@code va} or {@code table} is not such; nothing changed
    */
-  boolean plantPdEntry(long va, long entry) {
+  public Install linkShared(long va, int table) {
     checkUserVa(va);
     checkAlive();
-    if (Level.PD.base(va) != va) {
+    checkSegment(va);
+    if (table < 0
+        || table >= mem.frames()
+        || !mem.testFlag(table, PhysMem.PTPAGE)
+        || mem.testFlag(table, PhysMem.FREE)
+        || mem.owner(table) == null
+        || mem.owner(table) == this) {
       throw new IllegalArgumentException(
-          "va " + hex(va) + ": a PD entry maps from a 2 MiB boundary");
-    }
-    int f = Pte.frame(entry);
-    if (f < 0
-        || entry != Pte.sharedTable(f)
-        || f >= mem.frames()
-        || !mem.testFlag(f, PhysMem.PTPAGE)
-        || mem.testFlag(f, PhysMem.FREE)
-        || mem.owner(f) == null
-        || mem.owner(f) == this) {
-      throw new IllegalArgumentException(
-          Pte.toString(entry)
-              + ": a shared-table link is Pte.sharedTable(f), f a PTPAGE frame in use that someone"
-              + " other than this pmap owns");
+          "table frame "
+              + table
+              + ": a shared table is a PTPAGE frame of this memory in use that someone other than"
+              + " this pmap owns");
     }
     int pd = tableFor(va, Level.PD_NUMBER, false);
     if (pd < 0) {
       pd = grow(va, Level.PD);
       if (pd < 0) {
-        return false;
+        return Install.NO_MEMORY;
       }
     }
-    int idx = Level.PD.index(va);
-    if (!linkCounted(pd, idx, entry, 0, 1, 0)) { // the link stands for the PT page (P4)
-      throw new IllegalStateException(
-          "PD entry "
-              + idx
-              + " (va "
-              + hex(va)
-              + ") is "
-              + Pte.toString(mem.loadAcquire(pd, idx))
-              + ", not 0");
+    // The link stands for the PT page (P4): 1 resident, no table page.
+    boolean linked = linkCounted(pd, Level.PD.index(va), Pte.sharedTable(table), 0, 1, 0);
+    return linked ? Install.INSTALLED : Install.CHANGED; // failed CAS: an entry is there
+  }
+
+  /**
+   * The frame of the shared table that the PD entry for {@code va} links, or -1 when that entry is
+   * no link to a shared table (0, an own PT, a PS leaf, or the PD is missing). Acquire loads, as
+   * lookup's walk; linearizes at the load of the PD entry.
+   *
+   * <p>The caller passes a user address (it need not be aligned).
+   */
+  public int sharedTableAt(long va) {
+    checkUserVa(va);
+    checkAlive();
+    long e = pdEntry(va);
+    return isSharedLink(e) ? Pte.frame(e) : -1;
+  }
+
+  /**
+   * Clears the PD entry for {@code va} if it links the shared table in frame {@code table}, and
+   * answers whether it did: one CAS from {@code Pte.sharedTable(table)} to 0 (volatile; the
+   * linearization point; a failed CAS means the entry holds something else, and nothing changed).
+   * Takes the link's 1 resident off after the CAS (P4, P5). Never reads, changes or frees the
+   * table: its leaves stay its owner's and every other sharer's (seed 001's munmap of one process's
+   * view).
+   *
+   * <p>A walker that loaded the link before the CAS may still read the table afterwards, as a TLB
+   * holds a translation until its shootdown; the owner keeps the table allocated (see {@link
+   * #linkShared}), so that read is safe. A caller that needs no walk to outlast the unlink keeps
+   * the walkers out (the implementation's map lock exclusive).
+   *
+   * <p>The caller passes a 2 MiB-aligned user address and a frame number ≥ 0. Other calls may run
+   * meanwhile.
+   *
+   * @throws IllegalArgumentException if {@code va} or {@code table} is not such; nothing changed
+   */
+  public boolean unlinkShared(long va, int table) {
+    checkUserVa(va);
+    checkAlive();
+    checkSegment(va);
+    long link = Pte.sharedTable(table); // IllegalArgumentException for a negative frame
+    int pd = tableFor(va, Level.PD_NUMBER, false);
+    if (pd < 0 || !mem.cas(pd, Level.PD.index(va), link, 0)) {
+      return false; // no PD, or its entry is something else: nothing to unlink
     }
+    resident.decrement(); // after the CAS, as every removal (P5)
     return true;
+  }
+
+  /**
+   * Replaces the link to a shared table in the PD entry for {@code va} by an own PT in frame {@code
+   * fresh} that holds a copy of the shared table's 512 entries, and answers whether it did: seed
+   * 001's private copy, for an address space that is about to change a leaf of the segment
+   * (write-protect, wire, unmap part of it). The copy is made before anything changes, so nothing
+   * can fail halfway: the frame is the caller's before the call (P7's deposit works so too).
+   *
+   * <p>In this order: copies every entry with an acquire load of the shared table and a plain store
+   * into {@code fresh}, calling {@code copied.visit(va_i, leaf)} for each valid leaf in address
+   * order right after its copy, BEFORE the link is replaced (the record-before-publication rule of
+   * mmu.Mmu's essay: from the CAS on, the copy's leaves are this pmap's, and a clearer must find
+   * their records); flags {@code fresh} PTPAGE and labels it as linkTable does (owner this pmap,
+   * index va >>> 12); counts 1 table page, 1 resident per copied leaf and 1 wired per WIRED one;
+   * then CASes the PD entry from the link to {@code Pte.table(fresh)} (volatile; its release half
+   * publishes the copy and its label; the linearization point) and takes the link's 1 resident off
+   * after it. Net: the link's 1 resident has become the PT page's, and the copied leaves count here
+   * now (P4); the shared table and its owner's counts are untouched.
+   *
+   * <p>Answers false, with {@code fresh} freed and no count changed, when the PD entry for {@code
+   * va} is no link to a shared table: then either before any visit (no link there when it looked),
+   * or, when the link went or changed during the copy (the CAS failed), after every visit; the
+   * caller undoes those visits then. Under the caller's requirements below the second cannot
+   * happen; it is still handled. If {@code copied} throws, {@code fresh} is freed, nothing here
+   * changed, and the exception propagates; the visits made so far are the caller's to undo.
+   *
+   * <p>The caller passes a 2 MiB-aligned user address; {@code fresh} a frame of this memory that it
+   * allocated ({@link PhysMem#allocate}: no flags, no owner; its contents need not be zero, as
+   * every entry is written) and gives up to the pmap; and a visitor that does not call back into
+   * this pmap. It keeps every other change of this PD entry out (the implementation's map lock
+   * exclusive, if every link, unlink and prune of it is made under that lock), and it makes sure
+   * that no one changes the shared table's leaves while it copies: not this address space's faults
+   * (the same map lock), and not the owner's nor another sharer's, which that lock does not keep
+   * out (a lock of the owner's: the VM object's). A leaf changed there during the copy would leave
+   * the copy mapping a frame the change unmapped.
+   *
+   * @throws IllegalArgumentException if {@code va} or {@code fresh} is not such; nothing changed
+   *     and {@code fresh} is not freed
+   */
+  public boolean unshare(long va, int fresh, LeafVisitor copied) {
+    checkUserVa(va);
+    Objects.requireNonNull(copied, "copied");
+    checkAlive();
+    checkSegment(va);
+    if (fresh < 0 || fresh >= mem.frames() || mem.flags(fresh) != 0 || mem.owner(fresh) != null) {
+      throw new IllegalArgumentException(
+          "frame "
+              + fresh
+              + ": unshare's table is a frame of this memory fresh from allocate(): no flags, no"
+              + " owner");
+    }
+    int pd = tableFor(va, Level.PD_NUMBER, false);
+    int idx = Level.PD.index(va);
+    long link = pd < 0 ? 0 : mem.loadAcquire(pd, idx);
+    if (!isSharedLink(link)) {
+      mem.free(fresh);
+      return false; // nothing to replace: no visit made
+    }
+    int shared = Pte.frame(link);
+    long leaves = 0;
+    long wiredLeaves = 0;
+    try {
+      for (int i = 0; i < ENTRIES; i++) {
+        long leaf = mem.loadAcquire(shared, i);
+        mem.store(fresh, i, leaf); // plain: the PD CAS below publishes the copy
+        if (leaf != 0) {
+          leaves++;
+          if (Pte.isWired(leaf)) {
+            wiredLeaves++;
+          }
+          copied.visit(va + ((long) i << PAGE_SHIFT), leaf); // before publication (Mmu's rule)
+        }
+      }
+    } catch (RuntimeException | Error t) {
+      mem.free(fresh); // not labelled yet, linked from nowhere
+      throw t;
+    }
+    mem.setFlag(fresh, PhysMem.PTPAGE);
+    label(fresh, va >>> PAGE_SHIFT);
+    add(tables, 1); // before the CAS: upper bounds (P5)
+    add(resident, leaves + 1);
+    add(wired, wiredLeaves);
+    if (mem.cas(pd, idx, link, Pte.table(fresh))) { // linearization point
+      resident.decrement(); // the link's 1, after the CAS as every removal (P4, P5)
+      return true;
+    }
+    // Failed CAS: the link went or changed during the copy, which the caller's lock should have
+    // kept out. The copy was never published: give everything back.
+    add(tables, -1);
+    add(resident, -(leaves + 1));
+    add(wired, -wiredLeaves);
+    mem.free(fresh); // drops PTPAGE and the owner (PhysMem.free)
+    return false;
+  }
+
+  /** Checks that {@code va} is where a PD entry maps from, a 2 MiB boundary. No requirements. */
+  private static void checkSegment(long va) {
+    if (Level.PD.base(va) != va) {
+      throw new IllegalArgumentException(
+          "va " + hex(va) + ": a PD entry maps from a 2 MiB boundary");
+    }
   }
 
   // ---------------------------------------------------------------- Invariants
@@ -1056,8 +1262,10 @@ public final class Pmap {
    *
    * <p>The fault path's walk, so it costs what the old hand-unrolled one did (see fastWalk); what
    * is rare, a PS leaf or a shared table on the way, is walked again from the root by rareWalk. The
-   * two walks see the same tree or a grown one: entries only go from 0 to a link while a walk may
-   * run (prune runs alone), so the second walk's answer is as good as the first's would have been.
+   * second walk answers the tree as it is at its own loads: entries change while a walk may run
+   * only by single CASes (0 to a link, a PS leaf to its deposit's link, a shared link to 0 or to an
+   * own copy; prune and release run alone), so its answer is as good as the first's would have
+   * been.
    *
    * @throws IllegalStateException if without {@code throughShared} a shared table lies on the way
    *     (P6); or an entry that is neither 0 nor a link (a broken tree)
@@ -1243,7 +1451,8 @@ public final class Pmap {
               + owner
               + ", a shared table: no pmap operation may "
               + what
-              + " in one before seed 001 (lookup reads through it, release and prune unlink it)");
+              + " in one (P6: its leaves are its owner's; unshare makes them this pmap's own,"
+              + " unlinkShared drops the link)");
     }
     return new IllegalStateException(
         where + " is " + Pte.toString(e) + ", neither 0 nor a table link: checkInvariants tells");
@@ -1305,7 +1514,7 @@ public final class Pmap {
         throw new IllegalStateException("table for va " + hex(va) + " vanished during enter");
       }
       if ((e & LINK_TEST) != Pte.P) {
-        // Only a seed-001 link racing us could put a shared table here; give back what we did
+        // Only a linkShared racing us could put a shared table here (P6); give back what we did
         // not link, then refuse it.
         for (int i = used; i < missing; i++) {
           mem.free(spare[i]);
@@ -1352,8 +1561,8 @@ public final class Pmap {
    * them BEFORE the CAS (counters stay upper bounds, P5), CASes (volatile; release publishes
    * whatever {@code e} points to; the linearization point of the entry's appearance) and takes them
    * back if the CAS failed, which means another thread stored an entry there first. Returns whether
-   * {@code e} went in. The one way a non-leaf entry enters the tree: new tables through linkTable,
-   * and the seeds' entries through plantPdEntry.
+   * {@code e} went in. The one way a non-leaf entry enters the tree from 0: new tables through
+   * linkTable, PS leaves through enterSuperpage, links to shared tables through linkShared.
    *
    * <p>The caller has made {@code e} ready to be seen (a table zeroed and labelled).
    */

@@ -5,10 +5,9 @@
  *
  * <p>The files: {@code Pte} the entry bits; {@code Level} the four levels (shift, bytes an entry
  * maps, which entries may be leaves); {@code Pmap} the tree and its operations; {@code PmapChecker}
- * its structural invariant checker; {@code PmapArgs} the argument checks of its public methods. The
- * tree already understands the entries seeds 003 and 001 will make, a 2 MiB PS leaf and a page
- * table shared with other pmaps, and refuses to operate through them until then (Pmap's invariant
- * P6).
+ * its structural invariant checker; {@code PmapArgs} the argument checks of its public methods. A
+ * PD entry may be a 2 MiB PS leaf with its deposit (seed 003, Pmap's invariant P7) or a link to a
+ * page table that someone else owns and other pmaps link too (seed 001, P6).
  *
  * <p>Lock-free: lookups walk with acquire loads, tables are installed and leaves changed by CAS,
  * and table pages are freed only while no other call is in flight, so this package adds no lock to

@@ -17,11 +17,11 @@ import org.vmoracle.impl.phys.PhysMem;
 /**
  * The PD entries of the seeds: a 2 MiB PS leaf with its deposit (seed 003, P7), which {@link
  * Pmap#enterSuperpage} makes and every changer demotes, and a PD entry linking a page table that
- * someone else owns (a shared table, seed 001, P6), which no operation makes yet and which comes in
- * through the test hook {@link Pmap#plantPdEntry}. The tests check what each operation does on
- * meeting one, that release and prune never free one, how they count (P4), and what the checker
- * accepts (P1, P3, P7). The fixture's pmap and memory are checked after every test; tests that
- * break a tree on purpose do it in a second pmap.
+ * someone else owns (a shared table, seed 001, P6), which {@link Pmap#linkShared} makes; here its
+ * owner is a plain object, PmapSharedTablesTest gives it a Pmap. The tests check what each
+ * operation does on meeting one, that release and prune never free one, how they count (P4), and
+ * what the checker accepts (P1, P3, P7). The fixture's pmap and memory are checked after every
+ * test; tests that break a tree on purpose do it in a second pmap.
  */
 class PmapSeedEntriesTest {
   private static final long PAGE = Pmap.PAGE_SIZE;
@@ -456,9 +456,9 @@ class PmapSeedEntriesTest {
   // ---------------------------------------------------------------- Shared tables: counts
 
   @Test
-  void plantPdEntry_sharedTable_countsTheLinkNotTheTableNorItsLeaves() {
+  void linkShared_sharedTable_countsTheLinkNotTheTableNorItsLeaves() {
     int s = sharedTable(segment);
-    assertTrue(pmap.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, pmap.linkShared(SVA, s));
     pmap.checkInvariants();
     assertEquals(3, pmap.tablePages(), "P4: the shared PT is its owner's page");
     assertEquals(3 + 1, pmap.residentCount(), "P4: the link counts as the PT page (DragonFly)");
@@ -474,8 +474,8 @@ class PmapSeedEntriesTest {
   void checkInvariants_sharedTableLinkedFromTwoPmaps_bothAccept() {
     int s = sharedTable(segment);
     Pmap other = Pmap.create(mem);
-    assertTrue(pmap.plantPdEntry(SVA, Pte.sharedTable(s)));
-    assertTrue(other.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, pmap.linkShared(SVA, s));
+    assertEquals(Pmap.Install.INSTALLED, other.linkShared(SVA, s));
     pmap.checkInvariants();
     other.checkInvariants();
     mem.storeRelease(s, 5, leaf(true));
@@ -489,7 +489,7 @@ class PmapSeedEntriesTest {
   @Test
   void lookup_throughSharedTable_readsTheOwnersLeaf() {
     int s = sharedTable(segment);
-    assertTrue(pmap.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, pmap.linkShared(SVA, s));
     long pte = leaf(true);
     mem.storeRelease(s, 5, pte);
     assertEquals(pte, pmap.lookup(SVA + 5 * PAGE + 16));
@@ -499,7 +499,7 @@ class PmapSeedEntriesTest {
   @Test
   void pointOperations_onSharedTable_refuseAndChangeNothing() {
     int s = sharedTable(segment);
-    assertTrue(pmap.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, pmap.linkShared(SVA, s));
     long theirs = leaf(true);
     mem.storeRelease(s, 5, theirs);
     long pte = leaf(true);
@@ -522,7 +522,7 @@ class PmapSeedEntriesTest {
     int s = sharedTable(segment);
     long low = leaf(true);
     assertTrue(pmap.enter(SVA - PAGE, low));
-    assertTrue(pmap.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, pmap.linkShared(SVA, s));
     long theirs = leaf(true);
     mem.storeRelease(s, 0, theirs);
     List<Long> seen = new ArrayList<>();
@@ -542,7 +542,7 @@ class PmapSeedEntriesTest {
 
   @Test
   void removeRange_onlyASharedLinkResident_doesNotReturnEarly() {
-    assertTrue(pmap.plantPdEntry(SVA, Pte.sharedTable(sharedTable(segment))));
+    assertEquals(Pmap.Install.INSTALLED, pmap.linkShared(SVA, sharedTable(segment)));
     assertRefused(() -> pmap.removeRange(0, Pmap.USER_VA_LIMIT, (va, leaf) -> {}), "shared table");
     assertEquals(0, pmap.earlyReturns(), "P4: the link is resident, so the PML4 is not alone");
   }
@@ -554,7 +554,7 @@ class PmapSeedEntriesTest {
     int s = sharedTable(segment);
     long low = leaf(true);
     assertTrue(pmap.enter(SVA - PAGE, low));
-    assertTrue(pmap.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, pmap.linkShared(SVA, s));
     long theirs = leaf(true);
     mem.storeRelease(s, 5, theirs);
     assertEquals(low, pmap.remove(SVA - PAGE));
@@ -573,7 +573,7 @@ class PmapSeedEntriesTest {
   @Test
   void prune_sharedTableHoldingALeaf_staysLinked() {
     int s = sharedTable(segment);
-    assertTrue(pmap.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, pmap.linkShared(SVA, s));
     long theirs = leaf(true);
     mem.storeRelease(s, 5, theirs);
     assertEquals(0, pmap.prune(0, Pmap.USER_VA_LIMIT));
@@ -584,7 +584,7 @@ class PmapSeedEntriesTest {
   @Test
   void prune_emptySharedTable_unlinkedButNeverFreed() {
     int s = sharedTable(segment);
-    assertTrue(pmap.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, pmap.linkShared(SVA, s));
     int before = inUse();
     assertEquals(2, pmap.prune(0, Pmap.USER_VA_LIMIT), "the PD and the PDP; the shared PT is not");
     assertEquals(before - 2, inUse());
@@ -603,7 +603,7 @@ class PmapSeedEntriesTest {
   void checkInvariants_sharedTableLinkedTwiceInOnePmap_rejected() {
     int s = sharedTable(segment);
     Pmap q = Pmap.create(mem);
-    assertTrue(q.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, q.linkShared(SVA, s));
     mem.storeRelease(tableOf(q, SVA, Level.PD), 4, Pte.sharedTable(s));
     assertRefused(q::checkInvariants, "PD entry 4", "another entry of this pmap links too");
   }
@@ -624,7 +624,7 @@ class PmapSeedEntriesTest {
   void checkInvariants_sharedMarkWrongEitherWay_rejected() {
     Pmap q = Pmap.create(mem);
     int s = sharedTable(segment);
-    assertTrue(q.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, q.linkShared(SVA, s));
     int pd = tableOf(q, SVA, Level.PD);
     mem.storeRelease(pd, 3, Pte.table(s)); // a table of another owner, linked as if it were ours
     assertRefused(q::checkInvariants, "PD entry 3", "belongs to Segment", "without SHARED");
@@ -644,7 +644,7 @@ class PmapSeedEntriesTest {
     assertTrue(owner.enter(SVA, leaf(true)));
     int pt = tableOf(owner, SVA, Level.PT);
     Pmap q = Pmap.create(mem);
-    assertTrue(q.plantPdEntry(SVA, Pte.sharedTable(pt)));
+    assertEquals(Pmap.Install.INSTALLED, q.linkShared(SVA, pt));
     q.checkInvariants();
     assertEquals(owner.lookup(SVA), q.lookup(SVA));
   }
@@ -653,7 +653,7 @@ class PmapSeedEntriesTest {
   void checkInvariants_sharedTableNotATableInUse_rejected() {
     Pmap q = Pmap.create(mem);
     int s = sharedTable(segment);
-    assertTrue(q.plantPdEntry(SVA, Pte.sharedTable(s)));
+    assertEquals(Pmap.Install.INSTALLED, q.linkShared(SVA, s));
     int pd = tableOf(q, SVA, Level.PD);
     int data = mem.allocate();
     mem.storeRelease(pd, 4, Pte.sharedTable(data));
@@ -664,44 +664,5 @@ class PmapSeedEntriesTest {
     q.checkInvariants();
     mem.free(s);
     assertRefused(q::checkInvariants, "PD entry 3", "which is free");
-  }
-
-  // ---------------------------------------------------------------- The hook itself
-
-  @Test
-  void plantPdEntry_badArguments_throwAndChangeNothing() {
-    int data = mem.allocate();
-    int s = sharedTable(segment);
-    int before = inUse();
-    assertThrows(
-        IllegalArgumentException.class, () -> pmap.plantPdEntry(SVA + PAGE, superpage(false)));
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> pmap.plantPdEntry(SVA, Pte.withoutBits(superpage(false), Pte.P)));
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> pmap.plantPdEntry(SVA, Pte.make(RUN + 8, true, false) | Pte.PS));
-    assertThrows(
-        IllegalArgumentException.class, () -> pmap.plantPdEntry(SVA, Pte.make(data, true, false)));
-    assertThrows(
-        IllegalArgumentException.class, () -> pmap.plantPdEntry(SVA, Pte.sharedTable(data)));
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> pmap.plantPdEntry(SVA, Pte.table(s)),
-        "a link to a shared table carries SHARED_TABLE");
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> pmap.plantPdEntry(SVA, Pte.sharedTable(pmap.rootFrame())),
-        "a table this pmap owns is linked by enter, not planted");
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> pmap.plantPdEntry(SVA, superpage(false)),
-        "PS leaves come in through enterSuperpage, with their deposit");
-    assertEquals(before, inUse());
-    assertEquals(1, pmap.residentCount());
-    enterSuperpage(pmap, superpage(false));
-    assertRefused(() -> pmap.plantPdEntry(SVA, Pte.sharedTable(s)), "not 0");
-    assertEquals(4 + 512, pmap.residentCount(), "the failed CAS took its count back");
-    mem.free(data);
   }
 }
