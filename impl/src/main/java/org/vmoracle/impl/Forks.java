@@ -59,6 +59,7 @@ final class Forks {
           if (e.object != null) {
             c.object = e.object;
             e.object.users.add(c);
+            Segments.prepare(m, c); // seed 001: the child links the parent's tables
           } else {
             c.cow = e.cow;
             e.cow.members.add(c);

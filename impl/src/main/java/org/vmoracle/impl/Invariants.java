@@ -7,12 +7,14 @@ import java.util.Set;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.SharedTables;
 import org.vmoracle.impl.map.User;
 import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pte;
+import org.vmoracle.impl.pmap.PteRef;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Prot;
 
@@ -64,7 +66,7 @@ final class Invariants {
       sp.pmap.checkInvariants();
       tablePages += sp.pmap.tablePages();
       checkEntries(m, sp, expectedUsers);
-      sp.pmap.forEachLeaf(
+      sp.pmap.forEachOwnLeaf( // a shared table's leaves are checked once, in its object's pmap
           0,
           Boot.USER_MAX,
           (va, pte) -> {
@@ -81,6 +83,21 @@ final class Invariants {
     }
     for (VmObject s : segments.values()) {
       expectedUsers.computeIfAbsent(s, o -> newSet());
+    }
+    // Seed 001: the pmaps of the objects' shared tables, checked once each (S1), and their
+    // pseudo-entries, users of their objects.
+    for (Map.Entry<VmObject, Set<User>> e : expectedUsers.entrySet()) {
+      SharedTables t = e.getKey().tables;
+      if (t == null) {
+        continue;
+      }
+      for (MapEntry pseudo : new MapEntry[] {t.rw, t.ro}) {
+        e.getValue().add(pseudo);
+        VmSpace sp = pseudo.space;
+        sp.pmap.checkInvariants();
+        tablePages += sp.pmap.tablePages();
+        sp.pmap.forEachLeaf(0, Boot.USER_MAX, (va, pte) -> checkPte(m, sp, va, pte));
+      }
     }
     long objectFrames = 0;
     long swapSlots = 0;
@@ -159,6 +176,7 @@ final class Invariants {
       if ((e.object == null) == (e.cow == null)) {
         fail("entry %s must have an object or a group, not both or neither", e);
       }
+      checkLinks(sp, e);
       if (e.object != null) {
         expected.computeIfAbsent(e.object, o -> newSet()).add(e);
       } else {
@@ -189,6 +207,27 @@ final class Invariants {
           }
         }
       }
+    }
+  }
+
+  /**
+   * S2 (seed 001): every segment of {@code e} whose PD entry links a shared table is one {@code e}
+   * may share (a shared entry of an object with tables, mapping the segment whole, aligned,
+   * unwired), and the link is to its object's table for that segment and protection. So no shared
+   * table is reachable from a copy-on-write mapping.
+   */
+  private static void checkLinks(VmSpace sp, MapEntry e) {
+    sp.pmap.forEachSharedLink(e.start, e.end, (seg, pt) -> checkLink(e, seg, pt));
+  }
+
+  private static void checkLink(MapEntry e, long seg, int pt) {
+    if (!SharedTables.shareable(e, seg)) {
+      fail("S2: %s links shared table frame %d at %x, but may share no table there", e, pt, seg);
+    }
+    MapEntry owner = e.object.tables.forProt(e.prot.canWrite());
+    PteRef r = owner.space.pmap.ref(owner.addressOf(e.index(seg)));
+    if (r == null || r.table() != pt) {
+      fail("S2: %s links table frame %d at %x, not its object's table %s", e, pt, seg, r);
     }
   }
 

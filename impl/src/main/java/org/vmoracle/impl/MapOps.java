@@ -126,6 +126,7 @@ final class MapOps {
     // done before it.
     Result res = protect(sp, op.addr(), end, op.prot());
     sp.simplify(op.addr(), end);
+    Segments.unlinkBroken(m, sp, op.addr(), end); // seed 001: a segment left in pieces
     return res;
   }
 
@@ -152,6 +153,9 @@ final class MapOps {
       sp.clip(Math.min(end, e.end));
       Prot before = e.prot;
       e.prot = prot;
+      if (before != prot && prot.canRead()) {
+        m.mmu.unshare(e, e.start, e.end); // seed 001: this space's change alone (reserved above)
+      }
       if (!prot.canRead()) {
         teardown.unmapPtes(e, e.start, e.end); // nothing may be reached through PTEs now
       } else if (before.canWrite() && !prot.canWrite()) {
@@ -195,6 +199,7 @@ final class MapOps {
       e.inherit = op.inherit(); // INH-8
     }
     sp.simplify(op.addr(), end);
+    Segments.unlinkBroken(m, sp, op.addr(), end); // seed 001: a segment left in pieces
     return Result.OK;
   }
 
@@ -224,6 +229,7 @@ final class MapOps {
       return Result.of(Errno.EAGAIN); // WIRE-7
     }
     sp.simplify(op.addr(), end);
+    Segments.unlinkBroken(m, sp, op.addr(), end); // seed 001: a segment left in pieces
     return Result.OK;
   }
 
@@ -244,6 +250,7 @@ final class MapOps {
       Wiring.unwire(m, e);
     }
     sp.simplify(op.addr(), end);
+    Segments.unlinkBroken(m, sp, op.addr(), end); // seed 001: a segment left in pieces
     return Result.OK;
   }
 
@@ -271,6 +278,7 @@ final class MapOps {
     if (sharing == Sharing.SHARED) {
       e = new MapEntry(sp, start, end, pgoff, prot, sharing, Inherit.SHARE, target, null);
       target.users.add(e);
+      Segments.prepare(m, e); // seed 001: its tables, if it can share them
     } else {
       VmObject[] chain =
           target.kind == VmObject.Kind.ANON

@@ -1,10 +1,14 @@
 package org.vmoracle.impl;
 
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.vmoracle.impl.core.Counters;
 import org.vmoracle.impl.core.Machine;
+import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.rmap.ReverseMap;
 
@@ -20,6 +24,10 @@ import org.vmoracle.impl.rmap.ReverseMap;
  *   pmapEarlyReturnsLive   early returns of pmap_remove so far (Pmap.earlyReturns, seed 002)
  *   superpagesLive         2 MiB PS leaves mapped now (Pmap.superpages, seed 003)
  *   pmapDemotionsLive      PS leaves demoted so far            (Pmap.demotions, seed 003)
+ *   sharedTablePages       page-table pages the live objects keep for their sharers (seed 001)
+ *   sharedTableLeaves      the valid leaves in them
+ *   upperTablePages        PML4, PDP and PD pages of the live spaces and of those objects' pmaps
+ *                          (Pmap.upperTablePages): the rest of the table pages are PTs (E4)
  *   mapEntries             map entries
  *   framesFree             free frames, once no munmap is still freeing any
  *   swapUsed               swap slots in use
@@ -63,6 +71,14 @@ final class Stats {
     s.put("superpagesLive", superpages);
     s.put("pmapDemotionsLive", demotions);
     s.put("mapEntries", entries);
+    long[] shared = sharedTables(processes);
+    s.put("sharedTablePages", shared[0]);
+    s.put("sharedTableLeaves", shared[1]);
+    long upper = shared[2];
+    for (VmSpace sp : new HashSet<>(processes.values())) {
+      upper += sp.pmap.upperTablePages();
+    }
+    s.put("upperTablePages", upper);
     m.mem.awaitReclaims(); // so that the count is exact when nothing else runs
     s.put("framesFree", (long) m.mem.freeFrames());
     s.put("swapUsed", (long) m.swap.used());
@@ -75,5 +91,27 @@ final class Stats {
     s.put("rmapToChain", r.toChain());
     s.put("rmapToDirect", r.toDirect());
     return s;
+  }
+
+  /**
+   * The table pages and valid leaves of the shared tables of every object a live space maps
+   * directly (seed 001); objects only a name keeps hold tables too but are left out here.
+   */
+  private static long[] sharedTables(Map<Integer, VmSpace> processes) {
+    Set<VmObject> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    long[] n = {0, 0, 0};
+    for (VmSpace sp : new HashSet<>(processes.values())) {
+      for (MapEntry e : sp.entries.values()) {
+        VmObject o = e.object;
+        if (o != null && o.tables != null && seen.add(o)) {
+          for (MapEntry pseudo : new MapEntry[] {o.tables.rw, o.tables.ro}) {
+            n[0] += pseudo.space.pmap.tablePages();
+            n[1] += pseudo.space.pmap.residentCount() - pseudo.space.pmap.tablePages();
+            n[2] += pseudo.space.pmap.upperTablePages();
+          }
+        }
+      }
+    }
+    return n;
   }
 }

@@ -220,13 +220,18 @@ final class Teardown implements Collapse.Releaser {
     assert m.lock.heldExclusively()
         : "Teardown.releaseIfUnused: the caller holds the map lock exclusive";
     if (unused(o)) {
+      Segments.release(m, o); // seed 001: its shared tables go with its pages
       dropPages(o, 0);
     }
   }
 
-  /** Whether nothing maps or names {@code o}, so that its pages can go. */
+  /**
+   * Whether nothing maps or names {@code o}, so that its pages can go. The pseudo-entries of its
+   * shared tables (seed 001) are users that map nothing of their own: they do not keep it.
+   */
   private boolean unused(VmObject o) {
-    if (!o.users.isEmpty() || o.kind == VmObject.Kind.SHARED_PAGE) {
+    int pseudo = o.tables == null ? 0 : 2;
+    if (o.users.size() != pseudo || o.kind == VmObject.Kind.SHARED_PAGE) {
       return false;
     }
     if (o.kind == VmObject.Kind.VNODE && files.get(o.name) == o) {

@@ -108,6 +108,7 @@ final class Wiring {
       // truncation took away and a regrowth brought back must be copied now (WIRE-2), as
       // Linux populates a VM_LOCKED range on every mlock.
       e.wired = true;
+      m.mmu.unshare(e, e.start, e.end); // seed 001: wiring is this space's alone (reserved)
       if (!wirePages(m, pageout, e, later)) {
         throw new IllegalStateException("wiring ran out of reserved frames at " + e);
       }
@@ -333,6 +334,9 @@ final class Wiring {
       if (e.wired && refaultsOnProtect(e.prot, prot)) {
         need += framesNeeded(e, Math.max(start, e.start), Math.min(end, e.end), prot);
       }
+      // Seed 001: a private copy of each shared table the change touches. The copy is of the
+      // whole entry's range: clipping may leave one segment's table to each piece.
+      need += m.mmu.sharedLinks(e, e.start, e.end);
       at = e.end;
     }
     return reserve(m, pageout, need);
@@ -408,6 +412,7 @@ final class Wiring {
         long from = Math.max(start, e.start);
         long to = Math.min(end, e.end);
         need += everyPage ? framesBound(e, from, to) : framesNeeded(e, from, to, e.prot);
+        need += m.mmu.sharedLinks(e, e.start, e.end); // seed 001: their private copies
       }
       if (m.mem.freeFrames() >= need) {
         return true;

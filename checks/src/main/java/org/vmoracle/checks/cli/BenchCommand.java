@@ -13,6 +13,7 @@ import org.vmoracle.checks.bench.ModelBench;
 import org.vmoracle.checks.bench.Results;
 import org.vmoracle.checks.bench.RmapBench;
 import org.vmoracle.checks.bench.RmapMemoryBench;
+import org.vmoracle.checks.bench.ShareBench;
 import org.vmoracle.checks.bench.WireBench;
 import org.vmoracle.checks.bench.ZeroFillBench;
 import org.vmoracle.impl.core.Config;
@@ -39,6 +40,9 @@ import picocli.CommandLine.Spec;
  *       rate, two threads at least 1.8 times one);
  *   <li>{@code E3}: the exec rate of {@code dynamic} against {@code static}, one and two threads,
  *       each reverse map ({@link ExecBench}; measured);
+ *   <li>{@code E4}: 64 late clients of a 128 MiB shm segment, page-table sharing (seed 001) on and
+ *       off ({@link ShareBench}; targets: at most 1 fault per late client per 2 MiB segment, PT
+ *       pages at least 30 times fewer);
  *   <li>{@code E5}: a fork/touch/exit loop with pmap_remove's early return on and off (target
  *       1.05x);
  *   <li>{@code E6}: mlock of 1 GiB by the 2 MiB fast path (seed 003) and by the per-page path, next
@@ -71,6 +75,9 @@ import picocli.CommandLine.Spec;
       "E3: execs per second of a loop of fork, exec of static or dynamic, the child's start-up"
           + " and exit, one and two threads (a shell each), on each reverse map; dynamic over"
           + " static, each over the backing scan, two threads over one.",
+      "E4: one client touches a 128 MiB shm segment, then 64 late clients attach it and read"
+          + " every page, segment page-table sharing on and off: faults per late client per 2 MiB"
+          + " segment, and PT pages off over on (16 MiB and 8 clients with --quick).",
       "E5: a loop of fork, the child's read of the shared page and its exit, with"
           + " pmap_remove's early return on and off.",
       "E6: mlock of 1 GiB of private anonymous memory by the 2 MiB fast path and by the"
@@ -90,7 +97,8 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
 
   /** The experiments {@code --only} names, in the order they run. */
-  static final List<String> EXPERIMENTS = List.of("model", "E1", "E2", "E3", "E5", "E6", "E7");
+  static final List<String> EXPERIMENTS =
+      List.of("model", "E1", "E2", "E3", "E4", "E5", "E6", "E7");
 
   /**
    * The model's throughput target, in operations per second: a fast enough oracle to replay a real
@@ -109,7 +117,8 @@ final class BenchCommand implements Callable<Integer> {
       names = "--only",
       paramLabel = "LIST",
       description =
-          "Runs only these experiments, comma-separated, in any case: model, E1, E2, E3, E5, E6, E7"
+          "Runs only these experiments, comma-separated, in any case: model, E1, E2, E3, E4, E5, E6,"
+              + " E7"
               + " (default: all).")
   String only;
 
@@ -204,6 +213,19 @@ final class BenchCommand implements Callable<Integer> {
           String.format(
               "E3 dynamic/static %.2f (backing, 1 thread)",
               e3.overStatic()[Config.Rmap.BACKING.ordinal()][0]));
+    }
+    if (run.contains("E4")) {
+      out.println("bench: late clients of a shared segment, page-table sharing on and off (E4)…");
+      ShareBench.Figures e4 =
+          ShareBench.measure(
+              quick ? 4_096 : ShareBench.DEFAULT_PAGES, quick ? 8 : ShareBench.DEFAULT_CLIENTS);
+      out.println(e4);
+      e4.addTo(results);
+      summary.add(
+          String.format(
+              "E4 %.2f faults per late client per segment (target <= 1), PT pages %.0fx fewer"
+                  + " (target >= 30)",
+              e4.faultsPerClientSegmentOn(), e4.ptPagesRatio()));
     }
     if (run.contains("E5")) {
       out.println("bench: fork, touch, exit (E5)…");

@@ -46,6 +46,9 @@ public final class Generator {
    */
   private final Map<Integer, List<long[]>> mapped = new HashMap<>();
 
+  /** The pages of each shm key made and not removed, as far as the answers told (seed 001). */
+  private final Map<Long, Long> keyPages = new HashMap<>();
+
   private List<long[]> mappings = new ArrayList<>();
   private int nextPid;
   private Op last;
@@ -61,6 +64,9 @@ public final class Generator {
    * alive when queued; one that exits meanwhile just answers ESRCH.
    */
   private final ArrayDeque<Op> pending = new ArrayDeque<>();
+
+  /** Whether the operation {@link #next} gave last came from {@link #pending}. */
+  private boolean queued;
 
   /** The original mix ({@link Mix#MIXED}), pids from 1. */
   public Generator(long seed) {
@@ -93,7 +99,8 @@ public final class Generator {
 
   /** The next operation to run. Call {@link #observe} with its result before asking again. */
   public Op next() {
-    if (!pending.isEmpty()) {
+    queued = !pending.isEmpty();
+    if (queued) {
       last = pending.poll();
       return last;
     }
@@ -202,6 +209,11 @@ public final class Generator {
     if (!result.succeeded()) {
       return;
     }
+    if (op instanceof Op.Shmget) {
+      keyPages.putIfAbsent(((Op.Shmget) op).key(), ((Op.Shmget) op).pages());
+    } else if (op instanceof Op.Shmrm) {
+      keyPages.remove(((Op.Shmrm) op).key());
+    }
     if (op instanceof Op.Spawn) {
       pids.add(((Op.Spawn) op).pid());
       mapped.put(((Op.Spawn) op).pid(), new ArrayList<>());
@@ -220,6 +232,13 @@ public final class Generator {
       Op.Mmap m = (Op.Mmap) op;
       long at = ((Result.Value) result).value();
       remember(at, m.pages());
+      if (m.pages() == SEGMENT_PAGES
+          && m.source() instanceof Source.Shm
+          && mix.shareSegmentPercent > 0
+          && !queued // a sharer it queued draws no sharers of its own
+          && random.nextInt(100) < mix.shareSegmentPercent) {
+        shareSegment(m, at);
+      }
       boolean fresh = m.source() instanceof Source.Anon || m.source() instanceof Source.Shm;
       if (m.pages() % SEGMENT_PAGES == 0 && fresh && wireSegment()) {
         pending.add(new Op.Mlock(m.pid(), at, m.pages())); // wired before any page is touched
@@ -356,6 +375,24 @@ public final class Generator {
     return pid;
   }
 
+  /**
+   * Seed 001's case: reads across the segment {@code m} just mapped at {@code at}, and up to three
+   * other live processes mapping the same segment, queued to run next.
+   */
+  private void shareSegment(Op.Mmap m, long at) {
+    for (int k = 0; k < 4; k++) {
+      pending.add(new Op.Read(m.pid(), at + random.nextInt(SEGMENT_PAGES) * Boot.PAGE_SIZE));
+    }
+    int sharers = 0;
+    for (int pid : pids) {
+      if (pid != m.pid() && sharers < 3) {
+        pending.add(
+            new Op.Mmap(pid, 0, SEGMENT_PAGES, m.prot(), Sharing.SHARED, m.source(), false));
+        sharers++;
+      }
+    }
+  }
+
   /** Whether an anonymous mapping or an mlock takes whole 2 MiB segments this time (seed 003). */
   private boolean wireSegment() {
     return mix.wireSegmentPercent > 0 && random.nextInt(100) < mix.wireSegmentPercent;
@@ -382,9 +419,14 @@ public final class Generator {
     } else if (s < mix.anon + mix.file) {
       source = new Source.FileRange(pick(FILES), random.nextInt(4));
     } else {
-      source = new Source.Shm(KEYS[random.nextInt(KEYS.length)]);
+      long key = KEYS[random.nextInt(KEYS.length)];
+      source = new Source.Shm(key);
       if (segment()) {
         pages = SEGMENT_PAGES;
+      } else if (mix.shareSegmentPercent > 0
+          && keyPages.getOrDefault(key, 0L) >= SEGMENT_PAGES
+          && random.nextInt(100) < mix.shareSegmentPercent) {
+        pages = SEGMENT_PAGES; // a whole segment of a key that has one: a sharer (seed 001)
       }
     }
     long addr = 0;

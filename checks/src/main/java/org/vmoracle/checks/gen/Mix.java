@@ -71,6 +71,7 @@ public final class Mix {
   final int segmentPercent; // shmget and shm mmap take a whole 2 MiB segment this often; 0: never
   final int scenarioPercent; // an inheritance scenario starts this often
   final int wireSegmentPercent; // anon mmap takes whole 2 MiB segments, mlock a whole mapping
+  final int shareSegmentPercent; // a whole-segment shm mapping draws sharers this often
 
   private Mix(Knobs k) {
     if (k.anon < 0 || k.file < 0 || k.shm < 0 || k.anon + k.file + k.shm == 0) {
@@ -86,7 +87,8 @@ public final class Mix {
           k.exitOldestPercent,
           k.segmentPercent,
           k.scenarioPercent,
-          k.wireSegmentPercent
+          k.wireSegmentPercent,
+          k.shareSegmentPercent
         }) {
       if (p < 0 || p > 100) {
         throw new IllegalArgumentException("percentage " + p + " out of [0, 100]");
@@ -105,6 +107,7 @@ public final class Mix {
     this.segmentPercent = k.segmentPercent;
     this.scenarioPercent = k.scenarioPercent;
     this.wireSegmentPercent = k.wireSegmentPercent;
+    this.shareSegmentPercent = k.shareSegmentPercent;
   }
 
   /** A mutable copy of a mix's settings: each {@code with…} changes one and builds a new mix. */
@@ -122,6 +125,7 @@ public final class Mix {
     int segmentPercent;
     int scenarioPercent;
     int wireSegmentPercent;
+    int shareSegmentPercent;
 
     Knobs() {}
 
@@ -139,6 +143,7 @@ public final class Mix {
       segmentPercent = m.segmentPercent;
       scenarioPercent = m.scenarioPercent;
       wireSegmentPercent = m.wireSegmentPercent;
+      shareSegmentPercent = m.shareSegmentPercent;
     }
   }
 
@@ -218,6 +223,17 @@ public final class Mix {
   public Mix withWireSegments(int percent) {
     Knobs k = new Knobs(this);
     k.wireSegmentPercent = percent;
+    return new Mix(k);
+  }
+
+  /**
+   * Segment page-table sharing's cases (seed 001): a successful mapping of a whole 2 MiB segment of
+   * shm is, this often, followed at once by reads across it and by the other live processes mapping
+   * the same segment (many sharers of one table); 0 for never.
+   */
+  public Mix withShareSegments(int percent) {
+    Knobs k = new Knobs(this);
+    k.shareSegmentPercent = percent;
     return new Mix(k);
   }
 

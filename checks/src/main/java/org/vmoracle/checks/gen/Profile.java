@@ -169,7 +169,8 @@ public enum Profile {
           .with(OpKind.COLLAPSE, 1)
           .withSources(1, 0, 6, 25)
           .withSegments(25)
-          .withWireSegments(15),
+          .withWireSegments(15)
+          .withShareSegments(50),
       roomy().withFrames(4096)),
 
   /**

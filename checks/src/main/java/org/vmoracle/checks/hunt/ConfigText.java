@@ -76,6 +76,9 @@ public final class ConfigText {
     WIRE_SUPERPAGES(
         Config.Switch.WIRE_SUPERPAGES,
         "mlock maps whole 2 MiB segments by one PS leaf from a contiguous run (seed 003)"),
+    SHARE_PAGE_TABLES(
+        Config.Switch.SHARE_PAGE_TABLES,
+        "shared 2 MiB segments keep their page tables with the object (seed 001; off by default)"),
     CHAIN_COLLAPSE_TO_DIRECT(
         Config.Switch.CHAIN_COLLAPSE_TO_DIRECT,
         "pte chains: a chain left with one PTE becomes a direct pointer again (off by default)");

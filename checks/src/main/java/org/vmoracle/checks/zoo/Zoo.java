@@ -66,8 +66,17 @@ public final class Zoo {
    * @param burst operations a thread runs in one burst of the concurrent hunt; 0 for the others
    * @param rmap the reverse map the bug lives in, which the check then uses whatever {@code --rmap}
    *     says; null for a bug of no one design (the check uses the settings given)
+   * @param sharing whether the check turns segment page-table sharing on (seed 001, off by
+   *     default), for a bug that lives in it
    */
-  public record Check(Kind kind, Profile profile, int threads, int burst, Config.Rmap rmap) {
+  public record Check(
+      Kind kind, Profile profile, int threads, int burst, Config.Rmap rmap, boolean sharing) {
+
+    /** A check that leaves page-table sharing as the settings given say. */
+    public Check(Kind kind, Profile profile, int threads, int burst, Config.Rmap rmap) {
+      this(kind, profile, threads, burst, rmap, false);
+    }
+
     public Check {
       Objects.requireNonNull(kind, "kind");
       boolean ok;
@@ -110,12 +119,18 @@ public final class Zoo {
 
     /** This check, on reverse map {@code r}: for a bug that lives in that design. */
     public Check on(Config.Rmap r) {
-      return new Check(kind, profile, threads, burst, Objects.requireNonNull(r, "rmap"));
+      return new Check(kind, profile, threads, burst, Objects.requireNonNull(r, "rmap"), sharing);
     }
 
-    /** {@code c} with this check's reverse map, when it names one. */
+    /** This check with page-table sharing on: for a bug that lives in it (seed 001). */
+    public Check withSharing() {
+      return new Check(kind, profile, threads, burst, rmap, true);
+    }
+
+    /** {@code c} with this check's reverse map, when it names one, and its sharing. */
     public Config applyTo(Config c) {
-      return rmap == null ? c : c.withRmap(rmap);
+      Config r = rmap == null ? c : c.withRmap(rmap);
+      return sharing ? r.with(Config.Switch.SHARE_PAGE_TABLES, true) : r;
     }
 
     /**
@@ -134,7 +149,9 @@ public final class Zoo {
         default:
           own = "--threads " + threads;
       }
-      return own + (rmap == null ? "" : " --rmap " + rmap.word());
+      return own
+          + (rmap == null ? "" : " --rmap " + rmap.word())
+          + (sharing ? " --config sharePageTables=true" : "");
     }
 
     /**
@@ -183,7 +200,9 @@ public final class Zoo {
                   Bug.PV_LEFT_ON_PARTIAL_MUNMAP, Check.lockstep(Profile.MIXED).on(Config.Rmap.PV)),
               entry(Bug.PV_UNLOCKED_INSERT, Check.rmapStress(2, Config.Rmap.PV)),
               entry(Bug.FAST_WIRE_EXPOSES_INVALID, Check.wireStress()),
-              entry(Bug.DEMOTION_LOSES_PAGE, Check.lockstep(Profile.WIRE))));
+              entry(Bug.DEMOTION_LOSES_PAGE, Check.lockstep(Profile.WIRE)),
+              entry(Bug.SHARED_TABLE_UNDER_COW, Check.lockstep(Profile.SHM).withSharing()),
+              entry(Bug.UNMAP_CLEARS_SHARED_TABLE, Check.lockstep(Profile.SHM).withSharing())));
 
   /** The check that hunts {@code bug}; empty when the table has no entry for it. */
   public static Optional<Check> check(Bug bug) {

@@ -737,7 +737,8 @@ class MainTest {
                       l.matches(
                           b.name()
                               + " +by (hunt --(profile \\w+|threads \\d+ --burst \\d+)"
-                              + "|(rmap|wire) stress --threads \\d+)( --rmap \\w+)?")),
+                              + "|(rmap|wire) stress --threads \\d+)( --rmap \\w+)?"
+                              + "( --config sharePageTables=true)?")),
           b + ": " + r);
     }
   }

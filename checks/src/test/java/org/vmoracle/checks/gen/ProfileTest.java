@@ -181,4 +181,25 @@ class ProfileTest {
     Map<String, Long> s = implStats(Profile.SHM, 1, OPS);
     assertTrue(s.get("superpageWires") > 0, s.toString());
   }
+
+  @Test
+  void shm_withPageTableSharing_segmentsLinkTheirObjectsTables() {
+    // Seed 001: with sharing on, the shm profile's whole segments keep their tables with the
+    // object, and its processes link them.
+    Generator g = Profile.SHM.generator(1);
+    ImplVm vm =
+        new ImplVm(
+            Profile.SHM
+                .config()
+                .with(org.vmoracle.impl.core.Config.Switch.SHARE_PAGE_TABLES, true));
+    long leaves = 0;
+    for (int i = 0; i < OPS; i++) {
+      Op op = g.next();
+      g.observe(op, vm.apply(op));
+      if (i % 100 == 0) {
+        leaves = Math.max(leaves, vm.stats().get("sharedTableLeaves"));
+      }
+    }
+    assertTrue(leaves > 8, leaves + " leaves at most in shared tables");
+  }
 }

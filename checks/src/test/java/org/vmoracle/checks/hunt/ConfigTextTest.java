@@ -49,7 +49,7 @@ class ConfigTextTest {
         "unknown key 'fram': expected one of frames, swapSlots, collapseDepth, rmap,"
             + " pmapEarlyReturn, scalableReads, unmapUnderSharedLock, prunePageTables,"
             + " placementHint, lookupHints, batchStealing, busyOnAllocate, wireSuperpages,"
-            + " chainCollapseToDirect"
+            + " sharePageTables, chainCollapseToDirect"
             + " (see --help)",
         e.getMessage());
   }

@@ -53,7 +53,8 @@ public final class ImplConfigs {
               LOOKUP_HINTS,
               BATCH_STEALING,
               BUSY_ON_ALLOCATE,
-              WIRE_SUPERPAGES ->
+              WIRE_SUPERPAGES,
+              SHARE_PAGE_TABLES ->
           true;
       case CHAIN_COLLAPSE_TO_DIRECT -> r == Config.Rmap.PTECHAIN;
     };

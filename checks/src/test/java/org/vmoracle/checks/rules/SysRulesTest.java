@@ -146,4 +146,41 @@ class SysRulesTest {
         read 1 0x10004ff8 -> 3
         """);
   }
+
+  // SYS-4: on the model and every configuration (the matrix has sharing and the fast path each
+  // on alone, both on, both off), the same answers and views.
+  @ParameterizedTest(name = "{0}")
+  @MethodSource(SYSTEMS)
+  void sharedAndWiredSegments_sameAnswersEverywhere_SYS4(NamedSystem sys) {
+    Run run =
+        replay(
+            sys,
+            """
+            shmget 1 1024
+            spawn 1
+            spawn 2
+            mmap 1 0 1024 rw shared shm 1 -> 0x10000000
+            mmap 2 0 1024 rw shared shm 1 -> 0x10000000
+            write 1 0x10000008 5
+            read 2 0x10000008 -> 5
+            mlock 2 0x10200000 512 -> ok
+            write 2 0x10200008 6
+            read 1 0x10200008 -> 6
+            mprotect 2 0x10000000 1 r -> ok
+            write 1 0x10000010 7
+            read 2 0x10000010 -> 7
+            exit 1
+            spawn 3
+            mmap 3 0 1024 r shared shm 1 -> 0x10000000
+            """);
+    run.then(
+        """
+        read 3 0x10000008 -> 5
+        read 3 0x10200008 -> 6
+        write 3 0x10000008 1 -> SEGV
+        munmap 2 0x10001000 1 -> ok
+        read 3 0x10001000 -> 0
+        read 2 0x10000010 -> 7
+        """);
+  }
 }

@@ -108,4 +108,19 @@ public enum Bug {
    * the wire the PS leaf held, and the reverse map's record of it names an empty slot.
    */
   DEMOTION_LOSES_PAGE,
+
+  /**
+   * Segment page-table sharing (seed 001) takes a private mapping of a shared object for a sharer
+   * too, when its segment is aligned: its faults go through the object's shared table, so the page
+   * a copy-on-write fault copies for one process is what every process sharing that table reads (no
+   * shared table may be reachable from a copy-on-write mapping).
+   */
+  SHARED_TABLE_UNDER_COW,
+
+  /**
+   * munmap of a segment whose table is shared (seed 001) clears the table's leaves as if they were
+   * its own, instead of only unlinking the table from its PD: every sharer loses its translations,
+   * and the object's pmap keeps counting leaves that are gone.
+   */
+  UNMAP_CLEARS_SHARED_TABLE,
 }

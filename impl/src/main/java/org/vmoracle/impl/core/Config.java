@@ -149,8 +149,19 @@ public record Config(
     WIRE_SUPERPAGES,
 
     /**
+     * Segment page-table sharing (seed 001, DragonFly 2012's machdep.pmap_mmu_optimize): a shared
+     * mapping of an object whose segment it maps whole, 2 MiB aligned in the address space and in
+     * the object, keeps the segment's PT page with the object (in a pmap of the object's, one for
+     * read-write and one for read-only mappings), and every address space mapping that segment
+     * links it from its PD entry, so that one fault makes a page present for every sharer and the
+     * tables outlive the processes. <b>Off by default</b>, as DragonFly shipped it. Off: every
+     * address space has its own PT pages.
+     */
+    SHARE_PAGE_TABLES(false),
+
+    /**
      * Pte chains only ({@link Rmap#PTECHAIN}): a removal that leaves a page's chain with one PTE
-     * turns it back into a direct pointer. <b>Off by default</b>, the one switch that is: seed 004
+     * turns it back into a direct pointer. <b>Off by default</b> (with SHARE_PAGE_TABLES): seed 004
      * argues that a fork+exec loop (a shell) would rebuild the chain at once, so collapsing only
      * churns (E7 counts the conversions both ways). Off: a chain stays a chain until it is empty.
      */
@@ -168,7 +179,7 @@ public record Config(
 
     /**
      * Whether {@link Config#defaults()} has this switch on: every one but {@link
-     * #CHAIN_COLLAPSE_TO_DIRECT}.
+     * #CHAIN_COLLAPSE_TO_DIRECT} and {@link #SHARE_PAGE_TABLES}.
      */
     public boolean onByDefault() {
       return onByDefault;
@@ -308,6 +319,11 @@ public record Config(
   /** {@link Switch#BUSY_ON_ALLOCATE}. */
   public boolean busyOnAllocate() {
     return on(Switch.BUSY_ON_ALLOCATE);
+  }
+
+  /** {@link Switch#SHARE_PAGE_TABLES}. */
+  public boolean sharePageTables() {
+    return on(Switch.SHARE_PAGE_TABLES);
   }
 
   /** {@link Switch#WIRE_SUPERPAGES}. */

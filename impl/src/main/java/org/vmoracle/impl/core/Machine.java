@@ -69,7 +69,8 @@ public final class Machine {
                 config.pmapEarlyReturn(),
                 config.has(Bug.DOUBLE_COUNTED_PT_PAGES),
                 config.has(Bug.DEMOTION_LOSES_PAGE)),
-            config.has(Bug.WIRE_KEPT_ON_REPOINT));
+            config.has(Bug.WIRE_KEPT_ON_REPOINT),
+            config.has(Bug.UNMAP_CLEARS_SHARED_TABLE));
     this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null, links);
   }
 

@@ -7,10 +7,12 @@ import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
+import org.vmoracle.impl.map.SharedTables;
 import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.phys.PhysMem;
+import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.pmap.Pte;
 import org.vmoracle.spec.Boot;
 
@@ -132,10 +134,63 @@ public final class Fault {
       return Outcome.NEED_MEMORY;
     }
     try {
+      long seg = va & -Boot.SEGMENT_SIZE;
+      SharedTables t = o.tables;
+      if (t != null && SharedTables.shareable(e, seg)) {
+        Outcome s = installShared(m, e, t.forProt(e.prot.canWrite()), va, seg, i, f);
+        if (s != null) {
+          return s;
+        }
+      }
       return install(m, e, va, seen, f, e.prot.canWrite());
     } finally {
       m.mem.unbusy(f);
     }
+  }
+
+  /**
+   * Seed 001: maps busy frame {@code f}, page {@code i} of {@code e}'s object, in the object's
+   * shared table for the segment at {@code seg}, which the pseudo-entry {@code owner} holds,
+   * linking that table from {@code e}'s PD first if it is not yet: one fault serves every sharer.
+   * Answers null when {@code e}'s space has a table of its own there (a private copy made earlier,
+   * or a table left from before it could share): the caller installs there instead. The caller
+   * holds the map lock (either mode) and {@code f} busy.
+   */
+  private static Outcome installShared(
+      Machine m, MapEntry e, MapEntry owner, long va, long seg, long i, int f) {
+    long at = owner.addressOf(i);
+    Pmap shared = owner.space.pmap;
+    Pmap mine = e.space.pmap;
+    if (!m.mmu.reserveTable(owner, at)) {
+      return Outcome.NEED_MEMORY;
+    }
+    int pt = shared.ref(at).table();
+    int linked = mine.sharedTableAt(seg);
+    if (linked != pt) {
+      if (linked >= 0) {
+        throw new IllegalStateException(
+            "S2: "
+                + e
+                + " links table frame "
+                + linked
+                + " at "
+                + Long.toHexString(seg)
+                + ", not its object's table "
+                + pt);
+      }
+      switch (m.mmu.linkShared(e, seg, pt)) {
+        case NO_MEMORY:
+          return Outcome.NEED_MEMORY;
+        case CHANGED:
+          if (mine.sharedTableAt(seg) != pt) {
+            return null; // a table of its own is there: not shared in this space
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    return install(m, owner, at, shared.lookup(at), f, owner.prot.canWrite());
   }
 
   private static Outcome readPrivate(Machine m, MapEntry e, long va, long i, long seen) {
@@ -362,6 +417,21 @@ public final class Fault {
    */
   private static Outcome install(
       Machine m, MapEntry e, long va, long seen, int f, boolean writable) {
+    if (e.cow != null && m.config.has(Bug.SHARED_TABLE_UNDER_COW)) {
+      SharedTables t = e.shown().tables;
+      long seg = va & -Boot.SEGMENT_SIZE;
+      if (t != null
+          && !e.wired
+          && seg >= e.start
+          && seg + Boot.SEGMENT_SIZE <= e.end
+          && e.index(seg) % SharedTables.SEGMENT_PAGES == 0) {
+        // injected: a private mapping's PTE, a copy-on-write copy's included, in the shared table
+        Outcome s = installShared(m, e, t.forProt(writable), va, seg, e.index(va), f);
+        if (s != null) {
+          return s;
+        }
+      }
+    }
     long pte = Pte.make(f, writable, e.wired);
     if (seen == pte) {
       return Outcome.DONE;

@@ -65,6 +65,12 @@ public final class VmObject {
    */
   public volatile boolean sharedAnon; // (x) set once, before the object is mapped
 
+  /**
+   * The page tables this object keeps for its sharers (seed 001), or null: made when the first
+   * shareable mapping of it is made, with segment page-table sharing on; see {@link SharedTables}.
+   */
+  public volatile SharedTables tables; // (x) written under the exclusive lock, read under either
+
   /** An object whose users' links count in a tally of its own. */
   public VmObject(int id, Kind kind, String name, long key, long size, FileStore disk) {
     this(id, kind, name, key, size, disk, new Users.Tally());

@@ -76,6 +76,7 @@ public final class Mmu {
   private final ScalableRwLock lock; // (c) for assertions only
   private final Pmap.Config pmapConfig; // (c)
   private final boolean keepWireOnRepoint; // (c) the injected bug WIRE_KEPT_ON_REPOINT
+  private final boolean clearsSharedTables; // (c) the injected bug UNMAP_CLEARS_SHARED_TABLE
 
   /** The PTE writer over {@code mem}, telling {@code rmap}; pmaps it makes use {@code config}. */
   public Mmu(PhysMem mem, ReverseMap rmap, ScalableRwLock lock, Pmap.Config pmapConfig) {
@@ -92,11 +93,28 @@ public final class Mmu {
       ScalableRwLock lock,
       Pmap.Config pmapConfig,
       boolean keepWireOnRepoint) {
+    this(mem, rmap, lock, pmapConfig, keepWireOnRepoint, false);
+  }
+
+  /**
+   * The PTE writer, with the injected bugs {@code core.Bug.WIRE_KEPT_ON_REPOINT} ({@code
+   * keepWireOnRepoint}) and {@code core.Bug.UNMAP_CLEARS_SHARED_TABLE} ({@code clearsSharedTables}:
+   * removing a range clears the leaves of the shared tables it links instead of only unlinking
+   * them).
+   */
+  public Mmu(
+      PhysMem mem,
+      ReverseMap rmap,
+      ScalableRwLock lock,
+      Pmap.Config pmapConfig,
+      boolean keepWireOnRepoint,
+      boolean clearsSharedTables) {
     this.mem = Objects.requireNonNull(mem, "mem");
     this.rmap = Objects.requireNonNull(rmap, "rmap");
     this.lock = Objects.requireNonNull(lock, "lock");
     this.pmapConfig = Objects.requireNonNull(pmapConfig, "pmapConfig");
     this.keepWireOnRepoint = keepWireOnRepoint;
+    this.clearsSharedTables = clearsSharedTables;
   }
 
   /** The reverse map this writer tells. No requirements. */
@@ -239,7 +257,106 @@ public final class Mmu {
    */
   public void protect(MapEntry e, long from, long to) {
     assert lock.heldExclusively() : "Mmu.protect: the caller holds the map lock exclusive";
+    unshare(e, from, to);
     e.space.pmap.protect(from, to);
+  }
+
+  // ---------------------------------------------------------------- Shared tables (seed 001)
+
+  /**
+   * Links the shared table in frame {@code pt} from the PD entry of {@code e}'s space for the
+   * segment at {@code seg} ({@link Pmap#linkShared}). The caller holds the map lock (either mode)
+   * and has checked that {@code e} may share it there (SharedTables.shareable).
+   */
+  public Pmap.Install linkShared(MapEntry e, long seg, int pt) {
+    return e.space.pmap.linkShared(seg, pt);
+  }
+
+  /**
+   * The shared tables {@code e}'s space links in [from, to): how many private copies {@link
+   * #unshare} of that range would make, each one frame. The caller holds the map lock.
+   */
+  public int sharedLinks(MapEntry e, long from, long to) {
+    if (!mayLink(e)) {
+      return 0;
+    }
+    int[] n = {0};
+    e.space.pmap.forEachSharedLink(from, to, (seg, pt) -> n[0]++);
+    return n[0];
+  }
+
+  /**
+   * Gives {@code e}'s space a private copy of every shared table it links in [from, to), before a
+   * change that is this space's alone (mprotect, mlock; seed 001): the copy's leaves are this
+   * space's PTEs from then on, told to the reverse map as new ones. The frames come from the free
+   * pool, which the caller has made sure holds one per link ({@link #sharedLinks}), so nothing
+   * fails halfway. The caller holds the map lock exclusive, so no sharer changes a shared table
+   * while it is copied.
+   */
+  public void unshare(MapEntry e, long from, long to) {
+    assert lock.heldExclusively() : "Mmu.unshare: the caller holds the map lock exclusive";
+    if (!mayLink(e)) {
+      return;
+    }
+    java.util.List<Long> links = new java.util.ArrayList<>();
+    e.space.pmap.forEachSharedLink(from, to, (seg, pt) -> links.add(seg));
+    for (long seg : links) {
+      int fresh = mem.allocate();
+      if (fresh < 0) {
+        throw new IllegalStateException("no frame reserved for a private copy of a shared table");
+      }
+      java.util.List<long[]> copied = new java.util.ArrayList<>();
+      if (e.space.pmap.unshare(seg, fresh, (va, leaf) -> copied.add(new long[] {va, leaf}))) {
+        // Told after the table is in place, unlike a fault's PTE (the class essay): a pte
+        // chain names a PTE by its table, which before the CAS is still the shared one; and
+        // under the exclusive lock no one can clear a copied PTE before it is told.
+        for (long[] c : copied) {
+          before(e, c[0], 0, c[1]);
+        }
+      }
+    }
+  }
+
+  /**
+   * Drops every link to a shared table in [from, to) of {@code e}'s space, before its leaves are
+   * removed: the leaves are the object's and every sharer's, so this space only stops linking them
+   * (seed 001). With the injected bug UNMAP_CLEARS_SHARED_TABLE it clears them first, behind the
+   * object's pmap's back. The caller holds the map lock exclusive, or shared in the second half of
+   * an munmap (then no link is in the range: Teardown defers only private entries).
+   */
+  private void unlinkShared(MapEntry e, long from, long to) {
+    if (!mayLink(e)) {
+      return;
+    }
+    e.space.pmap.forEachSharedLink(
+        from,
+        to,
+        (seg, pt) -> {
+          if (clearsSharedTables) {
+            for (int i = 0; i < Pmap.ENTRIES; i++) {
+              mem.getAndSet(pt, i, 0); // injected: the sharers' leaves, as if they were ours
+            }
+          }
+          e.space.pmap.unlinkShared(seg, pt);
+        });
+  }
+
+  /**
+   * Unlinks the shared table in frame {@code pt} from {@code sp}'s PD entry for the segment at
+   * {@code seg}, which no entry of {@code sp} may share any more (S2); its leaves are the object's
+   * and stay. The caller holds the map lock exclusive.
+   */
+  public void dropLink(VmSpace sp, long seg, int pt) {
+    assert lock.heldExclusively() : "Mmu.dropLink: the caller holds the map lock exclusive";
+    sp.pmap.unlinkShared(seg, pt);
+  }
+
+  /**
+   * Whether {@code e}'s space may link a shared table in {@code e}'s range: its object has some.
+   */
+  private static boolean mayLink(MapEntry e) {
+    VmObject o = e.object != null ? e.object : e.shown();
+    return o.tables != null && !o.tables.isPseudo(e); // an object's own pmaps link nothing
   }
 
   /**
@@ -249,6 +366,7 @@ public final class Mmu {
    * of the range is filled meanwhile, as {@link Pmap#removeRange}'s early return needs.
    */
   public void removeRange(MapEntry e, long from, long to) {
+    unlinkShared(e, from, to);
     e.space.pmap.removeRange(from, to, (va, old) -> after(e, va, old, 0));
   }
 
@@ -258,6 +376,7 @@ public final class Mmu {
    * those of the PTEs removed. Its one caller is munmap of part of an entry, with that bug on.
    */
   public void removeRangeLeavingRecords(MapEntry e, long from, long to) {
+    unlinkShared(e, from, to);
     e.space.pmap.removeRange(from, to, (va, old) -> unwireOld(old, 0));
   }
 

@@ -136,8 +136,8 @@ public final class Pmap {
   *                 owner index (first VA it maps) >>> 12, linked from exactly one entry of this
   *                 pmap; the root is one too (index 0, linked from none); or
   *         shared: exactly Pte.SHARED_TABLE_BITS plus the frame of a table owned by someone
-  *                 neither null nor this pmap; only in PD entries, and at most once within this
-  *                 pmap (linkShared's caller sees to that: it cannot be told without a scan);
+  *                 neither null nor this pmap; only in PD entries, possibly more than once within
+  *                 this pmap (two mappings of one segment of an object, seed 001);
   *                 other pmaps may link it too (seed 001), and its owner index and its entries
   *                 are its owner's, so the checker reads neither.
   *   P2. No PML4 entry at index >= 256 (addresses >= 2^47) is used.
@@ -440,6 +440,30 @@ public final class Pmap {
   /** How often {@link #removeRange} took the D32569 early return. No requirements. */
   public long earlyReturns() {
     return earlyReturns.sum();
+  }
+
+  /**
+   * The own table pages above the PT level: the PML4, the PDPs and the PDs, counted by a walk that
+   * does not descend into PTs; {@link #tablePages} less this is the PT pages and deposits. For
+   * reports (E4 counts the PT pages that sharing shares). The caller keeps the pmap quiescent.
+   */
+  public long upperTablePages() {
+    checkAlive();
+    return countUpper(root, Level.TOP);
+  }
+
+  private long countUpper(int t, Level level) {
+    long n = 1;
+    if (level.below() == Level.PT) {
+      return n; // t is a PD: what it links are PTs (own or shared) and PS leaves
+    }
+    for (int i = 0; i < ENTRIES; i++) {
+      long e = mem.loadAcquire(t, i);
+      if ((e & LINK_TEST) == Pte.P && mem.owner(Pte.frame(e)) == this) {
+        n += countUpper(Pte.frame(e), level.below());
+      }
+    }
+    return n;
   }
 
   /** The 2 MiB PS leaves in the tree (seed 003); exact when quiescent. No requirements. */
@@ -1085,6 +1109,43 @@ public final class Pmap {
     // The link stands for the PT page (P4): 1 resident, no table page.
     boolean linked = linkCounted(pd, Level.PD.index(va), Pte.sharedTable(table), 0, 1, 0);
     return linked ? Install.INSTALLED : Install.CHANGED; // failed CAS: an entry is there
+  }
+
+  /** What {@link #forEachSharedLink} calls for each link to a shared table. */
+  @FunctionalInterface
+  public interface LinkVisitor {
+    /** Called with the 2 MiB-aligned address a link maps from and the shared table's frame. */
+    void visit(long va, int table);
+  }
+
+  /**
+   * Calls {@code v} with every link to a shared table in the PD entries that map part of [sva,
+   * eva), in address order: a walk of the PDs only, skipping a missing PDP or PD in one step, so
+   * that a range of terabytes costs its PDs, not its segments. Acquire loads; no snapshot while
+   * links change.
+   *
+   * <p>The caller passes page-aligned user addresses with sva &lt;= eva &lt;= {@link
+   * #USER_VA_LIMIT}; {@code v} may unlink the link it is given.
+   */
+  public void forEachSharedLink(long sva, long eva, LinkVisitor v) {
+    checkRange(sva, eva);
+    Objects.requireNonNull(v, "v");
+    checkAlive();
+    long va = Level.PD.base(sva);
+    while (va < eva) {
+      long next = Level.PDP.nextBoundary(va); // where the next PD's span begins
+      int pd = tableFor(va, Level.PD_NUMBER, true);
+      if (pd >= 0) {
+        long end = Math.min(eva, next);
+        for (long a = va; a < end; a += Level.PD.entryBytes()) {
+          long e = mem.loadAcquire(pd, Level.PD.index(a));
+          if (isSharedLink(e)) {
+            v.visit(a, Pte.frame(e));
+          }
+        }
+      }
+      va = next;
+    }
   }
 
   /**

@@ -186,7 +186,7 @@ final class PmapChecker {
           where + " points to frame " + child + ", past the last frame " + (mem.frames() - 1));
     }
     int c = (int) child;
-    if (seen[c]) {
+    if (seen[c] && !shared) { // a shared table may be linked twice: two mappings of one segment
       throw new IllegalStateException(
           where + " points to table frame " + c + ", which another entry of this pmap links too");
     }

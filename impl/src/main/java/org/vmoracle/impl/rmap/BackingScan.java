@@ -9,6 +9,7 @@ import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pte;
 import org.vmoracle.impl.sync.ScalableRwLock;
+import org.vmoracle.spec.Boot;
 
 /**
  * The reverse map without per-page records: DragonFly BSD 2019's backing scan (seed 000; kernels.md
@@ -95,6 +96,11 @@ public final class BackingScan implements ReverseMap {
     long va = e.addressOf(i);
     if (va < 0) {
       return;
+    }
+    if (e.object != null
+        && e.object.tables != null
+        && e.space.pmap.sharedTableAt(va & -Boot.SEGMENT_SIZE) >= 0) {
+      return; // a shared table (seed 001): its PTE is found once, through the object's pseudo-entry
     }
     long pte = e.space.pmap.lookup(va);
     if (Pte.isPresent(pte) && Pte.frame(pte) == f) {

@@ -600,11 +600,25 @@ class PmapSeedEntriesTest {
   // ---------------------------------------------------------------- Shared tables: the checker
 
   @Test
-  void checkInvariants_sharedTableLinkedTwiceInOnePmap_rejected() {
+  void checkInvariants_sharedTableLinkedTwiceInOnePmap_accepted() {
+    // Two mappings of one segment in one space (seed 001): both PD entries link its table.
     int s = sharedTable(segment);
     Pmap q = Pmap.create(mem);
     assertEquals(Pmap.Install.INSTALLED, q.linkShared(SVA, s));
-    mem.storeRelease(tableOf(q, SVA, Level.PD), 4, Pte.sharedTable(s));
+    assertEquals(Pmap.Install.INSTALLED, q.linkShared(SVA + SPAN, s));
+    q.checkInvariants();
+    assertEquals(3 + 2, q.residentCount(), "PML4, PDP, PD and one per link (P4)");
+    assertTrue(q.unlinkShared(SVA, s));
+    assertTrue(q.unlinkShared(SVA + SPAN, s));
+    q.checkInvariants();
+  }
+
+  @Test
+  void checkInvariants_ownTableLinkedTwiceInOnePmap_rejected() {
+    Pmap q = Pmap.create(mem);
+    assertTrue(q.enter(SVA, leaf(true)));
+    int pd = tableOf(q, SVA, Level.PD);
+    mem.storeRelease(pd, 4, mem.loadAcquire(pd, 3));
     assertRefused(q::checkInvariants, "PD entry 4", "another entry of this pmap links too");
   }
 
