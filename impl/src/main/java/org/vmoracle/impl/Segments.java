@@ -39,12 +39,12 @@ final class Segments {
     if (a == null) {
       return;
     }
+    MapEntry rw = pseudo(m, a, o, Prot.RW);
     Pmap b = m.mmu.newPmap();
     if (b == null) {
-      a.release();
+      m.mmu.release(rw.space);
       return;
     }
-    MapEntry rw = pseudo(m, a, o, Prot.RW);
     MapEntry ro = pseudo(m, b, o, Prot.R);
     o.users.add(rw);
     o.users.add(ro);
@@ -61,9 +61,12 @@ final class Segments {
   static void unlinkBroken(Machine m, VmSpace sp, long start, long end) {
     assert m.lock.heldExclusively()
         : "Segments.unlinkBroken: the caller holds the map lock exclusive";
+    if (!m.config.sharePageTables() || start >= Pmap.USER_VA_LIMIT) {
+      return; // no links without sharing; none past user space
+    }
     sp.pmap.forEachSharedLink(
         start & -Boot.SEGMENT_SIZE,
-        end,
+        Math.min(end, Pmap.USER_VA_LIMIT), // the operation's range may reach past user space
         (seg, pt) -> {
           MapEntry e = sp.entryAt(seg);
           if (e == null || !SharedTables.shareable(e, seg)) {

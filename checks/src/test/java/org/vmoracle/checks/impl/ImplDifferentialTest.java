@@ -96,6 +96,36 @@ class ImplDifferentialTest {
   }
 
   /**
+   * The profiles that reach the seeds' switches (shm: shared segments and their sharers, seed 001;
+   * wire: 2 MiB wiring, seed 003; mixed) with segment page-table sharing on, which is off by
+   * default, on every reverse map: a short hunt each, as {@link
+   * #hunt_everyProfileOnEveryKind_noFinding} (the fast path is on by default there already).
+   */
+  @TestFactory
+  Stream<DynamicTest> hunt_sharingOn_seedProfilesOnEveryKind_noFinding() {
+    return Stream.of(Profile.SHM, Profile.WIRE, Profile.MIXED)
+        .flatMap(
+            p ->
+                ImplConfigs.everyKind(p.config().with(Config.Switch.SHARE_PAGE_TABLES, true))
+                    .stream()
+                    .map(
+                        k ->
+                            DynamicTest.dynamicTest(
+                                p.word() + " sharePageTables, " + k.name(),
+                                () -> {
+                                  Hunt.Report r =
+                                      Hunt.run(
+                                          new Hunt.Settings(
+                                              p, k.config(), 1, PROFILE_OPS, 0, PROFILE_OPS, 250),
+                                          x -> {},
+                                          0);
+                                  assertTrue(
+                                      r.finding().isEmpty(),
+                                      () -> r.finding().get().divergence().getMessage());
+                                })));
+  }
+
+  /**
    * Every profile's operation mix on its own implementation settings, on every reverse map: a short
    * hunt of {@link #PROFILE_OPS} operations from seed 1 (what {@code vmoracle hunt --profile P
    * --rmap K} does for longer), invariants and views compared every 250 operations.
