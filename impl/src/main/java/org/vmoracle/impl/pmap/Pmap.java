@@ -1500,8 +1500,8 @@ public final class Pmap {
           where
               + " is a PS leaf "
               + Pte.toString(e)
-              + ": before seed 003 no pmap operation maps through one (release and prune leave"
-              + " it)");
+              + ": this walk neither demotes nor reads through one (P7: changers demote, readers"
+              + " read through, release refuses, prune leaves it)");
     }
     if (isSharedLink(e)) {
       return new IllegalStateException(
