@@ -79,7 +79,7 @@ final class Segments {
   private static boolean mapsAWholeSegment(MapEntry e) {
     long first = (e.start + Boot.SEGMENT_SIZE - 1) & -Boot.SEGMENT_SIZE;
     for (long seg = first; seg + Boot.SEGMENT_SIZE <= e.end; seg += Boot.SEGMENT_SIZE) {
-      if (e.index(seg) % SharedTables.SEGMENT_PAGES == 0) {
+      if (SharedTables.mapsWhole(e, seg)) {
         return true;
       }
     }

@@ -54,6 +54,7 @@ final class Stats {
     long early = 0;
     long superpages = 0;
     long demotions = 0;
+    long upper = 0;
     long entries = 0;
     for (VmSpace sp : new HashSet<>(processes.values())) {
       entries += sp.entries.size();
@@ -63,6 +64,7 @@ final class Stats {
       early += sp.pmap.earlyReturns();
       superpages += sp.pmap.superpages();
       demotions += sp.pmap.demotions();
+      upper += sp.pmap.upperTablePages();
     }
     s.put("residentPages", resident);
     s.put("wiredPages", wired);
@@ -74,11 +76,7 @@ final class Stats {
     long[] shared = sharedTables(processes);
     s.put("sharedTablePages", shared[0]);
     s.put("sharedTableLeaves", shared[1]);
-    long upper = shared[2];
-    for (VmSpace sp : new HashSet<>(processes.values())) {
-      upper += sp.pmap.upperTablePages();
-    }
-    s.put("upperTablePages", upper);
+    s.put("upperTablePages", upper + shared[2]);
     m.mem.awaitReclaims(); // so that the count is exact when nothing else runs
     s.put("framesFree", (long) m.mem.freeFrames());
     s.put("swapUsed", (long) m.swap.used());

@@ -371,10 +371,17 @@ final class Wiring {
         need++;
       }
     }
-    // Page-table pages: the range spans at most segments + 1 PT pages (one per 2 MiB it touches),
-    // and each could need a PD and a PDP above it as well; a loose bound, three per segment.
+    return need + tablesBound(from, to);
+  }
+
+  /**
+   * The page-table pages wiring [from, to) may take: the range spans at most segments + 1 PT pages
+   * (one per 2 MiB it touches; a fast-path segment's deposit is its PT), and each could need a PD
+   * and a PDP above it as well; a loose bound, three per segment.
+   */
+  private static long tablesBound(long from, long to) {
     long segments = (to - from + Boot.SEGMENT_SIZE - 1) / Boot.SEGMENT_SIZE;
-    return need + TABLE_LEVELS_BELOW_ROOT * (segments + 1);
+    return TABLE_LEVELS_BELOW_ROOT * (segments + 1);
   }
 
   /**
@@ -431,14 +438,13 @@ final class Wiring {
 
   /**
    * The frames wiring [from, to) of {@code e} can take at most, whatever is mapped now: one per
-   * accessible page, and the page-table pages of {@link #framesNeeded}.
+   * accessible page, and {@link #tablesBound}.
    */
   private static long framesBound(MapEntry e, long from, long to) {
     if (e.prot == Prot.NONE) {
       return 0;
     }
-    long segments = (to - from + Boot.SEGMENT_SIZE - 1) / Boot.SEGMENT_SIZE;
-    return (to - from) / Boot.PAGE_SIZE + TABLE_LEVELS_BELOW_ROOT * (segments + 1);
+    return (to - from) / Boot.PAGE_SIZE + tablesBound(from, to);
   }
 
   /** Makes {@code need} frames free, by pageout if need be; false if it cannot. */

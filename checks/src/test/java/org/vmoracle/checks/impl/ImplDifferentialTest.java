@@ -106,23 +106,8 @@ class ImplDifferentialTest {
     return Stream.of(Profile.SHM, Profile.WIRE, Profile.MIXED)
         .flatMap(
             p ->
-                ImplConfigs.everyKind(p.config().with(Config.Switch.SHARE_PAGE_TABLES, true))
-                    .stream()
-                    .map(
-                        k ->
-                            DynamicTest.dynamicTest(
-                                p.word() + " sharePageTables, " + k.name(),
-                                () -> {
-                                  Hunt.Report r =
-                                      Hunt.run(
-                                          new Hunt.Settings(
-                                              p, k.config(), 1, PROFILE_OPS, 0, PROFILE_OPS, 250),
-                                          x -> {},
-                                          0);
-                                  assertTrue(
-                                      r.finding().isEmpty(),
-                                      () -> r.finding().get().divergence().getMessage());
-                                })));
+                profileHunts(
+                    p, p.config().with(Config.Switch.SHARE_PAGE_TABLES, true), " sharePageTables"));
   }
 
   /**
@@ -132,26 +117,30 @@ class ImplDifferentialTest {
    */
   @TestFactory
   Stream<DynamicTest> hunt_everyProfileOnEveryKind_noFinding() {
-    return Stream.of(Profile.values())
-        .flatMap(
-            p ->
-                ImplConfigs.everyKind(p.config()).stream()
-                    .map(
-                        k ->
-                            DynamicTest.dynamicTest(
-                                p.word() + ", " + k.name(),
-                                () -> {
-                                  Hunt.Report r =
-                                      Hunt.run(
-                                          new Hunt.Settings(
-                                              p, k.config(), 1, PROFILE_OPS, 0, PROFILE_OPS, 250),
-                                          x -> {},
-                                          0);
-                                  assertTrue(
-                                      r.finding().isEmpty(),
-                                      () -> r.finding().get().divergence().getMessage());
-                                  assertEquals(PROFILE_OPS, r.progress().operations());
-                                })));
+    return Stream.of(Profile.values()).flatMap(p -> profileHunts(p, p.config(), ""));
+  }
+
+  /**
+   * A short hunt of profile {@code p} on {@code base} on every reverse map ({@link
+   * ImplConfigs#everyKind}), each a test named after the profile, {@code suffix} and the kind: no
+   * finding, and every operation run.
+   */
+  private static Stream<DynamicTest> profileHunts(Profile p, Config base, String suffix) {
+    return ImplConfigs.everyKind(base).stream()
+        .map(
+            k ->
+                DynamicTest.dynamicTest(
+                    p.word() + suffix + ", " + k.name(),
+                    () -> {
+                      Hunt.Report r =
+                          Hunt.run(
+                              new Hunt.Settings(p, k.config(), 1, PROFILE_OPS, 0, PROFILE_OPS, 250),
+                              x -> {},
+                              0);
+                      assertTrue(
+                          r.finding().isEmpty(), () -> r.finding().get().divergence().getMessage());
+                      assertEquals(PROFILE_OPS, r.progress().operations());
+                    }));
   }
 
   /**

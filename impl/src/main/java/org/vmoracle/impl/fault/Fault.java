@@ -417,14 +417,14 @@ public final class Fault {
    */
   private static Outcome install(
       Machine m, MapEntry e, long va, long seen, int f, boolean writable) {
-    if (e.cow != null && m.config.has(Bug.SHARED_TABLE_UNDER_COW)) {
+    if (e.cow != null) {
+      // A few plain loads, no set lookup, on a private install when nothing shares (tables null).
       SharedTables t = e.shown().tables;
       long seg = va & -Boot.SEGMENT_SIZE;
       if (t != null
+          && m.config.has(Bug.SHARED_TABLE_UNDER_COW)
           && !e.wired
-          && seg >= e.start
-          && seg + Boot.SEGMENT_SIZE <= e.end
-          && e.index(seg) % SharedTables.SEGMENT_PAGES == 0) {
+          && SharedTables.mapsWhole(e, seg)) {
         // injected: a private mapping's PTE, a copy-on-write copy's included, in the shared table
         Outcome s = installShared(m, e, t.forProt(writable), va, seg, e.index(va), f);
         if (s != null) {

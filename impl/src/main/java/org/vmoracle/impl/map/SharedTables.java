@@ -1,6 +1,7 @@
 package org.vmoracle.impl.map;
 
 import java.util.Objects;
+import org.vmoracle.spec.Boot;
 
 /**
  * The page tables an object keeps for the address spaces that share them (seed 001): DragonFly's
@@ -65,13 +66,16 @@ public final class SharedTables {
    */
   public static boolean shareable(MapEntry e, long seg) {
     VmObject o = e.object;
-    return o != null
-        && o.tables != null
-        && !e.wired
-        && e.prot.canRead()
-        && seg >= e.start
-        && seg + SEGMENT_PAGES * 4096 <= e.end
-        && e.index(seg) % SEGMENT_PAGES == 0;
+    return o != null && o.tables != null && !e.wired && e.prot.canRead() && mapsWhole(e, seg);
+  }
+
+  /**
+   * Whether {@code e} maps the 2 MiB segment at {@code seg} (2 MiB aligned) whole, from a 2
+   * MiB-aligned page of what it maps: the shape a shared table needs, whatever else {@link
+   * #shareable} asks. No requirements.
+   */
+  public static boolean mapsWhole(MapEntry e, long seg) {
+    return seg >= e.start && seg + Boot.SEGMENT_SIZE <= e.end && e.index(seg) % SEGMENT_PAGES == 0;
   }
 
   /** Whether {@code e} is one of the two pseudo-entries. No requirements. */

@@ -1,5 +1,7 @@
 package org.vmoracle.impl.mmu;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.vmoracle.impl.map.MapEntry;
 import org.vmoracle.impl.map.VmObject;
@@ -45,6 +47,22 @@ import org.vmoracle.impl.sync.ScalableRwLock;
  * clearer's {@link #after} must find the wire and the record to take back. (Told after the CAS, it
  * could find neither: an unwire of an unwired frame, a pv entry or chain slot not there. The
  * Lincheck classes found it on pv entries and pte chains.)
+ *
+ * <p>Two changes tell the reverse map after their CAS instead, each because nothing can clear the
+ * new PTEs first: {@link #installSuperpage} (its 512 frames are held busy, and the chain they front
+ * is one object deep) and {@link #unshare} (under the exclusive lock). Both must, because a pte
+ * chain names a PTE by its table, and before their CAS that table is not yet the one the PTE will
+ * live in (the deposit of a PS leaf; the private copy of a shared table).
+ *
+ * <h2>Shared tables (seed 001)</h2>
+ *
+ * A shared table's leaves are its object's: they are written through the object's pseudo-entry
+ * ({@code map.SharedTables}), whose pmap owns the table, like any leaf of any entry, and are told
+ * to the reverse map once, under that entry. A sharer's space only links the table: {@link
+ * #linkShared} (a fault, either lock mode), and, under the exclusive lock, {@link #removeRange}
+ * (which unlinks before it removes), {@link #unshare} (a private copy before a change of this space
+ * alone: mprotect, mlock) and {@link #dropLink}. No sharer's leaf change ever reaches a shared
+ * table: the pmap refuses one (its invariant P6).
  *
  * <h2>Concurrency</h2>
  *
@@ -298,18 +316,16 @@ public final class Mmu {
     if (!mayLink(e)) {
       return;
     }
-    java.util.List<Long> links = new java.util.ArrayList<>();
+    List<Long> links = new ArrayList<>();
     e.space.pmap.forEachSharedLink(from, to, (seg, pt) -> links.add(seg));
     for (long seg : links) {
       int fresh = mem.allocate();
       if (fresh < 0) {
         throw new IllegalStateException("no frame reserved for a private copy of a shared table");
       }
-      java.util.List<long[]> copied = new java.util.ArrayList<>();
+      List<long[]> copied = new ArrayList<>();
       if (e.space.pmap.unshare(seg, fresh, (va, leaf) -> copied.add(new long[] {va, leaf}))) {
-        // Told after the table is in place, unlike a fault's PTE (the class essay): a pte
-        // chain names a PTE by its table, which before the CAS is still the shared one; and
-        // under the exclusive lock no one can clear a copied PTE before it is told.
+        // Told after the table is in place (the class essay says why that is safe here).
         for (long[] c : copied) {
           before(e, c[0], 0, c[1]);
         }
