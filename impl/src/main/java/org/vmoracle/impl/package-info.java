@@ -9,9 +9,10 @@
  * two packages depend on each other.
  *
  * <pre>
- *   phys      frames: contents, per-frame state, the striped free pool, reclaims    JDK only *
+ *   sched     named scheduling points for controlled runs (Sched), free otherwise    JDK only *
+ *   phys      frames: contents, per-frame state, the striped free pool, reclaims    sched *
  *   pmap      4-level page tables in frames (levels, PS leaves, shared tables),
- *             PTE identities (PteRef), the tree checker                              phys *
+ *             PTE identities (PteRef), the tree checker                              phys, sched *
  *   sync      the striped map lock, striped counters                                 nothing
  *   object    page slots (PageMap), swap, file contents                              nothing
  *   map       address spaces, entries, copy-on-write groups, VM objects and their

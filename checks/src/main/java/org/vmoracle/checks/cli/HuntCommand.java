@@ -16,11 +16,13 @@ import org.vmoracle.checks.hunt.Reproducer;
 import org.vmoracle.checks.lin.ConcurrentHunt;
 import org.vmoracle.checks.lin.HistoryFile;
 import org.vmoracle.checks.nativ.NativeHunt;
+import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
 import org.vmoracle.checks.shrink.Signature;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.spec.trace.TracePrinter;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -69,6 +71,18 @@ import picocli.CommandLine.TypeConversionException;
       "2:bad usage (unknown profile or bug, negative number)"
     })
 final class HuntCommand implements Callable<Integer> {
+
+  /** Reads --strategy: a usage error naming what was expected. */
+  static final class StrategyConverter implements CommandLine.ITypeConverter<Strategy> {
+    @Override
+    public Strategy convert(String value) {
+      try {
+        return Strategy.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
 
   /** Seconds hunted when neither --seconds nor --ops is given. */
   static final double DEFAULT_SECONDS = 10;
@@ -166,6 +180,36 @@ final class HuntCommand implements Callable<Integer> {
               + "; longer bursts run more operations a second, and the zoo uses 16).")
   Integer burst;
 
+  @Option(
+      names = "--strategy",
+      paramLabel = "S",
+      defaultValue = "free",
+      converter = StrategyConverter.class,
+      description =
+          "With --threads 2 or more: how the threads are scheduled (default: ${DEFAULT-VALUE})."
+              + " free: as the JVM runs them. pct, pct:D: probabilistic concurrency testing of"
+              + " depth D (1 to 10, default 3): one thread at a time, switching at the"
+              + " implementation's scheduling points (PTE reads and writes, busy bits, the map"
+              + " lock, page slots, copies, fills, user loads and stores, reverse-map records),"
+              + " the highest-priority thread running, D-1 random priority drops a burst."
+              + " random: a random thread at every point. rr, rr:B: round robin, B random"
+              + " preemptions a burst (default 2). portfolio: the bursts rotate through pct:1,"
+              + " pct:2, pct:3, random and rr:2. Every strategy but free is deterministic: the"
+              + " same seed gives the same schedules and the same finding, which prints its"
+              + " schedule and writes it into the history file for --replay-schedule.")
+  Strategy strategy;
+
+  @Option(
+      names = "--replay-schedule",
+      paramLabel = "FILE",
+      description =
+          "Run the burst of a history file written by a controlled hunt (--strategy other than"
+              + " free) again: its setup, then its threads' calls one at a time, making the"
+              + " recorded scheduling choices, on the implementation the file names (its"
+              + " injected bugs on). Prints the schedule and what the burst gives; exit 1 when it"
+              + " fails again, as it does every time for the same implementation.")
+  Path replaySchedule;
+
   @Mixin BugNames.Choice bugChoice;
 
   /** --frames and --config, on top of the profile's settings (or the concurrent hunt's). */
@@ -182,6 +226,9 @@ final class HuntCommand implements Callable<Integer> {
         out.printf("%-9s %s%n", p.word(), p.description());
       }
       return Main.OK;
+    }
+    if (replaySchedule != null) {
+      return replaySchedule(out, err);
     }
     if (nativ) {
       if (!bugChoice.named().isEmpty()) {
@@ -303,25 +350,40 @@ final class HuntCommand implements Callable<Integer> {
             BugNames.withAll(
                 Config.defaults().withFrames(ConcurrentHunt.FRAMES), bugChoice.named()));
     out.printf(
-        "hunt: %d threads%s, seed %d, %.0f s, %,d frames%s, bursts of %d operations a thread%n",
+        "hunt: %d threads%s, seed %d, %.0f s, %,d frames%s, bursts of %d operations a thread,"
+            + " scheduled %s%n",
         threads,
         bugNote(),
         s,
         secs,
         config.frames(),
         configNote(config, Config.defaults().withFrames(ConcurrentHunt.FRAMES)),
-        perThread);
+        perThread,
+        strategy.controlled() ? "by " + strategy.word() : "freely by the JVM");
     out.flush();
-    ConcurrentHunt.Report r = ConcurrentHunt.run(config, threads, s, secs, perThread, err::println);
+    ConcurrentHunt.Report r =
+        ConcurrentHunt.run(config, threads, s, secs, perThread, strategy, err::println);
     String tally =
         String.format(
             "%,d histories checked, %.1f operations a history, %,d operations, %,.0f ops/s",
             r.histories(), r.callsPerHistory(), r.calls(), r.calls() / Math.max(r.seconds(), 1e-9));
+    out.println("hunt: " + r.starts().describe());
     if (r.finding().isEmpty()) {
       out.println("hunt: clean: " + tally);
       return Main.OK;
     }
     ConcurrentHunt.Finding f = r.finding().get();
+    if (f.schedule().isPresent()) {
+      out.println("FOUND " + f.why().split("\n", 2)[0]);
+      out.println("hunt: anchoring the schedule to the setup alone, so that its file replays...");
+      out.flush();
+      java.util.Optional<ConcurrentHunt.Finding> a = ConcurrentHunt.anchor(config, s, threads, f);
+      if (a.isPresent()) {
+        f = a.get();
+      } else {
+        out.println("hunt: not anchored: the schedule below replays only inside this hunt");
+      }
+    }
     out.println("FOUND " + f.describe());
     try {
       HistoryFile.Written w = HistoryFile.write(findings.dir, config, s, threads, perThread, f);
@@ -330,12 +392,73 @@ final class HuntCommand implements Callable<Integer> {
               + w.file()
               + " (vmoracle replay-history "
               + (w.verdict().linearizable() ? "passes: only its reruns may fail" : "fails on it")
+              + w.replays()
+                  .map(
+                      x ->
+                          x
+                              ? "; hunt --replay-schedule fails on it, every time"
+                              : "; hunt --replay-schedule does not reproduce it")
+                  .orElse("")
               + ")");
       out.println("hunt: 1 finding: " + tally + " (" + w.file() + ")");
     } catch (IOException e) {
       err.println("vmoracle hunt: cannot write the finding to " + findings.dir + ": " + e);
       out.println("hunt: 1 finding: " + tally + " (not written)");
     }
+    return Main.FOUND;
+  }
+
+  /** {@code --replay-schedule FILE}: one controlled burst again, by its recorded choices. */
+  private int replaySchedule(PrintWriter out, PrintWriter err) {
+    if (!bugChoice.named().isEmpty() || impl.given() || threads != 1 || seed != null) {
+      throw usage(
+          "--replay-schedule runs the file's own settings, bugs and threads: give it alone");
+    }
+    String text;
+    try {
+      text = java.nio.file.Files.readString(replaySchedule);
+    } catch (IOException e) {
+      err.println("vmoracle hunt: cannot read " + replaySchedule + ": " + e.getMessage());
+      return Main.USAGE;
+    }
+    HistoryFile.History h;
+    try {
+      h = HistoryFile.parse(replaySchedule.toString(), text);
+    } catch (org.vmoracle.spec.trace.TraceSyntaxException e) {
+      for (org.vmoracle.spec.trace.TraceSyntaxException.Problem p : e.problems()) {
+        err.println(p);
+      }
+      err.println("vmoracle hunt: " + replaySchedule + " does not parse, nothing run");
+      return Main.USAGE;
+    }
+    if (h.schedule().isEmpty()) {
+      err.println(
+          "vmoracle hunt: "
+              + replaySchedule
+              + " has no schedule ('schedule none': the JVM ran its threads); vmoracle"
+              + " replay-history reruns it");
+      return Main.USAGE;
+    }
+    ConcurrentHunt.Scheduled x = h.schedule().get();
+    out.printf(
+        "hunt: replaying the schedule of %s: %d threads, %d calls, %,d choices (%s, burst seed"
+            + " %d)%n",
+        replaySchedule, h.threads(), h.calls().size(), x.choices().length, x.strategy(), x.seed());
+    out.flush();
+    org.vmoracle.checks.lin.HistoryReplay.Replayed r =
+        org.vmoracle.checks.lin.HistoryReplay.replaySchedule(h);
+    out.println("schedule (which thread ran which step, in order):");
+    r.lines().forEach(l -> out.println("  " + l));
+    if (r.failure().isEmpty()) {
+      out.println("hunt: the schedule replayed gives a linearizable history, invariants hold");
+      return Main.OK;
+    }
+    if (r.failure().get().startsWith(org.vmoracle.checks.sched.Scheduler.DIVERGED)) {
+      out.println("hunt: not replayed: " + r.failure().get());
+      return Main.OK;
+    }
+    out.println("FOUND " + r.failure().get());
+    out.println("hunt: the schedule replayed fails again");
     return Main.FOUND;
   }
 

@@ -16,11 +16,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.vmoracle.checks.gen.Generator;
+import org.vmoracle.checks.sched.Schedule;
+import org.vmoracle.checks.sched.Scheduler;
+import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.model.Model;
 import org.vmoracle.model.Outcome;
 import org.vmoracle.model.State;
+import org.vmoracle.spec.Inherit;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.Prot;
 import org.vmoracle.spec.Result;
@@ -67,6 +71,7 @@ public final class ConcurrentHunt {
    * @param end reads of every word and file offset the burst's calls touched, each with what the
    *     implementation answered right after the burst
    * @param endView the implementation's view right after the burst
+   * @param schedule how the burst's threads were scheduled, when a scheduler controlled them
    */
   public record Finding(
       State start,
@@ -74,13 +79,35 @@ public final class ConcurrentHunt {
       String why,
       List<Op> setup,
       List<TraceLine> end,
-      View endView) {
-    /** The history, one call a line, for reports. */
+      View endView,
+      Optional<Scheduled> schedule) {
+
+    /** A finding of a burst the JVM scheduled. */
+    public Finding(
+        State start,
+        List<Call> history,
+        String why,
+        List<Op> setup,
+        List<TraceLine> end,
+        View endView) {
+      this(start, history, why, setup, end, endView, Optional.empty());
+    }
+
+    /** The history, one call a line, then the schedule when there is one, for reports. */
     public String describe() {
       StringBuilder sb = new StringBuilder(why).append('\n');
       for (Call c : history) {
         sb.append("  ").append(c).append('\n');
       }
+      schedule.ifPresent(
+          x -> {
+            sb.append("schedule (")
+                .append(x.strategy().word())
+                .append(", burst seed ")
+                .append(x.seed())
+                .append("; which thread ran which step, in order):\n");
+            x.lines().forEach(l -> sb.append("  ").append(l).append('\n'));
+          });
       return sb.toString();
     }
 
@@ -100,9 +127,43 @@ public final class ConcurrentHunt {
     }
   }
 
+  /**
+   * How a finding's burst was scheduled: the strategy and seed of its run, the choices that replay
+   * it ({@link org.vmoracle.checks.sched.Schedule#choices}) and the schedule as people read it.
+   */
+  public record Scheduled(Strategy strategy, long seed, int[] choices, List<String> lines) {
+    public Scheduled {
+      choices = choices.clone();
+      lines = List.copyOf(lines);
+    }
+
+    @Override
+    public int[] choices() {
+      return choices.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Scheduled
+          && ((Scheduled) o).strategy.equals(strategy)
+          && ((Scheduled) o).seed == seed
+          && java.util.Arrays.equals(((Scheduled) o).choices, choices);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(strategy, seed, java.util.Arrays.hashCode(choices));
+    }
+  }
+
   /** What a hunt did. */
   public record Report(
-      long histories, long calls, long explored, double seconds, Optional<Finding> finding) {
+      long histories,
+      long calls,
+      long explored,
+      double seconds,
+      Optional<Finding> finding,
+      StartStates starts) {
     public double callsPerHistory() {
       return histories == 0 ? 0 : (double) calls / histories;
     }
@@ -136,6 +197,12 @@ public final class ConcurrentHunt {
   /** and private anonymous memory (4 pages). */
   private static final long ANON_PRIVATE = 0x20004000L;
 
+  /**
+   * The shared address space's fork, made anew before many bursts ({@link #prelude}), whose
+   * copy-on-write groups the threads' loads and stores then race through both address spaces.
+   */
+  static final int CHILD_PID = 90;
+
   private ConcurrentHunt() {}
 
   /**
@@ -149,6 +216,24 @@ public final class ConcurrentHunt {
       double seconds,
       int perThread,
       Consumer<String> progress) {
+    return run(config, threads, seed, seconds, perThread, Strategy.FREE, progress);
+  }
+
+  /**
+   * {@link #run(Config, int, long, double, int, Consumer)} with the bursts' threads scheduled by
+   * {@code strategy} ({@link Scheduler}); {@link Strategy#FREE} leaves them to the JVM. A
+   * controlled hunt is deterministic: burst n runs under {@code strategy.forRun(n)} from a seed
+   * made of {@code seed} and n, so the same seed finds the same thing after the same bursts,
+   * however fast the machine.
+   */
+  public static Report run(
+      Config config,
+      int threads,
+      long seed,
+      double seconds,
+      int perThread,
+      Strategy strategy,
+      Consumer<String> progress) {
     long t0 = System.nanoTime();
     long deadline = t0 + (long) (seconds * 1e9);
     ExecutorService pool =
@@ -160,13 +245,20 @@ public final class ConcurrentHunt {
               return t;
             });
     Tally tally = new Tally();
+    tally.strategy = strategy;
+    tally.seed = seed;
     try {
       for (int epoch = 0; ; epoch++) {
         Optional<Finding> f =
             epoch(config, threads, seed, epoch, perThread, pool, t0, deadline, tally, progress);
         if (f.isPresent() || System.nanoTime() >= deadline) {
           return new Report(
-              tally.histories, tally.calls, tally.explored, (System.nanoTime() - t0) / 1e9, f);
+              tally.histories,
+              tally.calls,
+              tally.explored,
+              (System.nanoTime() - t0) / 1e9,
+              f,
+              tally.starts.snapshot());
         }
       }
     } finally {
@@ -182,11 +274,166 @@ public final class ConcurrentHunt {
    */
   static final int SETUP_LIMIT = 500_000;
 
+  /**
+   * {@link #SETUP_LIMIT} of a controlled hunt: 1,000 operations, some 70 bursts. A controlled burst
+   * runs on an implementation made anew by running the way to its start sequentially (the setup and
+   * the earlier bursts in the order that linearized them), because that is what a finding's history
+   * file can set up: after concurrent bursts the implementation is the same to the model but not
+   * inside (which frames hold what, which objects shadow which), and a schedule replays step for
+   * step only on the same inside. Remaking it costs the way's length a burst, so the way is kept
+   * short.
+   */
+  static final int CONTROLLED_SETUP_LIMIT = 1_000;
+
   /** Histories, calls and linearization steps so far, over every epoch. */
   private static final class Tally {
     long histories;
     long calls;
     long explored;
+    Strategy strategy = Strategy.FREE; // how bursts are scheduled
+    long seed; // the hunt's
+    int expectedSteps = 400; // PCT's K: the mean burst so far, in scheduling points
+    long points; // scheduling points over every controlled burst
+    final Starts starts = new Starts();
+  }
+
+  /**
+   * The states bursts start from, and what they then raced, counted over a hunt: where VM races
+   * live (a copy-on-write group with members in two address spaces, its first stores, a read fault
+   * beside another member's copy; pages not yet faulted in; pages evicted) and how often the bursts
+   * are there.
+   *
+   * @param bursts bursts counted
+   * @param afterFork bursts that start right after a fork of the shared address space, its private
+   *     pages written just before it: copy-on-write groups with members in two address spaces
+   * @param minherit of those, bursts whose fork followed an minherit of part of a private region
+   * @param fresh bursts whose private anonymous region was just mapped anew: no page faulted in
+   * @param evicted bursts that start right after a pageout
+   * @param bothStore bursts after a fork in which both address spaces store into one private page
+   * @param readBesideCopy bursts after a fork in which one address space reads a private page that
+   *     the other stores into
+   */
+  public record StartStates(
+      long bursts,
+      long afterFork,
+      long minherit,
+      long fresh,
+      long evicted,
+      long bothStore,
+      long readBesideCopy) {
+    /** One line for reports: {@code bursts start: 48% after a fork (...), ...}. */
+    public String describe() {
+      return String.format(
+          "bursts start: %s after a fork (copy-on-write groups in 2 address spaces; %s after an"
+              + " minherit), %s on a private region mapped anew, %s after a pageout; in %s both"
+              + " spaces store into one forked page, in %s one reads a page the other stores into",
+          share(afterFork),
+          share(minherit),
+          share(fresh),
+          share(evicted),
+          share(bothStore),
+          share(readBesideCopy));
+    }
+
+    private String share(long n) {
+      return bursts == 0 ? "0%" : String.format("%.0f%%", 100.0 * n / bursts);
+    }
+  }
+
+  /** Counts {@link StartStates}. */
+  private static final class Starts {
+    long bursts;
+    long afterFork;
+    long minherit;
+    long fresh;
+    long evicted;
+    long bothStore;
+    long readBesideCopy;
+
+    void count(List<Op> prelude, List<Call> history) {
+      bursts++;
+      boolean forked = prelude.stream().anyMatch(o -> o instanceof Op.Fork);
+      afterFork += forked ? 1 : 0;
+      minherit += forked && prelude.stream().anyMatch(o -> o instanceof Op.Minherit) ? 1 : 0;
+      fresh += prelude.contains(anonPrivate(SHARED_PID)) ? 1 : 0;
+      evicted += prelude.stream().anyMatch(o -> o instanceof Op.Pageout) ? 1 : 0;
+      if (!forked) {
+        return;
+      }
+      java.util.Map<Long, Integer> stores = new java.util.HashMap<>(); // page to spaces: bit 1, 2
+      java.util.Map<Long, Integer> loads = new java.util.HashMap<>();
+      for (Call c : history) {
+        Op op = c.op();
+        long addr;
+        int pid;
+        if (op instanceof Op.Write) {
+          addr = ((Op.Write) op).addr();
+          pid = ((Op.Write) op).pid();
+        } else if (op instanceof Op.Read) {
+          addr = ((Op.Read) op).addr();
+          pid = ((Op.Read) op).pid();
+        } else {
+          continue;
+        }
+        if (addr < FILE_PRIVATE || addr >= ANON_PRIVATE + 4 * 4096L) {
+          continue;
+        }
+        if (addr >= FILE_SHARED && addr < ANON_PRIVATE) {
+          continue; // the file's shared mapping copies nothing
+        }
+        int bit = pid == CHILD_PID ? 2 : 1;
+        (op instanceof Op.Write ? stores : loads).merge(addr >>> 12, bit, (a, b) -> a | b);
+      }
+      bothStore += stores.containsValue(3) ? 1 : 0;
+      boolean beside = false;
+      for (java.util.Map.Entry<Long, Integer> e : loads.entrySet()) {
+        Integer st = stores.get(e.getKey());
+        beside |= st != null && (st | e.getValue()) == 3 && (st != e.getValue() || st == 3);
+      }
+      readBesideCopy += beside ? 1 : 0;
+    }
+
+    StartStates snapshot() {
+      return new StartStates(
+          bursts, afterFork, minherit, fresh, evicted, bothStore, readBesideCopy);
+    }
+  }
+
+  /**
+   * What the hunt runs sequentially before a burst, so that bursts start where VM races live
+   * ({@link StartStates}): often a fork of the shared address space ({@link #CHILD_PID}, its last
+   * one exited first) with some of its private pages written just before, sometimes after an
+   * minherit of one of them; the private anonymous or file mapping mapped anew, so that faults meet
+   * unfaulted pages; a pageout, so that they meet evicted ones. Drawn from {@code r}, the hunt's
+   * own, so that the same seed gives the same preludes.
+   */
+  private static List<Op> prelude(SplittableRandom r, Tally tally) {
+    List<Op> out = new ArrayList<>();
+    if (r.nextInt(3) == 0) {
+      out.add(anonPrivate(SHARED_PID));
+    }
+    if (r.nextInt(5) == 0) {
+      out.add(filePrivate(SHARED_PID));
+    }
+    if (r.nextInt(5) < 3) {
+      for (int k = r.nextInt(4); k >= 0; k--) {
+        long base = r.nextBoolean() ? ANON_PRIVATE : FILE_PRIVATE;
+        long page = r.nextInt(base == ANON_PRIVATE ? 4 : 2);
+        out.add(new Op.Write(SHARED_PID, base + page * 4096 + 8L * r.nextInt(4), r.nextInt(1000)));
+      }
+      if (r.nextInt(6) == 0) {
+        Inherit[] all = Inherit.values();
+        out.add(
+            new Op.Minherit(
+                SHARED_PID, ANON_PRIVATE + 4096L * r.nextInt(4), 1, all[r.nextInt(all.length)]));
+      }
+      out.add(new Op.Exit(CHILD_PID));
+      out.add(new Op.Fork(SHARED_PID, CHILD_PID));
+    }
+    if (r.nextInt(6) == 0) {
+      out.add(new Op.Pageout(1 + r.nextInt(8)));
+    }
+    return out;
   }
 
   /**
@@ -240,11 +487,12 @@ public final class ConcurrentHunt {
     for (int t = 0; t < threads; t++) {
       workers.add(new Worker(t, seed * 1_000_003 + t + epoch * 7_919L, perThread, impl));
     }
-    return hunt(impl, model, done, workers, pool, t0, deadline, tally, progress);
+    return hunt(config, impl, model, done, workers, pool, t0, deadline, tally, progress);
   }
 
   private static Optional<Finding> hunt(
-      ImplVm impl,
+      Config config,
+      ImplVm first,
       State start,
       List<Op> setup,
       List<Worker> workers,
@@ -256,15 +504,63 @@ public final class ConcurrentHunt {
     State model = start;
     List<Op> way = new ArrayList<>(setup); // from boot to model
     long nextProgress = t0 + 2_000_000_000L;
-    while (System.nanoTime() < deadline && way.size() < SETUP_LIMIT) {
+    SplittableRandom preludes = new SplittableRandom(burstSeed(tally.seed, -1 - tally.histories));
+    ImplVm impl = first;
+    boolean controlled = tally.strategy.controlled();
+    int limit = controlled ? CONTROLLED_SETUP_LIMIT : SETUP_LIMIT;
+    while (System.nanoTime() < deadline && way.size() < limit) {
+      if (controlled && way.size() > setup.size()) {
+        // The implementation the burst runs on is the way's, run sequentially: what a finding's
+        // file sets up, so that its schedule replays there step for step (see
+        // CONTROLLED_SETUP_LIMIT).
+        impl = new ImplVm(config);
+        for (Op op : way) {
+          impl.apply(op);
+        }
+        for (Worker w : workers) {
+          w.impl = impl;
+        }
+      }
+      List<Op> pre = prelude(preludes, tally);
+      for (Op op : pre) {
+        Outcome o = Model.step(model, op);
+        Result r;
+        try {
+          r = impl.apply(op);
+        } catch (RuntimeException e) {
+          return Optional.of(
+              new Finding(
+                  model, List.of(), "setup " + op + ": threw " + e, way, List.of(), impl.view()));
+        }
+        if (!r.equals(o.result())) {
+          return Optional.of(
+              new Finding(model, List.of(), "setup " + op + ": " + r, way, List.of(), impl.view()));
+        }
+        way.add(op);
+        model = o.state();
+      }
       List<Call> history;
+      Optional<Scheduled> how = Optional.empty();
       try {
-        history = burst(workers, pool);
+        if (tally.strategy.controlled()) {
+          Controlled c = controlled(workers, tally);
+          how = Optional.of(c.how);
+          history = c.calls;
+        } else {
+          history = burst(workers, pool);
+        }
       } catch (Crashed c) {
         tally.histories++;
         tally.calls += c.history.size();
         return Optional.of(
-            new Finding(model, c.history, c.getMessage(), way, List.of(), impl.view()));
+            new Finding(
+                model,
+                c.history,
+                c.getMessage(),
+                way,
+                List.of(),
+                impl.view(),
+                Optional.ofNullable(c.how)));
       }
       View implView = impl.view();
       Linearizability.Verdict v =
@@ -274,19 +570,22 @@ public final class ConcurrentHunt {
       tally.explored += v.explored();
       if (!v.linearizable()) {
         return Optional.of(
-            new Finding(model, history, NOT_LINEARIZABLE, way, endReads(impl, history), implView));
+            new Finding(
+                model, history, NOT_LINEARIZABLE, way, endReads(impl, history), implView, how));
       }
       try {
         impl.checkInvariants();
       } catch (IllegalStateException e) {
         return Optional.of(
-            new Finding(model, history, e.getMessage(), way, endReads(impl, history), implView));
+            new Finding(
+                model, history, e.getMessage(), way, endReads(impl, history), implView, how));
       }
       for (Call c : v.order()) {
         if (!v.unchanged().contains(c)) { // those ran out of memory and changed nothing (MEM-1)
           way.add(c.op());
         }
       }
+      tally.starts.count(pre, history);
       model = v.end().orElseThrow();
       long now = System.nanoTime();
       if (now >= nextProgress) {
@@ -306,7 +605,7 @@ public final class ConcurrentHunt {
    * {@code history} read or wrote: the end of a finding's history file, for people and for a replay
    * without the view digest.
    */
-  private static List<TraceLine> endReads(ImplVm impl, List<Call> history) {
+  static List<TraceLine> endReads(ImplVm impl, List<Call> history) {
     Set<Op> reads = new LinkedHashSet<>();
     for (Call c : history) {
       Op op = c.op();
@@ -333,6 +632,140 @@ public final class ConcurrentHunt {
     return out;
   }
 
+  /** A controlled burst's calls and how it was scheduled. */
+  private record Controlled(List<Call> calls, Scheduled how) {}
+
+  /**
+   * Runs one burst with the workers' threads under the tally's strategy ({@link Scheduler}): the
+   * run's strategy and seed come from the hunt's and the number of bursts so far, so that burst n
+   * of a hunt from seed S is scheduled the same way every time.
+   *
+   * @throws Crashed when an operation threw, or the run hung, deadlocked or stalled
+   */
+  private static Controlled controlled(List<Worker> workers, Tally tally) {
+    long n = tally.histories;
+    Strategy strategy = tally.strategy.forRun(n);
+    long runSeed = burstSeed(tally.seed, n);
+    List<List<Call>> out = new ArrayList<>();
+    String[] crashed = new String[workers.size()];
+    List<Scheduler.Body> bodies = new ArrayList<>();
+    for (Worker w : workers) {
+      List<Call> mine = new ArrayList<>();
+      out.add(mine);
+      bodies.add(
+          t -> {
+            try {
+              mine.addAll(w.burst(() -> {}, t::operation));
+            } catch (Crashed c) {
+              mine.addAll(c.history);
+              crashed[w.id] = c.getMessage();
+            } catch (Scheduler.Aborted a) {
+              throw a;
+            } catch (Error e) { // an assertion of the implementation's: a crash like any other
+              crashed[w.id] = "the implementation threw " + e + " in thread t" + w.id;
+            }
+          });
+    }
+    Scheduler.Run run = Scheduler.run(bodies, strategy, runSeed, tally.expectedSteps, "hunt");
+    Schedule sched = run.schedule();
+    // PCT's K: the bursts' mean length so far (the longest would put most change points past a
+    // typical burst's end, where they change nothing).
+    tally.points += sched.size();
+    tally.expectedSteps = (int) Math.max(1, tally.points / (n + 1));
+    if (System.getenv("VMORACLE_SCHED_DEBUG") != null) {
+      System.err.println(
+          "burst "
+              + n
+              + " "
+              + strategy
+              + " points "
+              + sched.size()
+              + " switches "
+              + sched.switches());
+    }
+    List<Call> all = new ArrayList<>();
+    out.forEach(all::addAll);
+    Scheduled how =
+        new Scheduled(strategy, runSeed, sched.choices(), sched.lines(describe(workers, out)));
+    String why = run.failure().orElse(null);
+    for (String c : crashed) {
+      why = why != null ? why : c;
+    }
+    if (why != null) {
+      Crashed c = new Crashed(all, why);
+      c.how = how;
+      throw c;
+    }
+    return new Controlled(all, how);
+  }
+
+  /** Longest time spent anchoring a controlled finding ({@link #anchor}). */
+  static final long ANCHOR_NANOS = 10_000_000_000L;
+
+  /**
+   * A controlled finding whose schedule replays from its setup alone: the burst's calls run again
+   * on a fresh implementation after the setup (the earlier bursts' calls in the order that
+   * linearized them, sequentially), under the same strategy, from the burst's seed and then from
+   * others, until a run fails again and a replay of that run's choices fails the same way. The
+   * implementation after a sequential setup is the same to the model, but not always inside (which
+   * frames, which objects), so the hunt's own choices may not replay there; the anchored ones do,
+   * deterministically, and are what the history file keeps. Empty when no run failed within {@link
+   * #ANCHOR_NANOS}: then the finding stands, but its schedule replays only inside its hunt.
+   */
+  public static Optional<Finding> anchor(Config config, long seed, int threads, Finding f) {
+    if (f.schedule().isEmpty() || f.history().isEmpty()) {
+      return Optional.empty();
+    }
+    Scheduled how = f.schedule().get();
+    HistoryFile.History h = HistoryFile.of(config, seed, threads, f);
+    HistoryReplay.Controlled own = HistoryReplay.controlled(h, null, 0, how.choices());
+    if (own.failure().isPresent() && first(own.failure().get()).equals(first(f.why()))) {
+      return Optional.of(f); // the hunt's own choices replay (the usual case: see hunt)
+    }
+    long deadline = System.nanoTime() + ANCHOR_NANOS;
+    for (long a = 0; System.nanoTime() < deadline; a++) {
+      long runSeed = a == 0 ? how.seed() : burstSeed(how.seed(), a);
+      HistoryReplay.Controlled c = HistoryReplay.controlled(h, how.strategy(), runSeed, null);
+      if (c.endView() == null) {
+        return Optional.empty(); // the setup itself fails: nothing to anchor to
+      }
+      if (c.failure().isEmpty()) {
+        continue;
+      }
+      HistoryReplay.Controlled again = HistoryReplay.controlled(h, null, 0, c.choices());
+      String why = first(c.failure().get());
+      if (again.failure().isEmpty() || !first(again.failure().get()).equals(why)) {
+        continue; // not deterministic from here: try another
+      }
+      return Optional.of(
+          new Finding(
+              f.start(),
+              c.calls(),
+              why,
+              f.setup(),
+              c.end(),
+              c.endView(),
+              Optional.of(new Scheduled(how.strategy(), runSeed, c.choices(), c.lines()))));
+    }
+    return Optional.empty();
+  }
+
+  /** A failure's first line: {@link #NOT_LINEARIZABLE} without its calls, or the whole. */
+  private static String first(String why) {
+    return why.split("\n", 2)[0];
+  }
+
+  /** The seed of burst {@code n}'s schedule in a hunt from {@code seed}: at least 0. */
+  static long burstSeed(long seed, long n) {
+    return (seed * 0x9E3779B97F4A7C15L + n) & Long.MAX_VALUE;
+  }
+
+  /** Names operation {@code o} of thread {@code t} for a schedule: its trace line. */
+  private static java.util.function.IntFunction<java.util.function.IntFunction<String>> describe(
+      List<Worker> workers, List<List<Call>> calls) {
+    return t -> o -> o < calls.get(t).size() ? calls.get(t).get(o).op().toString() : "(crashed)";
+  }
+
   /**
    * Runs one burst on every worker at once and answers the calls, in no particular order.
    *
@@ -343,7 +776,7 @@ public final class ConcurrentHunt {
     CyclicBarrier start = new CyclicBarrier(workers.size());
     List<Future<List<Call>>> futures = new ArrayList<>();
     for (Worker w : workers) {
-      futures.add(pool.submit(() -> w.burst(start)));
+      futures.add(pool.submit(() -> w.burst(() -> await(start), i -> {})));
     }
     long limit = System.nanoTime() + BURST_LIMIT_SECONDS * 1_000_000_000L;
     List<Call> all = new ArrayList<>();
@@ -376,6 +809,14 @@ public final class ConcurrentHunt {
     return all;
   }
 
+  private static void await(CyclicBarrier start) {
+    try {
+      start.await();
+    } catch (InterruptedException | BrokenBarrierException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Longest a burst of a few operations may take before the implementation counts as hung. */
   private static final long BURST_LIMIT_SECONDS = 30;
 
@@ -389,6 +830,9 @@ public final class ConcurrentHunt {
     /** The calls that answered. */
     final transient List<Call> history;
 
+    /** How the burst was scheduled, when it was controlled. */
+    transient Scheduled how;
+
     Crashed(List<Call> history, String why) {
       super(why, null, false, false);
       this.history = history;
@@ -399,7 +843,7 @@ public final class ConcurrentHunt {
   private static final class Worker {
     final int id;
     final int perThread;
-    final ImplVm impl;
+    ImplVm impl; // the hunt thread's, set between bursts
     final Generator gen;
     final SplittableRandom random;
 
@@ -411,15 +855,16 @@ public final class ConcurrentHunt {
       this.random = new SplittableRandom(seed ^ 0x5DEECE66DL);
     }
 
-    List<Call> burst(CyclicBarrier start) {
-      try {
-        start.await();
-      } catch (InterruptedException | BrokenBarrierException e) {
-        throw new IllegalStateException(e);
-      }
+    /**
+     * One burst: {@code start} first (the threads' barrier when they run free), then {@code
+     * perThread} operations, each announced to {@code operation} by its index before it runs.
+     */
+    List<Call> burst(Runnable start, java.util.function.IntConsumer operation) {
+      start.run();
       List<Call> out = new ArrayList<>();
       for (int i = 0; i < perThread; i++) {
-        boolean shared = random.nextInt(10) < 4;
+        operation.accept(i);
+        boolean shared = random.nextInt(10) < 6;
         Op op = shared ? sharedOp() : gen.next();
         if (op instanceof Op.Exec) {
           // Implementation note: exec is left to the sequential hunt. An exec'd image shows tens
@@ -451,9 +896,10 @@ public final class ConcurrentHunt {
      * that threads meet on them.
      */
     private Op sharedOp() {
-      int pid = SHARED_PID + 1 + id;
+      int own = SHARED_PID + 1 + id;
+      int pid = own;
       long value = ((long) (id + 1) << 32) | random.nextInt(1000);
-      switch (random.nextInt(14)) {
+      switch (random.nextInt(20)) {
         case 0:
         case 1:
           return new Op.Write(pid, SHARED_ANON + 8L * random.nextInt(4 * 512), value);
@@ -465,22 +911,36 @@ public final class ConcurrentHunt {
         case 5:
           return new Op.Fread(SHARED_FILE, word(2));
         case 6:
-          return new Op.Read(pid, FILE_PRIVATE + word(2));
+        case 14:
+          return new Op.Read(either(own), FILE_PRIVATE + word(2));
         case 7:
-          return new Op.Write(pid, FILE_PRIVATE + word(2), value);
+        case 15:
+        case 16:
+          return new Op.Write(either(own), FILE_PRIVATE + word(2), value);
         case 8:
           return new Op.Write(pid, FILE_SHARED + word(2), value);
         case 9:
           return new Op.Read(pid, FILE_SHARED + word(2));
         case 10:
-          return new Op.Read(pid, ANON_PRIVATE + word(4));
+        case 17:
+          return new Op.Read(either(own), ANON_PRIVATE + word(4));
         case 11:
-          return new Op.Write(pid, ANON_PRIVATE + word(4), value);
+        case 18:
+        case 19:
+          return new Op.Write(either(own), ANON_PRIVATE + word(4), value);
         case 12:
           return filePrivate(pid);
         default:
           return anonPrivate(pid);
       }
+    }
+
+    /**
+     * The thread's own process in the shared address space, or the fork of it: a private page
+     * touched through either races copy-on-write across two address spaces.
+     */
+    private int either(int own) {
+      return random.nextBoolean() ? own : CHILD_PID;
     }
 
     /** The offset of one of the first four words of one of {@code pages} pages. */

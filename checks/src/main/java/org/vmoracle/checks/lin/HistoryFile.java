@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.vmoracle.checks.hunt.ConfigText;
+import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.model.ModelVm;
@@ -50,7 +51,14 @@ import org.vmoracle.spec.trace.TraceSyntaxException.Problem;
  *          | "bug" NAME                          an injected bug switched on; repeatable
  *          | "seed" S                            the hunt's seed (for people; replay ignores it)
  *          | "schedule" "none"                   no schedule recorded: the threads ran as the
- *                                                JVM scheduled them (a schedule file later)
+ *                                                JVM scheduled them
+ *          | "schedule" STRATEGY SEED CHOICES    the threads ran one at a time under a
+ *                                                controlled scheduler: the strategy and seed of
+ *                                                the burst (for people), and the choices that
+ *                                                replay it: T*N,T*N,... (thread T chosen N times
+ *                                                in a row; the first choice is the first thread
+ *                                                to run, each next one the thread let go on after
+ *                                                a scheduling point); hunt --replay-schedule
  *          | "end-view" "sha256" HEX             the digest of the implementation's view after
  *                                                the threads (below); optional
  *          | "setup"                             starts the setup: trace lines run in order from
@@ -105,6 +113,7 @@ public final class HistoryFile {
    *     file's times
    * @param threads how many thread sections there were
    * @param end the sequential operations after the calls, each with its expected result
+   * @param schedule how the threads were scheduled, when a scheduler controlled them
    */
   public record History(
       String source,
@@ -116,13 +125,41 @@ public final class HistoryFile {
       Trace setup,
       List<Call> calls,
       int threads,
-      Trace end) {
+      Trace end,
+      Optional<ConcurrentHunt.Scheduled> schedule) {
 
     public History {
       Objects.requireNonNull(source, "source");
+      Objects.requireNonNull(schedule, "schedule");
       settings = List.copyOf(settings);
       bugs = bugs.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(bugs));
       calls = List.copyOf(calls);
+    }
+
+    /** A history whose threads the JVM scheduled. */
+    public History(
+        String source,
+        int frames,
+        List<ConfigText.Setting> settings,
+        Set<Bug> bugs,
+        OptionalLong seed,
+        Optional<String> endView,
+        Trace setup,
+        List<Call> calls,
+        int threads,
+        Trace end) {
+      this(
+          source,
+          frames,
+          settings,
+          bugs,
+          seed,
+          endView,
+          setup,
+          calls,
+          threads,
+          end,
+          Optional.empty());
     }
 
     /** The implementation's settings for a rerun. */
@@ -168,7 +205,19 @@ public final class HistoryFile {
     }
     h.bugs().stream().sorted().forEach(b -> sb.append("bug ").append(b.name()).append('\n'));
     h.seed().ifPresent(s -> sb.append("seed ").append(s).append('\n'));
-    sb.append("schedule none  # the threads ran as the JVM scheduled them; no schedule is kept\n");
+    if (h.schedule().isPresent()) {
+      ConcurrentHunt.Scheduled x = h.schedule().get();
+      sb.append("schedule ")
+          .append(x.strategy().word())
+          .append(' ')
+          .append(x.seed())
+          .append(' ')
+          .append(choices(x.choices()))
+          .append('\n');
+    } else {
+      sb.append(
+          "schedule none  # the threads ran as the JVM scheduled them; no schedule is kept\n");
+    }
     h.endView().ifPresent(d -> sb.append("end-view sha256 ").append(d).append('\n'));
     sb.append("setup\n");
     sb.append(TracePrinter.print(h.setup()));
@@ -184,6 +233,46 @@ public final class HistoryFile {
     sb.append("end\n");
     sb.append(TracePrinter.print(h.end()));
     return sb.toString();
+  }
+
+  /** {@code 0*12,1*3,0*40}: choices, run-length encoded, as a {@code schedule} item has them. */
+  static String choices(int[] c) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < c.length; ) {
+      int j = i;
+      while (j < c.length && c[j] == c[i]) {
+        j++;
+      }
+      sb.append(sb.length() == 0 ? "" : ",").append(c[i]).append('*').append(j - i);
+      i = j;
+    }
+    return sb.toString();
+  }
+
+  /** The choices {@link #choices(int[])} wrote; null when {@code text} is not such a list. */
+  static int[] choices(String text) {
+    List<Integer> out = new ArrayList<>();
+    for (String run : text.split(",", -1)) {
+      int star = run.indexOf('*');
+      if (star <= 0 || star == run.length() - 1) {
+        return null;
+      }
+      int t;
+      long n;
+      try {
+        t = Integer.parseInt(run.substring(0, star));
+        n = Long.parseLong(run.substring(star + 1));
+      } catch (NumberFormatException e) {
+        return null;
+      }
+      if (t < 0 || t > 63 || n < 1 || out.size() + n > 100_000_000L) {
+        return null;
+      }
+      for (long k = 0; k < n; k++) {
+        out.add(t);
+      }
+    }
+    return out.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /** The digest an {@code end-view} item records for {@code v} (see the class comment). */
@@ -243,7 +332,8 @@ public final class HistoryFile {
         new Trace("setup", setup),
         f.history(),
         threads,
-        new Trace("end", f.end()));
+        new Trace("end", f.end()),
+        f.schedule());
   }
 
   /** What sets {@code c} apart from the defaults, but its frames and bugs (a header's "config"). */
@@ -292,6 +382,21 @@ public final class HistoryFile {
                 .sorted()
                 .map(b -> " --bug " + b.name())
                 .collect(Collectors.joining())));
+    f.schedule()
+        .ifPresent(
+            x -> {
+              comments.add(
+                  "the burst ran under a controlled scheduler ("
+                      + x.strategy().word()
+                      + ", burst seed "
+                      + x.seed()
+                      + "); which thread ran which step, in order:");
+              x.lines().forEach(l -> comments.add("  " + l));
+              comments.add(
+                  "replay the schedule: vmoracle hunt --replay-schedule "
+                      + p.getFileName()
+                      + " runs the threads' calls again\n  under the same choices, deterministically");
+            });
     comments.add(
         "replay: vmoracle replay-history "
             + p.getFileName()
@@ -299,10 +404,24 @@ public final class HistoryFile {
             + " the implementation; the format is in HistoryFile's Javadoc and the README");
     // Read back what is written, so that the verdict is the file's own, not the hunt's.
     HistoryReplay.Verdict v;
+    History back;
     try {
-      v = HistoryReplay.check(parse(p.toString(), render(comments, h)));
+      back = parse(p.toString(), render(comments, h));
+      v = HistoryReplay.check(back);
     } catch (TraceSyntaxException e) {
       throw new IllegalStateException("a history written does not read back: " + e.getMessage(), e);
+    }
+    Optional<Boolean> replays = Optional.empty();
+    if (back.schedule().isPresent()) {
+      Optional<String> again = HistoryReplay.replaySchedule(back).failure();
+      String why = f.why().split("\n", 2)[0];
+      replays = Optional.of(again.isPresent() && again.get().split("\n", 2)[0].equals(why));
+      comments.add(
+          replays.get()
+              ? "replayed: the schedule fails the same way again, from the setup alone"
+              : "replayed: the schedule does not fail the same way from the setup alone ("
+                  + again.map(x -> x.split("\n", 2)[0]).orElse("it passes")
+                  + "): it replays only inside its hunt");
     }
     comments.add(
         v.linearizable()
@@ -312,11 +431,14 @@ public final class HistoryFile {
             : "checked again, the recorded history fails: " + v.why());
     Files.createDirectories(dir);
     Files.writeString(p, render(comments, h), StandardCharsets.UTF_8);
-    return new Written(p, v);
+    return new Written(p, v, replays);
   }
 
-  /** A history file written, and what checking it again said. */
-  public record Written(Path file, HistoryReplay.Verdict verdict) {}
+  /**
+   * A history file written, what checking it again said, and for a controlled finding whether its
+   * schedule, replayed from the file, fails the same way.
+   */
+  public record Written(Path file, HistoryReplay.Verdict verdict, Optional<Boolean> replays) {}
 
   // ------------------------------------------------------------------------------------ reading
 
@@ -352,6 +474,7 @@ public final class HistoryFile {
     Set<Bug> bugs = EnumSet.noneOf(Bug.class);
     OptionalLong seed = OptionalLong.empty();
     Optional<String> endView = Optional.empty();
+    Optional<ConcurrentHunt.Scheduled> schedule = Optional.empty();
     int thread = -1;
     int index = 0;
     long lastAnswered = -1;
@@ -411,7 +534,27 @@ public final class HistoryFile {
             } else if (head.equals("seed")) {
               seed = OptionalLong.of(number(source, number, w, 1, "the hunt's seed"));
             } else if (head.equals("schedule")) {
-              expect(source, number, w, 1, "none", "'none' (no schedule is kept yet)");
+              String what = word(source, number, w, 1, "'none' or a strategy");
+              if (!what.equals("none")) {
+                Strategy st;
+                try {
+                  st = Strategy.parse(what);
+                } catch (IllegalArgumentException e) {
+                  throw bad(source, number, w.get(1).column(), "'none' or a strategy", what);
+                }
+                long sd = number(source, number, w, 2, "the burst's seed");
+                String cs = word(source, number, w, 3, "choices T*N,T*N,...");
+                int[] parsed = choices(cs);
+                if (parsed == null || parsed.length == 0) {
+                  throw bad(
+                      source,
+                      number,
+                      w.get(3).column(),
+                      "choices T*N,T*N,... (thread T from 0, N times at least 1)",
+                      cs);
+                }
+                schedule = Optional.of(new ConcurrentHunt.Scheduled(st, sd, parsed, List.of()));
+              }
             } else {
               expect(source, number, w, 1, "sha256", "'sha256'");
               String hex = word(source, number, w, 2, "a SHA-256 digest in hex");
@@ -421,7 +564,11 @@ public final class HistoryFile {
               }
               endView = Optional.of(hex);
             }
-            end(source, number, raw, w, head.equals("end-view") ? 3 : 2);
+            int items =
+                head.equals("end-view")
+                    ? 3
+                    : head.equals("schedule") && schedule.isPresent() ? 4 : 2;
+            end(source, number, raw, w, items);
             continue;
           case "setup":
             if (section != Section.HEADER) {
@@ -560,7 +707,8 @@ public final class HistoryFile {
         new Trace(source, setup),
         calls,
         thread + 1,
-        new Trace(source, end));
+        new Trace(source, end),
+        schedule);
   }
 
   private static Problem missingResult(String source, int line, String raw, String what) {

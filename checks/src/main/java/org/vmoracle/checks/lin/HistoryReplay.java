@@ -8,6 +8,8 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import org.vmoracle.checks.sched.Scheduler;
+import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.model.Model;
 import org.vmoracle.model.Outcome;
@@ -142,8 +144,128 @@ public final class HistoryReplay {
     return new Reruns(n, failed, first);
   }
 
-  /** One rerun: what failed, or empty when its history was linearizable and invariants held. */
-  private static Optional<String> once(HistoryFile.History h) {
+  /**
+   * What a replay of the recorded schedule gave.
+   *
+   * @param failure what failed, as the hunt says it; empty when the replayed history was
+   *     linearizable and the invariants held
+   * @param lines the replayed schedule as people read it ({@link
+   *     org.vmoracle.checks.sched.Schedule#lines})
+   */
+  public record Replayed(Optional<String> failure, List<String> lines) {}
+
+  /**
+   * Runs the history's threads again on a fresh implementation after the setup, one at a time,
+   * making the choices of its schedule ({@link HistoryFile.History#schedule}): the same steps in
+   * the same order as when the schedule was recorded, so the same finding, every time. A replay
+   * whose implementation takes other steps than the recorded ones (it was changed, or is not
+   * deterministic) says so as its failure.
+   *
+   * @throws IllegalArgumentException when the history has no schedule
+   */
+  public static Replayed replaySchedule(HistoryFile.History h) {
+    int[] choices =
+        h.schedule()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        h.source()
+                            + " has no schedule (its 'schedule none' says the JVM ran the threads):"
+                            + " vmoracle replay-history reruns it"))
+            .choices();
+    Controlled c = controlled(h, null, 0, choices);
+    return new Replayed(c.failure(), c.lines());
+  }
+
+  /**
+   * A controlled rerun of a history's threads.
+   *
+   * @param failure what failed, as the hunt says it; empty when all was well
+   * @param calls the calls as they answered
+   * @param choices the choices made (those followed, for a replay)
+   * @param lines the schedule as people read it
+   * @param end reads of what the calls touched, right after them ({@link ConcurrentHunt})
+   * @param endView the implementation's view right after the calls; null when the setup failed
+   */
+  record Controlled(
+      Optional<String> failure,
+      List<Call> calls,
+      int[] choices,
+      List<String> lines,
+      List<TraceLine> end,
+      View endView) {}
+
+  /**
+   * Runs the history's threads once more on a fresh implementation after its setup, one at a time:
+   * following {@code choices} when they are not null, else choosing by {@code strategy} from {@code
+   * seed}. No requirements.
+   */
+  static Controlled controlled(HistoryFile.History h, Strategy strategy, long seed, int[] choices) {
+    Ready ready = setUp(h);
+    if (ready.problem().isPresent()) {
+      return new Controlled(ready.problem(), List.of(), new int[0], List.of(), List.of(), null);
+    }
+    ImplVm impl = ready.impl();
+    List<List<Call>> out = new ArrayList<>();
+    String[] crashed = new String[h.threads()];
+    List<Scheduler.Body> bodies = bodies(h, impl, out, crashed);
+    Scheduler.Run r =
+        choices != null
+            ? Scheduler.replay(bodies, choices, "schedule-replay")
+            : Scheduler.run(bodies, strategy, seed, ANCHOR_STEPS, "schedule-anchor");
+    List<String> lines =
+        r.schedule()
+            .lines(t -> o -> o < h.thread(t).size() ? h.thread(t).get(o).op().toString() : "?");
+    List<Call> calls = new ArrayList<>();
+    out.forEach(calls::addAll);
+    Optional<String> why =
+        r.failure().isPresent() ? r.failure() : judge(impl, ready.start(), out, crashed);
+    return new Controlled(
+        why,
+        calls,
+        r.schedule().choices(),
+        lines,
+        ConcurrentHunt.endReads(impl, calls),
+        impl.view());
+  }
+
+  /** PCT's K for a rerun of one burst: about the points of a burst of 2 x 4 operations. */
+  private static final int ANCHOR_STEPS = 400;
+
+  /** Each thread's recorded operations as a body for the scheduler, its calls into {@code out}. */
+  private static List<Scheduler.Body> bodies(
+      HistoryFile.History h, ImplVm impl, List<List<Call>> out, String[] crashed) {
+    List<Scheduler.Body> bodies = new ArrayList<>();
+    for (int t = 0; t < h.threads(); t++) {
+      List<Call> mine = new ArrayList<>();
+      out.add(mine);
+      List<Call> recorded = h.thread(t);
+      int id = t;
+      bodies.add(
+          w -> {
+            for (int k = 0; k < recorded.size(); k++) {
+              Call c = recorded.get(k);
+              w.operation(k);
+              long invoked = System.nanoTime();
+              Result r;
+              try {
+                r = impl.apply(c.op());
+              } catch (RuntimeException | AssertionError e) {
+                crashed[id] = "the implementation threw " + e + " at t" + id + "#" + c.index();
+                return;
+              }
+              mine.add(new Call(id, c.index(), c.op(), r, invoked, System.nanoTime()));
+            }
+          });
+    }
+    return bodies;
+  }
+
+  /** An implementation after a history's setup, and the model's state there; or what failed. */
+  private record Ready(ImplVm impl, State start, Optional<String> problem) {}
+
+  /** A fresh implementation of the history's configuration with its setup run through it. */
+  private static Ready setUp(HistoryFile.History h) {
     ImplVm impl = new ImplVm(h.config());
     State s = Model.boot();
     for (TraceLine l : h.setup().lines()) {
@@ -152,25 +274,42 @@ public final class HistoryReplay {
       try {
         got = impl.apply(l.op());
       } catch (RuntimeException e) {
-        return Optional.of(
-            "setup line " + l.line() + " (" + l.op() + "): the implementation threw " + e);
+        return new Ready(
+            impl,
+            s,
+            Optional.of(
+                "setup line " + l.line() + " (" + l.op() + "): the implementation threw " + e));
       }
       if (!got.equals(o.result())) {
-        return Optional.of(
-            "setup line "
-                + l.line()
-                + " ("
-                + l.op()
-                + "): model "
-                + o.result()
-                + ", implementation "
-                + got);
+        return new Ready(
+            impl,
+            s,
+            Optional.of(
+                "setup line "
+                    + l.line()
+                    + " ("
+                    + l.op()
+                    + "): model "
+                    + o.result()
+                    + ", implementation "
+                    + got));
       }
       s = o.state();
     }
+    return new Ready(impl, s, Optional.empty());
+  }
+
+  /** One rerun: what failed, or empty when its history was linearizable and invariants held. */
+  private static Optional<String> once(HistoryFile.History h) {
+    Ready ready = setUp(h);
+    if (ready.problem().isPresent()) {
+      return ready.problem();
+    }
+    ImplVm impl = ready.impl();
+    State s = ready.start();
     List<List<Call>> out = new ArrayList<>();
-    List<Thread> threads = new ArrayList<>();
     String[] crashed = new String[h.threads()];
+    List<Thread> threads = new ArrayList<>();
     CyclicBarrier start = new CyclicBarrier(Math.max(1, h.threads()));
     for (int t = 0; t < h.threads(); t++) {
       List<Call> mine = new ArrayList<>();
@@ -221,6 +360,15 @@ public final class HistoryReplay {
       return Optional.of(
           "the calls did not end within " + RERUN_LIMIT_SECONDS + " s: the implementation hangs");
     }
+    return judge(impl, s, out, crashed);
+  }
+
+  /**
+   * What a rerun's calls say, as the hunt judges a burst: a crash, else a history the model cannot
+   * linearize to the implementation's view, else a broken invariant; empty when all is well.
+   */
+  private static Optional<String> judge(
+      ImplVm impl, State s, List<List<Call>> out, String[] crashed) {
     for (String c : crashed) {
       if (c != null) {
         return Optional.of(c);

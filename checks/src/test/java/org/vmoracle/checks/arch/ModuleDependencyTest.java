@@ -15,8 +15,10 @@ import org.junit.jupiter.api.Test;
  * spec    JDK only
  * model   spec, org.pcollections
  * impl    spec only, never model
- *   impl.phys  JDK only: frames and their free pool know nothing of tables or objects
- *   impl.pmap  impl.phys and spec only: page tables live in frames and nothing else
+ *   impl.sched JDK only: the named scheduling points every layer may call
+ *   impl.phys  JDK and impl.sched only: frames and their free pool know nothing of tables or
+ *              objects
+ *   impl.pmap  impl.phys, impl.sched and spec only: page tables live in frames and nothing else
  *   impl.rmap  the reverse map: impl.map, object, pmap, phys, sync and spec (never core)
  *   impl.mmu   the one writer of page tables: impl.rmap and what rmap may use; only it calls
  *              Pmap's mutators, and only it changes frame wire counts
@@ -57,7 +59,15 @@ class ModuleDependencyTest {
 
   @Test
   void implPhys_dependencies_jdkOnly() {
-    ArchRules.dependsOnlyOnJdkAnd("org.vmoracle.impl.phys..", "org.vmoracle.impl.phys..")
+    ArchRules.dependsOnlyOnJdkAnd(
+            "org.vmoracle.impl.phys..", "org.vmoracle.impl.phys..", "org.vmoracle.impl.sched..")
+        .check(ProductionClasses.all());
+  }
+
+  /** The scheduling points are below everything: they may know nothing of the implementation. */
+  @Test
+  void implSched_dependencies_jdkOnly() {
+    ArchRules.dependsOnlyOnJdkAnd("org.vmoracle.impl.sched..", "org.vmoracle.impl.sched..")
         .check(ProductionClasses.all());
   }
 
@@ -102,6 +112,7 @@ class ModuleDependencyTest {
     "org.vmoracle.impl.pmap..",
     "org.vmoracle.impl.phys..",
     "org.vmoracle.impl.sync..",
+    "org.vmoracle.impl.sched..",
     SPEC
   };
 
@@ -130,6 +141,7 @@ class ModuleDependencyTest {
             "org.vmoracle.impl.pmap..",
             "org.vmoracle.impl.pmap..",
             "org.vmoracle.impl.phys..",
+            "org.vmoracle.impl.sched..",
             SPEC)
         .check(ProductionClasses.all());
   }

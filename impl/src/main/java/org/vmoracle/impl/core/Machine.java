@@ -13,6 +13,7 @@ import org.vmoracle.impl.rmap.BackingScan;
 import org.vmoracle.impl.rmap.PteChains;
 import org.vmoracle.impl.rmap.PvEntries;
 import org.vmoracle.impl.rmap.ReverseMap;
+import org.vmoracle.impl.sched.Sched;
 import org.vmoracle.impl.sync.ScalableRwLock;
 import org.vmoracle.spec.Boot;
 
@@ -110,7 +111,7 @@ public final class Machine {
    */
   public void own(int f, Object o, long i) {
     while (!mem.tryBusy(f)) {
-      Thread.onSpinWait(); // a stale tryBusy of the frame's last owner lets go at once
+      Sched.waiting(Sched.Step.BUSY, f); // a stale tryBusy of the frame's last owner lets go
     }
     mem.setOwner(f, o, i);
     mem.unbusy(f);

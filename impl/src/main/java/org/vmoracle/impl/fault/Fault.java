@@ -14,6 +14,7 @@ import org.vmoracle.impl.object.PageMap;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.pmap.Pte;
+import org.vmoracle.impl.sched.Sched;
 import org.vmoracle.spec.Boot;
 
 /**
@@ -333,7 +334,7 @@ public final class Fault {
         if (VmObject.isFrame(slot)) {
           int source = (int) slot;
           if (!m.mem.tryBusy(source)) {
-            Thread.onSpinWait(); // a read fault is mapping it (installDeep): a moment
+            Sched.waiting(Sched.Step.BUSY, source); // a read fault is mapping it (installDeep)
             continue;
           }
           try {
@@ -544,7 +545,7 @@ public final class Fault {
       }
       int f = (int) slot;
       if (!mem.tryBusy(f)) {
-        Thread.onSpinWait();
+        Sched.waiting(Sched.Step.BUSY, f);
         continue;
       }
       if (o.pages.get(i) == f) {

@@ -2,6 +2,7 @@ package org.vmoracle.impl.object;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.vmoracle.impl.sched.Sched;
 
 /**
  * An object's pages by index: a concurrent radix tree (like FreeBSD's {@code vm_radix}) from a page
@@ -82,6 +83,7 @@ public final class PageMap {
 
   /** The slot of page {@code i}, or {@link #NONE}. Lock-free. */
   public long get(long i) {
+    Sched.point(Sched.Step.PAGE, i);
     AtomicLongArray l = leaf(i, false);
     return l == null ? NONE : decode(l.get((int) i & MASK));
   }
@@ -92,22 +94,26 @@ public final class PageMap {
 
   /** Puts {@code slot} at {@code i} if there is no page there; answers whether it did. */
   public boolean putIfAbsent(long i, long slot) {
+    Sched.point(Sched.Step.PAGE, i);
     return leaf(i, true).compareAndSet((int) i & MASK, 0, encode(slot));
   }
 
   /** Replaces the slot at {@code i} if it is {@code expect}; answers whether it did. */
   public boolean replace(long i, long expect, long slot) {
+    Sched.point(Sched.Step.PAGE, i);
     AtomicLongArray l = leaf(i, false);
     return l != null && l.compareAndSet((int) i & MASK, encode(expect), encode(slot));
   }
 
   /** Sets the slot at {@code i}, whatever was there. */
   public void put(long i, long slot) {
+    Sched.point(Sched.Step.PAGE, i);
     leaf(i, true).set((int) i & MASK, encode(slot));
   }
 
   /** Removes page {@code i}; answers its slot, or {@link #NONE}. */
   public long remove(long i) {
+    Sched.point(Sched.Step.PAGE, i);
     AtomicLongArray l = leaf(i, false);
     if (l == null) {
       return NONE;

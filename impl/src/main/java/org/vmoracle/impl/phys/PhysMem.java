@@ -3,6 +3,8 @@ package org.vmoracle.impl.phys;
 import java.util.Objects;
 import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
+import org.vmoracle.impl.sched.Sched;
+import org.vmoracle.impl.sched.Sched.Step;
 
 /**
  * Physical memory: a fixed number of 4 KiB frames with real contents, a free pool that does not
@@ -464,6 +466,7 @@ public final class PhysMem {
    * or the busy bit that led it here); racing plain stores may or may not be seen.
    */
   public long load(int frame, int word) {
+    Sched.point(Step.LOAD, frame);
     return contents.load(frame, word);
   }
 
@@ -474,6 +477,7 @@ public final class PhysMem {
    * unbusy, a free).
    */
   public void store(int frame, int word, long v) {
+    Sched.point(Step.STORE, frame);
     contents.store(frame, word, v);
   }
 
@@ -483,6 +487,7 @@ public final class PhysMem {
    * <p>The caller holds both frames (busy, or freshly allocated); {@code from != to}.
    */
   public void copyFrame(int from, int to) {
+    Sched.point(Step.COPY, to);
     contents.copy(from, to);
   }
 
@@ -493,6 +498,7 @@ public final class PhysMem {
    * <p>The caller holds the frame (busy, or freshly allocated).
    */
   public void storePage(int f, long[] page) {
+    Sched.point(Step.FILL, f);
     contents.storePage(f, page);
   }
 
@@ -511,6 +517,7 @@ public final class PhysMem {
    * <p>The caller holds the frame (busy, or freshly allocated).
    */
   public void zeroFrame(int f) {
+    Sched.point(Step.FILL, f);
     contents.zero(f);
   }
 
@@ -544,6 +551,7 @@ public final class PhysMem {
    * <p>No requirements (the frame should hold a page table; the load is safe regardless).
    */
   public long loadAcquire(int frame, int idx) {
+    Sched.point(Step.PTE_READ, entry(frame, idx));
     return contents.loadAcquire(frame, idx);
   }
 
@@ -553,6 +561,7 @@ public final class PhysMem {
    * <p>The caller is the only writer of this entry (otherwise it must use {@link #cas}).
    */
   public void storeRelease(int frame, int idx, long v) {
+    Sched.point(Step.PTE_WRITE, entry(frame, idx));
     contents.storeRelease(frame, idx, v);
   }
 
@@ -564,6 +573,7 @@ public final class PhysMem {
    * <p>No requirements.
    */
   public boolean cas(int frame, int idx, long expect, long update) {
+    Sched.point(Step.PTE_WRITE, entry(frame, idx));
     return contents.cas(frame, idx, expect, update);
   }
 
@@ -574,7 +584,13 @@ public final class PhysMem {
    * <p>No requirements.
    */
   public long getAndSet(int frame, int idx, long v) {
+    Sched.point(Step.PTE_WRITE, entry(frame, idx));
     return contents.getAndSet(frame, idx, v);
+  }
+
+  /** A table entry's name at a scheduling point: its frame, then its index (9 bits). */
+  private static long entry(int frame, int idx) {
+    return ((long) frame << 9) | idx;
   }
 
   // ---------------------------------------------------------------- Allocation
@@ -779,6 +795,7 @@ public final class PhysMem {
    * <p>The caller holds an allocated frame (not free) and releases it with {@link #unbusy}.
    */
   public boolean tryBusy(int f) {
+    Sched.point(Step.BUSY, f);
     return state.tryBusy(f);
   }
 
@@ -791,6 +808,7 @@ public final class PhysMem {
    * @throws IllegalStateException if the frame is not busy; nothing has changed then
    */
   public void unbusy(int f) {
+    Sched.point(Step.UNBUSY, f);
     state.unbusy(f);
   }
 

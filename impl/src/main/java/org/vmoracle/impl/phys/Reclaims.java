@@ -1,6 +1,7 @@
 package org.vmoracle.impl.phys;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import org.vmoracle.impl.sched.Sched;
 
 /**
  * munmap's reclaim announcement: the number of threads that are freeing frames no one can reach any
@@ -58,7 +59,12 @@ final class Reclaims {
   /** Waits until no reclaim is in flight. See {@link PhysMem#awaitReclaims}. */
   void await() {
     while (inFlight.get() != 0) {
-      Thread.yield(); // a reclaim frees a frame in tens of nanoseconds; 2 cores may run 3 threads
+      // A reclaim frees a frame in tens of nanoseconds; 2 cores may run 3 threads.
+      if (Sched.controlled()) {
+        Sched.waiting(Sched.Step.WAIT, 0);
+      } else {
+        Thread.yield();
+      }
     }
   }
 }

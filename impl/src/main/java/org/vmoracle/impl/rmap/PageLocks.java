@@ -1,6 +1,7 @@
 package org.vmoracle.impl.rmap;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.vmoracle.impl.sched.Sched;
 import org.vmoracle.impl.sync.StripedCounter;
 
 /**
@@ -23,8 +24,9 @@ final class PageLocks {
 
   /** Takes frame {@code f}'s lock, spinning while another thread holds it, and counts it. */
   void lock(int f) {
+    Sched.point(Sched.Step.RMAP, f);
     while (!bits.compareAndSet(f, 0, 1)) {
-      Thread.onSpinWait();
+      Sched.waiting(Sched.Step.RMAP, f);
     }
     acquisitions.increment();
   }

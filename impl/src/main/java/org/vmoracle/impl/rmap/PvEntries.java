@@ -8,6 +8,7 @@ import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.pmap.Pte;
+import org.vmoracle.impl.sched.Sched;
 import org.vmoracle.impl.sync.ScalableRwLock;
 
 /**
@@ -93,17 +94,28 @@ public final class PvEntries implements ReverseMap {
     int f = Pte.frame(pte);
     if (unlockedInsert) {
       // Injected bug: the read of the head and the store of the new one race with other inserts.
-      heads[f] = new Pv(e.space, va, heads[f]);
+      link(f, e.space, va);
       live.increment();
       return;
     }
     locks.lock(f);
     try {
-      heads[f] = new Pv(e.space, va, heads[f]);
+      link(f, e.space, va);
     } finally {
       locks.unlock(f);
     }
     live.increment();
+  }
+
+  /**
+   * Pushes a pv entry for {@code space} at {@code va} onto frame {@code f}'s list: a read of the
+   * head, then a store of the new one, with a scheduling point between (the step an unlocked insert
+   * races on). The caller holds {@code f}'s list lock (but for the injected bug).
+   */
+  private void link(int f, VmSpace space, long va) {
+    Pv head = heads[f];
+    Sched.point(Sched.Step.RMAP, f);
+    heads[f] = new Pv(space, va, head);
   }
 
   @Override

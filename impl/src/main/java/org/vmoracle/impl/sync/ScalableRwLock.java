@@ -3,6 +3,8 @@ package org.vmoracle.impl.sync;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.vmoracle.impl.sched.Sched;
+import org.vmoracle.impl.sched.Sched.Step;
 
 /**
  * A readers-writer lock whose readers touch only their own cache line: the map lock of the
@@ -67,13 +69,15 @@ public final class ScalableRwLock {
 
   /** Takes the lock shared and answers a token for {@link #readUnlock(int)}. No requirements. */
   public int readLock() {
+    Sched.point(Step.LOCK, 0);
     if (!scalable) {
       if (!broken) {
-        plain.readLock().lock();
+        take(plain.readLock());
       }
       return 0;
     }
     int slot = home();
+    boolean controlled = Sched.controlled();
     while (true) {
       readers.incrementAndGet(slot); // linearization point when writer is then seen false
       if (!writer || broken) {
@@ -81,11 +85,29 @@ public final class ScalableRwLock {
       }
       readers.decrementAndGet(slot); // a writer is in or coming: back out and wait
       while (writer) {
-        Thread.onSpinWait();
-        if (writers.isLocked()) {
-          Thread.yield();
+        if (controlled) {
+          Sched.waiting(Step.LOCK, 0);
+        } else {
+          Thread.onSpinWait();
+          if (writers.isLocked()) {
+            Thread.yield();
+          }
         }
       }
+    }
+  }
+
+  /**
+   * Takes {@code l}, by {@code tryLock} turns in a thread a scheduler controls ({@link Sched}: the
+   * holder may be stopped at a point, and only a turn lets it run on).
+   */
+  private static void take(java.util.concurrent.locks.Lock l) {
+    if (!Sched.controlled()) {
+      l.lock();
+      return;
+    }
+    while (!l.tryLock()) {
+      Sched.waiting(Step.LOCK, 1);
     }
   }
 
@@ -95,24 +117,29 @@ public final class ScalableRwLock {
       if (!broken) {
         plain.readLock().unlock();
       }
-      return;
+    } else {
+      readers.decrementAndGet(token);
     }
-    readers.decrementAndGet(token);
+    Sched.point(Step.UNLOCK, 0);
   }
 
   /** Takes the lock exclusive. The caller holds it in neither mode. */
   public void writeLock() {
+    Sched.point(Step.LOCK, 1);
     if (!scalable) {
-      plain.writeLock().lock();
+      take(plain.writeLock());
       return;
     }
-    writers.lock();
+    take(writers);
     writer = true;
+    boolean controlled = Sched.controlled();
     for (int i = 0; i < STRIPES; i++) {
       for (int spins = 0; readers.get(i * PAD) != 0; spins++) {
         // A reader holds the lock for one fault or access: spin briefly, then give the CPU
         // away, so that a reader that was descheduled can finish (2 cores, more threads).
-        if (spins < SPINS) {
+        if (controlled) {
+          Sched.waiting(Step.LOCK, 1);
+        } else if (spins < SPINS) {
           Thread.onSpinWait();
         } else {
           Thread.yield();
@@ -125,10 +152,11 @@ public final class ScalableRwLock {
   public void writeUnlock() {
     if (!scalable) {
       plain.writeLock().unlock();
-      return;
+    } else {
+      writer = false;
+      writers.unlock();
     }
-    writer = false;
-    writers.unlock();
+    Sched.point(Step.UNLOCK, 1);
   }
 
   /**
@@ -143,12 +171,14 @@ public final class ScalableRwLock {
         plain.readLock().lock(); // ReentrantReadWriteLock lets its writer take the read lock
       }
       plain.writeLock().unlock();
+      Sched.point(Step.UNLOCK, 2);
       return 0;
     }
     int slot = home();
     readers.incrementAndGet(slot);
     writer = false;
     writers.unlock();
+    Sched.point(Step.UNLOCK, 2);
     return slot;
   }
 
