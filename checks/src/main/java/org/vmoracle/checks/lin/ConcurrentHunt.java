@@ -203,6 +203,13 @@ public final class ConcurrentHunt {
    */
   static final int CHILD_PID = 90;
 
+  /**
+   * The regions a focused burst's threads meet in: half the bursts start with every thread loading
+   * or storing one page of one of these at once (the first faults of a page, a copy-on-write and a
+   * read of one page, two first stores after a fork), the races the preludes set up.
+   */
+  private static final long[] FOCUS = {SHARED_ANON, FILE_PRIVATE, FILE_SHARED, ANON_PRIVATE};
+
   private ConcurrentHunt() {}
 
   /**
@@ -275,7 +282,7 @@ public final class ConcurrentHunt {
   static final int SETUP_LIMIT = 500_000;
 
   /**
-   * {@link #SETUP_LIMIT} of a controlled hunt: 1,000 operations, some 70 bursts. A controlled burst
+   * {@link #SETUP_LIMIT} of a controlled hunt: 300 operations, some 20 bursts. A controlled burst
    * runs on an implementation made anew by running the way to its start sequentially (the setup and
    * the earlier bursts in the order that linearized them), because that is what a finding's history
    * file can set up: after concurrent bursts the implementation is the same to the model but not
@@ -283,7 +290,7 @@ public final class ConcurrentHunt {
    * step only on the same inside. Remaking it costs the way's length a burst, so the way is kept
    * short.
    */
-  static final int CONTROLLED_SETUP_LIMIT = 1_000;
+  static final int CONTROLLED_SETUP_LIMIT = 300;
 
   /** Histories, calls and linearization steps so far, over every epoch. */
   private static final class Tally {
@@ -522,6 +529,13 @@ public final class ConcurrentHunt {
         }
       }
       List<Op> pre = prelude(preludes, tally);
+      long focus = preludes.nextBoolean() ? FOCUS[preludes.nextInt(FOCUS.length)] : -1;
+      if (focus >= 0) {
+        focus += 4096L * preludes.nextInt(focus == FILE_PRIVATE || focus == FILE_SHARED ? 2 : 4);
+      }
+      for (Worker w : workers) {
+        w.focus = focus;
+      }
       for (Op op : pre) {
         Outcome o = Model.step(model, op);
         Result r;
@@ -670,19 +684,8 @@ public final class ConcurrentHunt {
     Schedule sched = run.schedule();
     // PCT's K: the bursts' mean length so far (the longest would put most change points past a
     // typical burst's end, where they change nothing).
-    tally.points += sched.size();
+    tally.points += run.choicePoints();
     tally.expectedSteps = (int) Math.max(1, tally.points / (n + 1));
-    if (System.getenv("VMORACLE_SCHED_DEBUG") != null) {
-      System.err.println(
-          "burst "
-              + n
-              + " "
-              + strategy
-              + " points "
-              + sched.size()
-              + " switches "
-              + sched.switches());
-    }
     List<Call> all = new ArrayList<>();
     out.forEach(all::addAll);
     Scheduled how =
@@ -844,6 +847,7 @@ public final class ConcurrentHunt {
     final int id;
     final int perThread;
     ImplVm impl; // the hunt thread's, set between bursts
+    long focus = -1; // the hunt thread's, set between bursts: the page all first meet on, or -1
     final Generator gen;
     final SplittableRandom random;
 
@@ -864,8 +868,8 @@ public final class ConcurrentHunt {
       List<Call> out = new ArrayList<>();
       for (int i = 0; i < perThread; i++) {
         operation.accept(i);
-        boolean shared = random.nextInt(10) < 6;
-        Op op = shared ? sharedOp() : gen.next();
+        boolean shared = focus >= 0 && i == 0 || random.nextInt(10) < 6;
+        Op op = focus >= 0 && i == 0 ? focused() : shared ? sharedOp() : gen.next();
         if (op instanceof Op.Exec) {
           // Implementation note: exec is left to the sequential hunt. An exec'd image shows tens
           // of thousands of words, and every history's check builds views; without it the
@@ -933,6 +937,20 @@ public final class ConcurrentHunt {
         default:
           return anonPrivate(pid);
       }
+    }
+
+    /**
+     * A load or store of the burst's focus page, through the thread's own process or the fork: the
+     * first operation of a focused burst, so that the threads meet on one page at once.
+     */
+    private Op focused() {
+      int own = SHARED_PID + 1 + id;
+      boolean isPrivate = focus >= FILE_PRIVATE && (focus < FILE_SHARED || focus >= ANON_PRIVATE);
+      int pid = isPrivate ? either(own) : own;
+      long addr = focus + 8L * random.nextInt(4);
+      return random.nextBoolean()
+          ? new Op.Read(pid, addr)
+          : new Op.Write(pid, addr, ((long) (id + 1) << 32) | random.nextInt(1000));
     }
 
     /**

@@ -10,6 +10,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.vmoracle.checks.sched.Scheduler;
+import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.impl.core.Config;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.MapEntry;
@@ -18,6 +20,7 @@ import org.vmoracle.impl.map.VmSpace;
 import org.vmoracle.impl.pmap.Pmap;
 import org.vmoracle.impl.pmap.Pte;
 import org.vmoracle.impl.rmap.ReverseMap;
+import org.vmoracle.impl.sched.Sched;
 import org.vmoracle.spec.Inherit;
 import org.vmoracle.spec.Prot;
 import org.vmoracle.spec.Sharing;
@@ -66,6 +69,27 @@ public final class RmapStress {
   /** Runs {@code threads} threads for up to {@code seconds}, stopping at the first finding. */
   public static Report run(
       Config config, int threads, long seed, double seconds, Consumer<String> progress) {
+    return run(config, threads, seed, seconds, Strategy.FREE, progress);
+  }
+
+  /**
+   * Changes each thread makes in a round of a controlled stress: a schedule of some 1,000 points.
+   */
+  static final int CONTROLLED_ROUND = 32;
+
+  /**
+   * {@link #run(Config, int, long, double, Consumer)} with the threads under {@code strategy}
+   * ({@link Scheduler}): rounds of {@link #CONTROLLED_ROUND} changes a thread, round n scheduled by
+   * {@code strategy.forRun(n)} from a seed made of {@code seed} and n, each checked as a free round
+   * is. Deterministic: the same seed finds the same thing in the same round.
+   */
+  public static Report run(
+      Config config,
+      int threads,
+      long seed,
+      double seconds,
+      Strategy strategy,
+      Consumer<String> progress) {
     if (threads < 2) {
       throw new IllegalArgumentException("threads " + threads + ": a stress needs at least 2");
     }
@@ -111,6 +135,44 @@ public final class RmapStress {
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     long t0 = System.nanoTime();
     AtomicReference<String> finding = new AtomicReference<>();
+    if (strategy.controlled()) {
+      long total = 0;
+      long round = 0;
+      while (finding.get() == null && System.nanoTime() < deadline) {
+        long[] made = new long[threads];
+        List<Scheduler.Body> bodies = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          int id = t;
+          SplittableRandom rnd = new SplittableRandom(seed + 7919L * t + 104_729L * round);
+          bodies.add(
+              w ->
+                  made[id] =
+                      churn(
+                          m, mine.get(id), frame, rnd, finding, Long.MAX_VALUE, CONTROLLED_ROUND));
+        }
+        Scheduler.Run r =
+            Scheduler.run(
+                bodies,
+                strategy.forRun(round),
+                ConcurrentHunt.burstSeed(seed, round),
+                1_000,
+                "rmap-stress");
+        round++;
+        for (long x : made) {
+          total += x;
+        }
+        if (r.failure().isPresent()) {
+          finding.compareAndSet(null, "round " + round + ": " + r.failure().get());
+          break;
+        }
+        String why = check(m, mine, o, frame);
+        if (why != null) {
+          finding.compareAndSet(null, "round " + round + ": " + why);
+        }
+      }
+      return new Report(
+          total, round, (System.nanoTime() - t0) / 1e9, Optional.ofNullable(finding.get()));
+    }
     long[] rounds = {0};
     boolean[] stop = {false}; // decided by the barrier's action, read by all after it trips
     CyclicBarrier end =
@@ -140,7 +202,7 @@ public final class RmapStress {
               () -> {
                 while (true) {
                   try {
-                    changes[id] += churn(m, mine.get(id), frame, rnd, finding, deadline);
+                    changes[id] += churn(m, mine.get(id), frame, rnd, finding, deadline, ROUND);
                     end.await(60, TimeUnit.SECONDS);
                   } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
                     finding.compareAndSet(null, "the stress hung or was interrupted: " + e);
@@ -173,7 +235,7 @@ public final class RmapStress {
   }
 
   /**
-   * One thread's round: {@link #ROUND} changes of its own mappings, fewer when {@code deadline}
+   * One thread's round: {@code changes} changes of its own mappings, fewer when {@code deadline}
    * passes first; answers how many it made.
    */
   private static long churn(
@@ -182,10 +244,11 @@ public final class RmapStress {
       int f,
       SplittableRandom rnd,
       AtomicReference<String> finding,
-      long deadline) {
+      long deadline,
+      int changes) {
     long made = 0;
     long pte = Pte.make(f, false, false);
-    for (int n = 0; n < ROUND && finding.get() == null; n++) {
+    for (int n = 0; n < changes && finding.get() == null; n++) {
       if ((n & 255) == 0 && System.nanoTime() > deadline) {
         break; // the budget is spent: end the round early, checked as any other
       }
@@ -194,7 +257,7 @@ public final class RmapStress {
       try {
         if (e.space.pmap.lookup(e.start) == 0) {
           while (!m.mem.tryBusy(f)) {
-            Thread.onSpinWait(); // a fault maps a page it holds busy
+            Sched.waiting(Sched.Step.BUSY, f); // a fault maps a page it holds busy
           }
           try {
             if (m.mmu.install(e, e.start, 0, pte) != Pmap.Install.INSTALLED) {

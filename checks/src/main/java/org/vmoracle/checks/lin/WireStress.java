@@ -1,12 +1,16 @@
 package org.vmoracle.checks.lin;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.vmoracle.checks.sched.Scheduler;
+import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
+import org.vmoracle.impl.sched.Sched;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Op;
 import org.vmoracle.spec.Prot;
@@ -60,6 +64,17 @@ public final class WireStress {
 
   /** Runs for up to {@code seconds}, stopping at the first finding. */
   public static Report run(Config config, long seed, double seconds, Consumer<String> progress) {
+    return run(config, seed, seconds, Strategy.FREE, progress);
+  }
+
+  /**
+   * {@link #run(Config, long, double, Consumer)} with the wirer and the reader under {@code
+   * strategy} ({@link Scheduler}): round n scheduled by {@code strategy.forRun(n)} from a seed made
+   * of {@code seed} and n. The reader polls: after each read it waits a turn ({@link
+   * Sched#waiting}), so that a strategy that favours it still lets the wirer move. Deterministic.
+   */
+  public static Report run(
+      Config config, long seed, double seconds, Strategy strategy, Consumer<String> progress) {
     ImplVm vm = new ImplVm(config);
     must(vm, new Op.Spawn(1));
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
@@ -97,6 +112,8 @@ public final class WireStress {
                                 round, va, got));
                         return;
                       }
+                      // A poll: under a scheduler, let the wirer move before the next read.
+                      Sched.waiting(Sched.Step.WAIT, 0);
                     } while (wiring.get());
                   } catch (RuntimeException e) {
                     finding.compareAndSet(
@@ -104,18 +121,35 @@ public final class WireStress {
                   }
                 },
                 "wire-stress-reader");
-        reader.start();
-        try {
-          Result r = vm.apply(new Op.Mlock(1, SEGMENT, SEGMENT_PAGES));
-          if (!r.succeeded()) {
-            finding.compareAndSet(null, "round " + rounds + ": mlock answered " + r);
-          }
-        } catch (RuntimeException e) {
-          finding.compareAndSet(null, "round " + rounds + ": mlock threw " + e);
-        } finally {
-          wiring.set(false);
+        long wirerRound = rounds;
+        Runnable wirer =
+            () -> {
+              try {
+                Result r = vm.apply(new Op.Mlock(1, SEGMENT, SEGMENT_PAGES));
+                if (!r.succeeded()) {
+                  finding.compareAndSet(null, "round " + wirerRound + ": mlock answered " + r);
+                }
+              } catch (RuntimeException e) {
+                finding.compareAndSet(null, "round " + wirerRound + ": mlock threw " + e);
+              } finally {
+                wiring.set(false);
+              }
+            };
+        if (strategy.controlled()) {
+          Scheduler.Run run =
+              Scheduler.run(
+                  List.of(w -> wirer.run(), w -> reader.run()),
+                  strategy.forRun(rounds),
+                  ConcurrentHunt.burstSeed(seed, rounds),
+                  4_000,
+                  "wire-stress");
+          run.failure()
+              .ifPresent(why -> finding.compareAndSet(null, "round " + round + ": " + why));
+        } else {
+          reader.start();
+          wirer.run();
+          reader.join();
         }
-        reader.join();
         reads += seen[0];
         rounds++;
         if (vm.stats().get("superpagesLive") > 0) {

@@ -51,8 +51,11 @@ public final class Scheduler {
   /** Longest the caller waits for the runner to reach its next point or end: a hang outside. */
   static final long STALL_NANOS = 20_000_000_000L;
 
-  /** What a run gave. */
-  public record Run(Schedule schedule, Optional<String> failure) {}
+  /**
+   * What a run gave: its schedule, the points at which the strategy chose (PCT's steps: every point
+   * but the reads, {@link #preemptible}), and why it was given up, if it was.
+   */
+  public record Run(Schedule schedule, int choicePoints, Optional<String> failure) {}
 
   /** Thrown in a worker at its next point once the run is given up. */
   public static final class Aborted extends Error {
@@ -72,7 +75,8 @@ public final class Scheduler {
   private volatile boolean aborted;
   private volatile String failure;
   private final Thread caller;
-  private int steps;
+  private int steps; // points reached, ends included: the index of a replay's choices
+  private int choicePoints; // points at which the strategy chose: the steps strategies count
   private int waitTurns;
 
   private Scheduler(
@@ -149,7 +153,7 @@ public final class Scheduler {
         }
       }
     }
-    return new Run(schedule, Optional.ofNullable(failure));
+    return new Run(schedule, choicePoints, Optional.ofNullable(failure));
   }
 
   private void abort(String why) {
@@ -226,12 +230,29 @@ public final class Scheduler {
     }
   }
 
+  /**
+   * The steps at which a strategy may switch threads: every step that changes shared state or
+   * synchronizes, and waits. At a read of a PTE or of user data the runner always goes on: a read
+   * races only with the writes around it, and switching at reads too would spread a strategy's
+   * switches (PCT's few change points, round robin's preemptions) over steps where a switch shows
+   * nothing; the writes, busy bits and locks before and after a read are switch points of their
+   * own.
+   */
+  static boolean preemptible(Sched.Step s) {
+    return s != Sched.Step.PTE_READ && s != Sched.Step.LOAD;
+  }
+
   /** A point reached by {@code me}, the runner. */
   void reached(Worker me, Sched.Step step, long arg, boolean waiting) {
     if (aborted) {
       throw new Aborted();
     }
     steps++;
+    if (!waiting && !preemptible(step) && replay == null && steps <= STEP_LIMIT) {
+      schedule.add(me.index, me.op, step, arg, false, me.index);
+      return; // a read: the runner goes on (its marks are as they were)
+    }
+    choicePoints++;
     if (waiting) {
       me.waiting = true;
       boolean all = true;
@@ -253,7 +274,7 @@ public final class Scheduler {
       abort("the run reached " + STEP_LIMIT + " scheduling points without ending: a hang");
       throw new Aborted();
     }
-    int next = pick(steps, me.index);
+    int next = pick(replay != null ? steps : choicePoints, me.index);
     schedule.add(me.index, me.op, step, arg, waiting, next);
     if (next == me.index) {
       return;
@@ -272,7 +293,8 @@ public final class Scheduler {
       return;
     }
     steps++; // an end is a choice like a point's, recorded so that a replay makes it too
-    int next = pick(steps, me.index);
+    choicePoints++;
+    int next = pick(replay != null ? steps : choicePoints, me.index);
     schedule.add(me.index, me.op, null, 0, false, next);
     handTo(next);
   }

@@ -19,6 +19,7 @@ import org.vmoracle.checks.lin.ConcurrentHunt;
 import org.vmoracle.checks.lin.HistoryFile;
 import org.vmoracle.checks.lin.RmapStress;
 import org.vmoracle.checks.lin.WireStress;
+import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
 import org.vmoracle.checks.shrink.Signature;
 import org.vmoracle.impl.core.Bug;
@@ -68,17 +69,37 @@ public final class Zoo {
    *     says; null for a bug of no one design (the check uses the settings given)
    * @param sharing whether the check turns segment page-table sharing on (seed 001, off by
    *     default), for a bug that lives in it
+   * @param strategy how the threads of a concurrent check are scheduled ({@link Strategy}); free
+   *     for the sequential hunt
    */
   public record Check(
-      Kind kind, Profile profile, int threads, int burst, Config.Rmap rmap, boolean sharing) {
+      Kind kind,
+      Profile profile,
+      int threads,
+      int burst,
+      Config.Rmap rmap,
+      boolean sharing,
+      Strategy strategy) {
 
     /** A check that leaves page-table sharing as the settings given say. */
     public Check(Kind kind, Profile profile, int threads, int burst, Config.Rmap rmap) {
-      this(kind, profile, threads, burst, rmap, false);
+      this(
+          kind,
+          profile,
+          threads,
+          burst,
+          rmap,
+          false,
+          kind == Kind.LOCKSTEP ? Strategy.FREE : Strategy.RANDOM);
     }
 
     public Check {
       Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(strategy, "strategy");
+      if (kind == Kind.LOCKSTEP && strategy.controlled()) {
+        throw new IllegalArgumentException(
+            "the sequential hunt has one thread: nothing to schedule");
+      }
       boolean ok;
       switch (kind) {
         case LOCKSTEP:
@@ -119,12 +140,18 @@ public final class Zoo {
 
     /** This check, on reverse map {@code r}: for a bug that lives in that design. */
     public Check on(Config.Rmap r) {
-      return new Check(kind, profile, threads, burst, Objects.requireNonNull(r, "rmap"), sharing);
+      return new Check(
+          kind, profile, threads, burst, Objects.requireNonNull(r, "rmap"), sharing, strategy);
     }
 
     /** This check with page-table sharing on: for a bug that lives in it (seed 001). */
     public Check withSharing() {
-      return new Check(kind, profile, threads, burst, rmap, true);
+      return new Check(kind, profile, threads, burst, rmap, true, strategy);
+    }
+
+    /** This concurrent check with its threads scheduled by {@code s}. */
+    public Check under(Strategy s) {
+      return new Check(kind, profile, threads, burst, rmap, sharing, s);
     }
 
     /** {@code c} with this check's reverse map, when it names one, and its sharing. */
@@ -144,10 +171,10 @@ public final class Zoo {
           own = "--profile " + profile.word();
           break;
         case CONCURRENT:
-          own = "--threads " + threads + " --burst " + burst;
+          own = "--threads " + threads + " --burst " + burst + " --strategy " + strategy.word();
           break;
         default:
-          own = "--threads " + threads;
+          own = "--threads " + threads + " --strategy " + strategy.word();
       }
       return own
           + (rmap == null ? "" : " --rmap " + rmap.word())
@@ -185,8 +212,10 @@ public final class Zoo {
   private static final Map<Bug, Check> TABLE =
       new EnumMap<>(
           Map.ofEntries(
-              entry(Bug.LOST_ZERO_FILL_RACE, Check.concurrent(2, 16)),
-              entry(Bug.UNLOCKED_FAULTS, Check.concurrent(2, 16)),
+              entry(Bug.LOST_ZERO_FILL_RACE, Check.concurrent(2, 4)),
+              entry(Bug.UNLOCKED_FAULTS, Check.concurrent(2, 4)),
+              entry(Bug.COPY_PUBLISHED_BEFORE_FILL, Check.concurrent(2, 4)),
+              entry(Bug.COW_FRONT_UNDER_SHARED_LOCK, Check.concurrent(2, 4)),
               entry(Bug.COLLAPSE_DROPS_FILE, Check.lockstep(Profile.FILE)),
               entry(Bug.SHARED_PAGE_REMOVED_WHILE_SHARED, Check.lockstep(Profile.MIXED)),
               entry(Bug.STALE_PTE_AFTER_MUNMAP, Check.lockstep(Profile.MIXED)),
@@ -285,7 +314,8 @@ public final class Zoo {
   private static Verdict wireStress(
       Bug bug, Check c, double seconds, long seed, UnaryOperator<Config> tune) {
     Config config = c.applyTo(tune.apply(Config.defaults().withFrames(WireStress.FRAMES)));
-    WireStress.Report r = WireStress.run(config.withBug(bug), seed, seconds, line -> {});
+    WireStress.Report r =
+        WireStress.run(config.withBug(bug), seed, seconds, c.strategy(), line -> {});
     if (r.finding().isEmpty()) {
       return missed(bug, c, r.seconds(), r.rounds());
     }
@@ -306,7 +336,8 @@ public final class Zoo {
   private static Verdict stress(
       Bug bug, Check c, double seconds, long seed, UnaryOperator<Config> tune) {
     Config config = c.applyTo(tune.apply(Config.defaults().withFrames(256))).withBug(bug);
-    RmapStress.Report r = RmapStress.run(config, c.threads(), seed, seconds, line -> {});
+    RmapStress.Report r =
+        RmapStress.run(config, c.threads(), seed, seconds, c.strategy(), line -> {});
     if (r.finding().isEmpty()) {
       return missed(bug, c, r.seconds(), r.changes());
     }
@@ -368,17 +399,28 @@ public final class Zoo {
     Config config =
         c.applyTo(tune.apply(Config.defaults().withFrames(ConcurrentHunt.FRAMES))).withBug(bug);
     ConcurrentHunt.Report r =
-        ConcurrentHunt.run(config, c.threads(), seed, seconds, c.burst(), line -> {});
+        ConcurrentHunt.run(config, c.threads(), seed, seconds, c.burst(), c.strategy(), line -> {});
     if (r.finding().isEmpty()) {
-      return missed(bug, c, r.seconds(), r.calls());
+      return missed(bug, c, r.seconds(), tries(c, r));
     }
     ConcurrentHunt.Finding f = r.finding().get();
     Optional<Path> file = Optional.empty();
     String note = "";
+    if (f.schedule().isPresent()) {
+      Optional<ConcurrentHunt.Finding> anchored =
+          ConcurrentHunt.anchor(config, seed, c.threads(), f);
+      if (anchored.isPresent()) {
+        f = anchored.get();
+      } else {
+        note = "its schedule replays only inside the hunt";
+      }
+    }
     try {
       HistoryFile.Written w = HistoryFile.write(findings, config, seed, c.threads(), c.burst(), f);
       file = Optional.of(w.file());
-      if (w.verdict().linearizable()) {
+      if (w.replays().isPresent() && !w.replays().get()) {
+        note = "hunt --replay-schedule does not reproduce it";
+      } else if (w.verdict().linearizable() && w.replays().isEmpty()) {
         note = "the history recorded passes replay-history; only its reruns may fail";
       }
     } catch (IOException e) {
@@ -389,7 +431,7 @@ public final class Zoo {
         Optional.of(c),
         true,
         r.seconds(),
-        r.calls(),
+        tries(c, r),
         f.why().equals(ConcurrentHunt.NOT_LINEARIZABLE)
             ? String.format("a history of %d operations not linearizable", f.history().size())
             : String.format(
@@ -400,6 +442,11 @@ public final class Zoo {
         note,
         "",
         Optional.empty());
+  }
+
+  /** What a concurrent check counts as tried: schedules (bursts) when controlled, else calls. */
+  private static long tries(Check c, ConcurrentHunt.Report r) {
+    return c.strategy().controlled() ? r.histories() : r.calls();
   }
 
   /** {@code RESULT at read}: the kind of divergence, and of operation it was found at. */

@@ -40,12 +40,16 @@ class ZooTest {
   @Test
   void check_eachKind_saysItsOptions() {
     assertEquals("--profile fork", Zoo.Check.lockstep(Profile.FORK).options());
-    assertEquals("--threads 2 --burst 16", Zoo.Check.concurrent(2, 16).options());
+    assertEquals("--threads 2 --burst 16 --strategy random", Zoo.Check.concurrent(2, 16).options());
     assertEquals(
         "hunt --profile fork --rmap ptechain",
         Zoo.Check.lockstep(Profile.FORK).on(Config.Rmap.PTECHAIN).describe());
     assertEquals(
-        "rmap stress --threads 2 --rmap pv", Zoo.Check.rmapStress(2, Config.Rmap.PV).describe());
+        "rmap stress --threads 2 --strategy random --rmap pv",
+        Zoo.Check.rmapStress(2, Config.Rmap.PV).describe());
+    assertEquals(
+        "--threads 2 --burst 4 --strategy pct:2",
+        Zoo.Check.concurrent(2, 4).under(org.vmoracle.checks.sched.Strategy.pct(2)).options());
     Zoo.Kind lockstep = Zoo.Kind.LOCKSTEP;
     Zoo.Kind concurrent = Zoo.Kind.CONCURRENT;
     Zoo.Kind stress = Zoo.Kind.RMAP_STRESS;
@@ -82,7 +86,7 @@ class ZooTest {
   /** FAST_WIRE_EXPOSES_INVALID: a read during the fast path's window sees an invalid page (W1). */
   @Test
   void run_fastWireExposesInvalid_caughtByTheWireStress() {
-    assertEquals("wire stress --threads 2", Zoo.Check.wireStress().describe());
+    assertEquals("wire stress --threads 2 --strategy random", Zoo.Check.wireStress().describe());
     Zoo.Verdict v = Zoo.run(Bug.FAST_WIRE_EXPOSES_INVALID, 30, 1, dir);
     assertTrue(v.caught(), v.toString());
     assertTrue(v.found().contains("W1"), v.found());

@@ -123,4 +123,22 @@ public enum Bug {
    * and the object's pmap keeps counting leaves that are gone.
    */
   UNMAP_CLEARS_SHARED_TABLE,
+
+  /**
+   * A copy-on-write fault makes its PTEs (the writable one, and the read-only ones it cleared in
+   * other members) before it has copied the page into the new frame: another thread of the address
+   * space that loads through the new PTE meanwhile reads zeros, or a half-made copy (a PTE
+   * published before the page contents are written: the ordering bug behind Linux's "mm: fix
+   * missing wmb" fixes). A race, for the controlled concurrent hunt.
+   */
+  COPY_PUBLISHED_BEFORE_FILL,
+
+  /**
+   * A store fault that needs a new copy-on-write front (after a fork) pushes it under the shared
+   * map lock instead of the exclusive one: two threads storing at once both build their front on
+   * the old chain, and the first one's front, with the page it copied and stored into, is lost
+   * (DragonFly and FreeBSD take the map lock exclusive for vm_map_entry_shadow for this reason). A
+   * race.
+   */
+  COW_FRONT_UNDER_SHARED_LOCK,
 }

@@ -258,10 +258,13 @@ public final class Fault {
   private static Outcome writePrivate(Machine m, MapEntry e, long va, long i, long seen) {
     Cow c = e.cow;
     if (c.needsCopy) {
-      if (!m.lock.heldExclusively()) {
+      if (m.config.has(Bug.COW_FRONT_UNDER_SHARED_LOCK)) {
+        push(m, c); // injected: under whatever mode the caller holds, the shared one too
+      } else if (!m.lock.heldExclusively()) {
         return Outcome.NEED_SHADOW;
+      } else {
+        shadow(m, c);
       }
-      shadow(m, c);
     }
     VmObject[] chain = c.chain();
     if (chain[chain.length - 1].pastEnd(i)) {
@@ -307,6 +310,13 @@ public final class Fault {
       }
       VarHandle.fullFence(); // (1) before (2): see installDeep
       List<Cleared> cleared = unmapDeeper(m, c, i, nf); // (2)
+      if (m.config.has(Bug.COPY_PUBLISHED_BEFORE_FILL)) {
+        // injected: (4) before (3), the PTEs made before the copy is in the frame
+        remap(m, e, nf, cleared);
+        Outcome early = install(m, e, va, 0, nf, true);
+        fill(m, chain, i, nf);
+        return early;
+      }
       if (fill(m, chain, i, nf)) { // (3)
         m.counters.cowFaults.increment();
       } else {
@@ -455,7 +465,17 @@ public final class Fault {
    */
   public static void shadow(Machine m, Cow c) {
     assert m.lock.heldExclusively() : "Fault.shadow: the caller holds the map lock exclusive";
+    push(m, c);
+  }
+
+  /**
+   * {@link #shadow}'s work: reads the chain, makes the front, publishes the new chain. Two pushes
+   * at once would both build on the old chain and one front would be lost, which the exclusive lock
+   * prevents; only the injected bug COW_FRONT_UNDER_SHARED_LOCK calls it without.
+   */
+  private static void push(Machine m, Cow c) {
     VmObject[] old = c.chain();
+    Sched.point(Sched.Step.SHADOW, old.length);
     VmObject[] chain = new VmObject[old.length + 1];
     chain[0] = m.newAnon();
     System.arraycopy(old, 0, chain, 1, old.length);

@@ -61,6 +61,8 @@ public final class Sched {
     LOAD,
     /** User data is about to be stored (arg: frame). */
     STORE,
+    /** A copy-on-write front is about to be pushed onto a chain (arg: the chain's length). */
+    SHADOW,
     /** A reverse-map record is about to be made or removed (arg: frame). */
     RMAP,
     /** A spin-wait's turn: the thread cannot go on until another one moves (arg: what it waits). */
