@@ -236,10 +236,9 @@ final class Classes {
         OpKind.MLOCK,
         "mlock of writable private pages mapped read-only",
         s -> s.readOnlyPtesWritablePrivate > 0);
+    // Not its fallback to 4 KiB pages: only a fault of another thread between claim and fill
+    // makes it, which a sequential hunt never has.
     state.add("mlock by the 2 MiB fast path", s -> s.delta(Counter.SUPERPAGE_WIRES) > 0);
-    state.add(
-        "mlock's fast path fell back to 4 KiB pages",
-        s -> s.delta(Counter.SUPERPAGE_FALLBACKS) > 0);
     state.add(OpKind.FORK, "fork with wired private pages resident", s -> s.wiredPrivateResident);
     state.add(OpKind.EXIT, "exit of an address space a clone shares", s -> s.spaceShared);
     state.add(OpKind.EXEC, "exec by a sharer of an address space", s -> s.spaceShared);

@@ -123,8 +123,7 @@ final class Sample {
     COLLAPSES(c -> c.collapses.sum()),
     COLLAPSED_PAGES(c -> c.collapsedPages.sum()),
     SHADOWED_FREED(c -> c.shadowedFreed.sum()),
-    SUPERPAGE_WIRES(c -> c.superpageWires.sum()),
-    SUPERPAGE_FALLBACKS(c -> c.superpageFallbacks.sum());
+    SUPERPAGE_WIRES(c -> c.superpageWires.sum());
 
     private final ToLongFunction<Counters> read;
 
