@@ -342,6 +342,15 @@ public final class ImplVm implements VmSystem {
     return new ArrayList<>(reg.processes.keySet());
   }
 
+  /**
+   * The address space of {@code pid}, or null when it is not alive: for checks that look at the
+   * implementation's state between operations (coverage), never to change it. The caller runs no
+   * operation meanwhile.
+   */
+  public VmSpace space(int pid) {
+    return reg.processes.get(pid);
+  }
+
   /** The pid table itself. The caller holds the map lock to read it, exclusive to change it. */
   Map<Integer, VmSpace> processes() {
     return reg.processes;

@@ -2,9 +2,11 @@ package org.vmoracle.checks.gen;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.vmoracle.spec.Boot;
 import org.vmoracle.spec.Inherit;
@@ -41,6 +43,12 @@ public final class Generator {
   private final List<Integer> pids = new ArrayList<>();
 
   /**
+   * The kinds the mix makes that have edges ({@link #edge}): an edge operation is of any of them
+   * alike, so that a kind of small weight gets its errnos as often as a heavy one.
+   */
+  private final List<OpKind> edgeKinds = new ArrayList<>();
+
+  /**
    * What each pid has mapped, as {start, pages, origin}: origin numbers the mmap a mapping came
    * from, which a fork's child keeps. Clones share one list, as they share a map.
    */
@@ -53,8 +61,8 @@ public final class Generator {
   private int nextPid;
   private Op last;
 
-  /** The scenario under way ({@link Mix#SCENARIO_PERCENT}), or null. */
-  private Inheritance scenario;
+  /** The scenario under way ({@link Mix#SCENARIO_PERCENT}, {@link Mix#WIRE_SCENARIO_PERCENT}). */
+  private Scenario scenario;
 
   /** Numbers the mmaps remembered, so that a fork's copy of a mapping keeps its origin. */
   private long nextOrigin;
@@ -95,6 +103,11 @@ public final class Generator {
       throw new IllegalArgumentException("a mix with every weight 0 makes nothing");
     }
     this.totalWeight = total;
+    for (OpKind k : mix.kinds()) {
+      if (mix.edgePercent > 0 && EDGES.contains(k)) {
+        edgeKinds.add(k);
+      }
+    }
   }
 
   /** The next operation to run. Call {@link #observe} with its result before asking again. */
@@ -109,6 +122,12 @@ public final class Generator {
         && mix.scenarioPercent > 0
         && random.nextInt(100) < mix.scenarioPercent) {
       scenario = new Inheritance(actor());
+    }
+    if (scenario == null
+        && !pids.isEmpty()
+        && mix.wireScenarioPercent > 0
+        && random.nextInt(100) < mix.wireScenarioPercent) {
+      scenario = new Wiring(actor());
     }
     Op scripted = scenario == null ? null : scenario.next();
     if (scripted == null) {
@@ -297,6 +316,9 @@ public final class Generator {
   }
 
   private Op choose(int pid) {
+    if (!edgeKinds.isEmpty() && random.nextInt(100) < mix.edgePercent) {
+      return edge(edgeKinds.get(random.nextInt(edgeKinds.size())), pid);
+    }
     OpKind kind = kind();
     switch (kind) {
       case READ:
@@ -365,6 +387,183 @@ public final class Generator {
         return new Op.Collapse(pid, wordAddress());
     }
     throw new AssertionError(kind);
+  }
+
+  /** The kinds {@link #edge} makes edges of. */
+  private static final Set<OpKind> EDGES =
+      EnumSet.complementOf(
+          EnumSet.of(OpKind.SPAWN, OpKind.FILE, OpKind.FREAD, OpKind.SHMRM, OpKind.PAGEOUT));
+
+  /** A pid no process ever has: the generator counts pids up from 1 (ESRCH, PROC-3). */
+  private static final int NO_PID = Integer.MAX_VALUE;
+
+  /** A byte offset past the largest file, 2^35 pages (FILE-12: EFBIG). */
+  private static final long PAST_LARGEST_FILE = Op.MAX_PAGES * Boot.PAGE_SIZE;
+
+  /** Where a range or mapping crosses the first 1 GiB boundary above MMAP_BASE. */
+  private static final long BELOW_GIB = (1L << 30) - Boot.PAGE_SIZE;
+
+  /**
+   * An operation of {@code kind}, one of {@link #EDGES}, from the edges of its arguments ({@link
+   * Mix#EDGE_PERCENT}): what random arguments near the mappings never reach.
+   */
+  private Op edge(OpKind kind, int pid) {
+    switch (kind) {
+      case READ:
+      case WRITE:
+        {
+          long[] words = {
+            Boot.USER_MIN + random.nextInt(512) * 8L, // the bottom user page
+            random.nextInt(512) * 8L, // page 0
+            Boot.USER_MAX - 8, // the last word of user space
+            Boot.USER_MAX + random.nextInt(512) * 8L, // just past it
+            BELOW_GIB + random.nextInt(1024) * 8L, // about the 1 GiB boundary
+          };
+          long addr = words[random.nextInt(words.length)];
+          int who = edgePid(pid);
+          return kind == OpKind.READ ? new Op.Read(who, addr) : new Op.Write(who, addr, value());
+        }
+      case MMAP:
+        return edgeMmap(pid);
+      case MUNMAP:
+        {
+          long[] r = edgeRange();
+          return new Op.Munmap(edgePid(pid), r[0], r[1]);
+        }
+      case MPROTECT:
+        {
+          if (random.nextInt(6) == 0) { // PROT-6: never writable
+            return new Op.Mprotect(
+                pid, Boot.SHARED_PAGE, 1, random.nextBoolean() ? Prot.RW : Prot.RWX);
+          }
+          long[] r = edgeRange();
+          return new Op.Mprotect(edgePid(pid), r[0], r[1], pick(Prot.values()));
+        }
+      case MINHERIT:
+        {
+          long[] r = edgeRange();
+          return new Op.Minherit(edgePid(pid), r[0], r[1], pick(Inherit.values()));
+        }
+      case MLOCK:
+        {
+          if (!mappings.isEmpty() && random.nextInt(4) == 0) {
+            long[] m = pickSegmentMapping(); // whole 2 MiB segments take the fast path (seed 003)
+            return new Op.Mlock(pid, m[0], m[1]);
+          }
+          long[] r = edgeRange();
+          return new Op.Mlock(edgePid(pid), r[0], r[1]);
+        }
+      case MUNLOCK:
+        {
+          long[] r = edgeRange();
+          return new Op.Munlock(edgePid(pid), r[0], r[1]);
+        }
+      case FORK:
+        return random.nextBoolean() ? new Op.Fork(NO_PID, freshPid()) : new Op.Fork(pid, anyPid());
+      case CLONE:
+        return random.nextBoolean()
+            ? new Op.Clone(NO_PID, freshPid())
+            : new Op.Clone(pid, anyPid());
+      case EXEC:
+        return random.nextBoolean() ? new Op.Exec(NO_PID, "static") : new Op.Exec(pid, "nosuch");
+      case EXIT:
+        return new Op.Exit(NO_PID);
+      case FWRITE:
+        return new Op.Fwrite(pick(FILES), PAST_LARGEST_FILE + random.nextInt(512) * 8L, value());
+      case SHMGET:
+        return new Op.Shmget(KEYS[random.nextInt(KEYS.length)], 0);
+      case COLLAPSE:
+        return new Op.Collapse(NO_PID, wordAddress());
+      case SPAWN:
+      case FILE:
+      case FREAD:
+      case SHMRM:
+      case PAGEOUT:
+        break;
+    }
+    throw new AssertionError(kind + " has no edges");
+  }
+
+  /** The acting pid, or one in 4 times a pid no process has. */
+  private int edgePid(int pid) {
+    return random.nextInt(4) == 0 ? NO_PID : pid;
+  }
+
+  /**
+   * A range at an edge, as {start, pages}: the bottom user page, the shared page (the top page),
+   * past the top, page 0, an unaligned or empty range at a mapping, a whole 2 MiB segment, a range
+   * across 1 GiB, one that ends at the top of user space.
+   */
+  private long[] edgeRange() {
+    long at = mappings.isEmpty() ? Boot.MMAP_BASE : pickMapping()[0];
+    long segment = (at + Boot.SEGMENT_SIZE - 1) & -Boot.SEGMENT_SIZE;
+    switch (random.nextInt(9)) {
+      case 0:
+        return new long[] {Boot.USER_MIN, 1 + random.nextInt(2)};
+      case 1:
+        return new long[] {Boot.SHARED_PAGE, 1};
+      case 2:
+        return new long[] {Boot.SHARED_PAGE - random.nextInt(2) * Boot.PAGE_SIZE, 3};
+      case 3:
+        return new long[] {0, 1 + random.nextInt(2)};
+      case 4:
+        return new long[] {at + 8L * (1 + random.nextInt(511)), 1 + random.nextInt(2)};
+      case 5:
+        return new long[] {at, 0};
+      case 6:
+        return new long[] {segment, SEGMENT_PAGES * (1 + random.nextInt(2))};
+      case 7:
+        return new long[] {BELOW_GIB - random.nextInt(2) * Boot.PAGE_SIZE, 2 + random.nextInt(3)};
+      default:
+        return new long[] {Boot.USER_MAX - Boot.SEGMENT_SIZE, SEGMENT_PAGES};
+    }
+  }
+
+  /**
+   * An mmap at an edge: fixed at the bottom user page, just below the shared page or over it, at
+   * page 0, across 1 GiB, an unaligned hint, no pages, more pages than there is room for, whole 2
+   * MiB segments, or by a pid no process has.
+   */
+  private Op edgeMmap(int pid) {
+    Op.Mmap m = (Op.Mmap) mmap(pid); // its sharing, source and protection
+    long pages = 1 + random.nextInt(3);
+    long addr;
+    boolean fixed = true;
+    switch (random.nextInt(9)) {
+      case 0:
+        addr = Boot.USER_MIN;
+        break;
+      case 1:
+        addr = Boot.PLACE_MAX - pages * Boot.PAGE_SIZE;
+        break;
+      case 2:
+        addr = Boot.SHARED_PAGE;
+        pages = 1;
+        break;
+      case 3:
+        addr = 0;
+        break;
+      case 4:
+        addr = BELOW_GIB;
+        break;
+      case 5:
+        addr = Boot.MMAP_BASE + 8L * (1 + random.nextInt(511));
+        fixed = random.nextBoolean();
+        break;
+      case 6:
+        addr = 0;
+        fixed = false;
+        pages = random.nextBoolean() ? 0 : Op.MAX_PAGES;
+        break;
+      case 7:
+        addr = 0;
+        fixed = false;
+        pages = SEGMENT_PAGES * (1 + random.nextInt(2));
+        break;
+      default:
+        return new Op.Mmap(NO_PID, 0, pages, m.prot(), m.sharing(), m.source(), false);
+    }
+    return new Op.Mmap(pid, addr, pages, m.prot(), m.sharing(), m.source(), fixed);
   }
 
   /** The pid an exit ends: the acting one, or with a fork-line mix sometimes the oldest. */
@@ -511,31 +710,83 @@ public final class Generator {
    * a page after the fork is where a fault picks where the page comes from (INH, COW, FILE-7). It
    * gives up when an operation it needs fails (no room, too many processes).
    */
-  private final class Inheritance {
-    private final int pid;
-    private int child = -1;
-    private long addr = -1;
-    private long pages;
-    private int stage;
-    private int rounds = 4 + random.nextInt(8);
+  /**
+   * A script of operations that random ones reach too rarely, over one fresh mapping of one process
+   * and, after a fork, its child; one runs at a time. It gives up when an operation it needs fails
+   * (no room, too many processes, no file).
+   */
+  private abstract class Scenario {
+    final int pid;
+    int child = -1;
+    long addr = -1;
+    long pages;
+    int stage;
+    int rounds;
     private boolean failed;
+    private Op mapping; // the mmap whose answer is addr
 
-    Inheritance(int pid) {
+    Scenario(int pid, int rounds) {
       this.pid = pid;
+      this.rounds = rounds;
     }
 
     /** The scenario's next operation; null when it is over. */
-    Op next() {
-      if (failed) {
+    final Op next() {
+      return failed ? null : step(stage++);
+    }
+
+    /** The operation of stage {@code n}; null when the scenario is over. */
+    abstract Op step(int n);
+
+    /** The scenario's mapping of {@code pages} pages, remembered for the acting process. */
+    final Op map(Sharing sharing, Source source) {
+      mappings = mapped.get(pid); // where observe remembers the mapping
+      mapping = new Op.Mmap(pid, 0, pages, Prot.RW, sharing, source, false);
+      return mapping;
+    }
+
+    /** The fork after which parent and child share the range; null with too many processes. */
+    final Op fork() {
+      if (pids.size() >= mix.maxProcesses) {
         return null;
       }
-      switch (stage++) {
+      child = freshPid();
+      return new Op.Fork(pid, child);
+    }
+
+    /** A word in a page of the range. */
+    final long page() {
+      long first = random.nextLong(pages);
+      return addr + first * Boot.PAGE_SIZE + random.nextInt(4) * 8L;
+    }
+
+    final void observe(Op op, Result result) {
+      if (op == mapping) {
+        if (result instanceof Result.Value) {
+          addr = ((Result.Value) result).value();
+        } else {
+          failed = true;
+        }
+      } else if ((op instanceof Op.Fork || op instanceof Op.File) && !result.succeeded()) {
+        failed = true;
+      }
+    }
+  }
+
+  private final class Inheritance extends Scenario {
+    Inheritance(int pid) {
+      super(pid, 4 + random.nextInt(8));
+    }
+
+    @Override
+    Op step(int at) {
+      switch (at) {
         case 0:
           {
             mappings = mapped.get(pid);
             Op.Mmap m = (Op.Mmap) mmap(pid); // for its sharing and source, drawn as any mmap's
             pages = 2 + random.nextInt(4);
-            return new Op.Mmap(pid, 0, pages, Prot.RW, m.sharing(), m.source(), false);
+            return map(m.sharing(), m.source());
           }
         case 1:
           return new Op.Write(pid, page(), value());
@@ -546,11 +797,7 @@ public final class Generator {
             return new Op.Minherit(pid, addr + first * Boot.PAGE_SIZE, n, pick(Inherit.values()));
           }
         case 3:
-          if (pids.size() >= mix.maxProcesses) {
-            return null;
-          }
-          child = freshPid();
-          return new Op.Fork(pid, child);
+          return fork();
         default:
           if (rounds-- == 0) {
             return null;
@@ -564,23 +811,72 @@ public final class Generator {
           return access;
       }
     }
+  }
 
-    /** A word in a page of the range. */
-    private long page() {
-      long first = random.nextLong(pages);
-      return addr + first * Boot.PAGE_SIZE + random.nextInt(4) * 8L;
+  /**
+   * One wiring scenario ({@link Mix#WIRE_SCENARIO_PERCENT}): a fresh private mapping, writable, of
+   * a file or of anonymous memory; loads from some of its pages, which map them read-only; mlock
+   * over part of it, which must copy those pages (WIRE-2); a store to the file under it, which the
+   * wired copies must not see (FILE-7); a fork, after which the wired pages are shared with a child
+   * that does not inherit the wiring (FORK-3); then stores and loads by both, mprotect to read-only
+   * and back (WIRE-10), munlock, and file stores again. It gives up when an operation it needs
+   * fails.
+   */
+  private final class Wiring extends Scenario {
+    private final String file = random.nextInt(3) == 0 ? null : FILES[random.nextInt(3)];
+
+    Wiring(int pid) {
+      super(pid, 6 + random.nextInt(8));
+      pages = 2 + random.nextInt(4);
+      stage = file == null ? 1 : 0;
     }
 
-    void observe(Op op, Result result) {
-      if (op instanceof Op.Mmap && stage == 1) {
-        if (result instanceof Result.Value) {
-          addr = ((Result.Value) result).value();
-        } else {
-          failed = true;
-        }
-      } else if (op instanceof Op.Fork && !result.succeeded()) {
-        failed = true;
+    @Override
+    Op step(int at) {
+      switch (at) {
+        case 0:
+          return new Op.File(file, pages + random.nextInt(2));
+        case 1:
+          return map(
+              Sharing.PRIVATE, file == null ? new Source.Anon() : new Source.FileRange(file, 0));
+        case 2:
+        case 3:
+          return new Op.Read(pid, page());
+        case 4:
+          {
+            long first = random.nextInt(2);
+            return new Op.Mlock(pid, addr + first * Boot.PAGE_SIZE, pages - first);
+          }
+        case 5:
+          return fileStore();
+        case 6:
+          return fork();
+        default:
+          if (rounds-- == 0) {
+            return null;
+          }
+          switch (random.nextInt(8)) {
+            case 0:
+              return new Op.Mprotect(pid, addr, pages, random.nextBoolean() ? Prot.R : Prot.RW);
+            case 1:
+              return new Op.Munlock(pid, addr, 1 + random.nextInt((int) pages));
+            case 2:
+              return fileStore();
+            default:
+              int who = random.nextBoolean() ? pid : child;
+              return random.nextBoolean()
+                  ? new Op.Write(who, page(), value())
+                  : new Op.Read(who, page());
+          }
       }
+    }
+
+    /** A store through the file to a page under the mapping, or a load for anonymous memory. */
+    private Op fileStore() {
+      if (file == null) {
+        return new Op.Read(pid, page());
+      }
+      return new Op.Fwrite(file, random.nextLong(pages) * Boot.PAGE_SIZE, value());
     }
   }
 }

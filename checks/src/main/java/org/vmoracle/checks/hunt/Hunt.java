@@ -102,10 +102,38 @@ public final class Hunt {
   public record Report(Progress progress, long exhaustions, Optional<Finding> finding) {}
 
   /**
+   * Told of every operation a hunt runs, just before and just after it runs: a measurement such as
+   * {@code hunt --coverage}. It may look at the implementation and must change nothing.
+   */
+  public interface Watcher {
+    /** A watcher that does nothing: the plain hunt. */
+    Watcher NONE =
+        new Watcher() {
+          @Override
+          public void before(Op op, ImplVm impl) {}
+
+          @Override
+          public void after(Op op, Result result) {}
+        };
+
+    /** {@code op} is about to run on {@code impl} (and on the model). */
+    void before(Op op, ImplVm impl);
+
+    /** {@code op} answered {@code result}, which both sides agreed on (or an accepted MEM-1). */
+    void after(Op op, Result result);
+  }
+
+  /**
    * Hunts with {@code settings}; {@code progress} is told how far it got about every {@code
    * progressSeconds} (0: never).
    */
   public static Report run(Settings s, Consumer<Progress> progress, double progressSeconds) {
+    return run(s, progress, progressSeconds, Watcher.NONE);
+  }
+
+  /** Hunts as {@link #run(Settings, Consumer, double)} does, telling {@code watcher} of each op. */
+  public static Report run(
+      Settings s, Consumer<Progress> progress, double progressSeconds, Watcher watcher) {
     long t0 = System.nanoTime();
     long deadline = s.maxSeconds() > 0 ? t0 + (long) (s.maxSeconds() * 1e9) : Long.MAX_VALUE;
     long every = progressSeconds > 0 ? (long) (progressSeconds * 1e9) : Long.MAX_VALUE;
@@ -129,7 +157,9 @@ public final class Hunt {
         for (int i = 0; i < length; i++) {
           Op op = g.next();
           ops.add(op);
+          watcher.before(op, both.impl());
           Result r = both.apply(op);
+          watcher.after(op, r);
           g.observe(op, r);
           operations++;
           if (s.checkEvery() > 0 && (i + 1) % s.checkEvery() == 0 && i + 1 < length) {

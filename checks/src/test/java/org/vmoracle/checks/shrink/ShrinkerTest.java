@@ -30,9 +30,10 @@ import org.vmoracle.spec.trace.TracePrinter;
 class ShrinkerTest {
 
   private static List<Op> generated(long seed, int n) {
-    // Random operations only, no inheritance scenarios: the fixtures below were chosen on them,
+    // Random operations only, no scenarios and no edges: the fixtures below were chosen on them,
     // and what a shrinker does with a run should not change when the generator learns new moves.
-    Generator g = new Generator(seed, 1, Mix.MIXED.withScenarios(0));
+    Generator g =
+        new Generator(seed, 1, Mix.MIXED.withScenarios(0).withEdges(0).withWireScenarios(0));
     ModelVm vm = new ModelVm();
     List<Op> ops = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
