@@ -188,12 +188,13 @@ final class HuntCommand implements Callable<Integer> {
       converter = StrategyConverter.class,
       description =
           "With --threads 2 or more: how the threads are scheduled (default: ${DEFAULT-VALUE})."
-              + " free: as the JVM runs them. pct, pct:D: probabilistic concurrency testing of"
-              + " depth D (1 to 10, default 3): one thread at a time, switching at the"
-              + " implementation's scheduling points (PTE reads and writes, busy bits, the map"
-              + " lock, page slots, copies, fills, user loads and stores, reverse-map records),"
-              + " the highest-priority thread running, D-1 random priority drops a burst."
-              + " random: a random thread at every point. rr, rr:B: round robin, B random"
+              + " free: as the JVM runs them. Every other strategy runs one thread at a time and"
+              + " may switch at the implementation's scheduling points that write or synchronize"
+              + " (PTE writes, busy bits, the map lock, page slots, copy-on-write fronts, copies"
+              + " and fills, user stores, reverse-map records, waits; never at a read). pct,"
+              + " pct:D: probabilistic concurrency testing of depth D (1 to 10, default 3), the"
+              + " highest-priority thread running, D-1 random priority drops a burst. random: a"
+              + " random thread at every switch point. rr, rr:B: round robin with B random"
               + " preemptions a burst (default 2). portfolio: the bursts rotate through pct:1,"
               + " pct:2, pct:3, random and rr:2. Every strategy but free is deterministic: the"
               + " same seed gives the same schedules and the same finding, which prints its"
@@ -221,7 +222,7 @@ final class HuntCommand implements Callable<Integer> {
               + " read-only then written, private file page copied then the file written, mlock"
               + " over read-only pages, swap-in, collapse, ...) and result (each errno per kind)."
               + " Printed before the summary: every class with its count and share of all"
-              + " operations, then those hit 0 times (never) and in under 0.1% (rare). Sequential"
+              + " operations, then those hit 0 times (never) and in under 0.1%% (rare). Sequential"
               + " hunts only.")
   boolean coverage;
 
