@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -106,73 +107,130 @@ final class ZooCommand implements Callable<Integer> {
         impl.given() ? ", --config " + ConfigText.join(impl.settings()) : "");
     out.flush();
 
-    long t0 = System.nanoTime();
+    out.println(
+        String.format(
+            ROW, "bug", "detector", "strategy", "caught", "seconds", "tried", "reproducer"));
+    out.flush();
     List<Bug> missed = new ArrayList<>();
+    List<Double> times = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
     for (Bug b : bugs) {
       Zoo.Verdict v = Zoo.run(b, secs, s, findings.dir, impl::applyTo);
       if (!v.caught()) {
         missed.add(b);
       }
-      out.println(line(v));
+      if (v.check().isPresent()) {
+        times.add(v.seconds());
+      }
+      out.println(row(v));
       out.flush();
+      String note = note(v);
+      if (!note.isEmpty()) {
+        notes.add(b.name() + ": " + note);
+      }
     }
-    double all = (System.nanoTime() - t0) / 1e9;
+    for (String n : notes) {
+      out.println("  " + n);
+    }
+    if (!missed.isEmpty()) {
+      out.println(
+          "zoo: MISSED " + missed.stream().map(Bug::name).collect(Collectors.joining(", ")));
+    }
+    Collections.sort(times);
     out.printf(
-        "zoo: %d of %d caught%s, %.1f s in all%n",
+        "zoo: %d of %d caught, median %.2f s, max %.2f s%n",
         bugs.size() - missed.size(),
         bugs.size(),
-        missed.isEmpty()
-            ? ""
-            : ", MISSED " + missed.stream().map(Bug::name).collect(Collectors.joining(", ")),
-        all);
+        times.isEmpty() ? 0.0 : median(times),
+        times.isEmpty() ? 0.0 : times.get(times.size() - 1));
     return missed.isEmpty() ? Main.OK : Main.FOUND;
   }
 
+  /** The median of {@code sorted}, which is not empty. */
+  private static double median(List<Double> sorted) {
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  /** The longest detector's words ({@code hunt --profile pressure}), so the columns line up. */
+  private static final int DETECTOR_WIDTH =
+      Arrays.stream(Bug.values())
+          .mapToInt(b -> Zoo.check(b).map(Zoo.Check::detector).orElse("(no check)").length())
+          .max()
+          .orElse(1);
+
+  /** The table's columns: bug, detector, strategy, caught, seconds, tried, reproducer. */
+  private static final String ROW =
+      "%-" + width() + "s  %-" + DETECTOR_WIDTH + "s  %-9s %-6s %8s  %-17s %s";
+
   /**
-   * {@code caught BUG by hunt --profile file 0.2 s 156 ops RESULT at read; reproducer 3 operations:
-   * FILE}.
+   * One bug's row: {@code COLLAPSE_DROPS_FILE hunt --profile file - yes 0.21 156 operations 3
+   * operations: FILE}.
    */
-  private static String line(Zoo.Verdict v) {
-    StringBuilder what = new StringBuilder();
+  private static String row(Zoo.Verdict v) {
     if (v.check().isEmpty()) {
-      what.append(v.note());
-    } else if (!v.caught()) {
-      what.append("nothing found");
-      if (v.check().get().threads() > 1) {
-        what.append(
-            " (a race: the check sees it only when the threads interleave just so;"
-                + " a longer --seconds may catch it)");
-      }
+      return String.format(ROW, v.bug().name(), "(no check)", "-", "MISSED", "-", "-", v.note());
+    }
+    Zoo.Check c = v.check().get();
+    String tried =
+        String.format(
+            "%,d %s",
+            v.operations(),
+            c.strategy().controlled()
+                ? (c.kind() == Zoo.Kind.CONCURRENT ? "schedules" : "rounds")
+                : c.kind() == Zoo.Kind.LOCKSTEP ? "operations" : "changes");
+    StringBuilder rep = new StringBuilder();
+    if (!v.caught()) {
+      rep.append("-");
+    } else if (v.reproducer().isPresent()) {
+      rep.append(v.reproducer().get())
+          .append(c.kind() == Zoo.Kind.LOCKSTEP ? " operations" : " calls");
+      v.choices()
+          .ifPresent(n -> rep.append(", ").append(String.format("%,d", n)).append(" choices"));
+      v.file().ifPresent(f -> rep.append(": ").append(f));
+    } else if (c.kind() == Zoo.Kind.LOCKSTEP) {
+      rep.append("not shrunk: see below");
     } else {
-      what.append(v.found());
-      v.reproducer().ifPresent(n -> what.append("; reproducer ").append(n).append(" operations"));
-      v.file().ifPresent(f -> what.append(": ").append(f));
-      if (!v.second().isEmpty()) {
-        what.append("; second finding ").append(v.second());
-        v.secondFile().ifPresent(f -> what.append(": ").append(f));
-      }
-      if (!v.note().isEmpty()) {
-        what.append(" (").append(v.note()).append(')');
-      }
+      rep.append("(a stress: its round is below)");
     }
     return String.format(
-        "%-6s %-" + width() + "s %-" + CHECK_WIDTH + "s %6.2f s %,11d ops  %s",
-        v.caught() ? "caught" : "MISSED",
+        ROW,
         v.bug().name(),
-        check(v.check()),
-        v.seconds(),
-        v.operations(),
-        what);
+        c.detector(),
+        c.strategy().controlled() ? c.strategy().word() : "-",
+        v.caught() ? "yes" : "MISSED",
+        String.format("%.2f", v.seconds()),
+        tried,
+        rep);
+  }
+
+  /** What a bug's row leaves out: what was found, a second finding, a problem; or nothing. */
+  private static String note(Zoo.Verdict v) {
+    if (v.check().isEmpty()) {
+      return "";
+    }
+    if (!v.caught()) {
+      return "nothing found"
+          + (v.check().get().threads() > 1
+              ? " (a race: this seed's schedules did not reach it; another --seed or a longer"
+                  + " --seconds may)"
+              : "");
+    }
+    StringBuilder what = new StringBuilder(v.found());
+    if (!v.second().isEmpty()) {
+      what.append("; second finding ").append(v.second());
+      v.secondFile().ifPresent(f -> what.append(": ").append(f));
+    }
+    if (!v.note().isEmpty()) {
+      what.append(" (").append(v.note()).append(')');
+    }
+    return what.toString();
   }
 
   /** {@code by hunt --profile fork}, or {@code (no check)}. */
   private static String check(Optional<Zoo.Check> c) {
     return c.map(x -> "by " + x.describe()).orElse("(no check)");
   }
-
-  /** The longest check's words ({@code by hunt --profile pressure}), so the columns line up. */
-  private static final int CHECK_WIDTH =
-      Arrays.stream(Bug.values()).mapToInt(b -> check(Zoo.check(b)).length()).max().orElse(1);
 
   /** The longest bug name, so that the columns line up. */
   private static int width() {

@@ -130,7 +130,21 @@ public final class DivergenceShrinker {
 
     Others others = keepOthers ? new Others() : null;
     Shrinker coarse = new Shrinker(test(subject, every, sought, others), budget);
-    List<Op> small = coarse.shrink(prefix);
+    List<Op> small;
+    try {
+      small = coarse.shrink(prefix);
+    } catch (IllegalArgumentException e) {
+      // The same operations diverged the way sought a moment ago: the subject answers differently
+      // from run to run (an implementation that is not deterministic for one thread).
+      throw new IllegalStateException(
+          "not reproducible: the "
+              + cut
+              + " operations that diverged as "
+              + sought
+              + " did so once more on fresh systems, then not again: the implementation is not"
+              + " deterministic on them",
+          e);
+    }
     int tests = coarse.tests() + 1;
     boolean complete = !coarse.timeUp();
     Divergence found = rerun(subject, small, every, "the shrunk list");

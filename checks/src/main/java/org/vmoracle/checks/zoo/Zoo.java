@@ -165,16 +165,21 @@ public final class Zoo {
      * --threads 2}, then {@code --rmap pv} when the check names a reverse map.
      */
     public String options() {
+      return own(true);
+    }
+
+    private String own(boolean withStrategy) {
       String own;
+      String st = withStrategy ? " --strategy " + strategy.word() : "";
       switch (kind) {
         case LOCKSTEP:
           own = "--profile " + profile.word();
           break;
         case CONCURRENT:
-          own = "--threads " + threads + " --burst " + burst + " --strategy " + strategy.word();
+          own = "--threads " + threads + " --burst " + burst + st;
           break;
         default:
-          own = "--threads " + threads + " --strategy " + strategy.word();
+          own = "--threads " + threads + st;
       }
       return own
           + (rmap == null ? "" : " --rmap " + rmap.word())
@@ -182,15 +187,24 @@ public final class Zoo {
     }
 
     /**
-     * {@code hunt --profile fork}, {@code rmap stress --threads 2 --rmap pv}, or {@code wire stress
-     * --threads 2}.
+     * {@code hunt --profile fork}, {@code rmap stress --threads 2 --strategy random --rmap pv}, or
+     * {@code wire stress --threads 2 --strategy random}.
      */
     public String describe() {
-      String what =
-          kind == Kind.RMAP_STRESS
-              ? "rmap stress "
-              : kind == Kind.WIRE_STRESS ? "wire stress " : "hunt ";
-      return what + options();
+      return what() + options();
+    }
+
+    /**
+     * The detector without its strategy, for the zoo's table: {@code hunt --threads 2 --burst 4}.
+     */
+    public String detector() {
+      return what() + own(false);
+    }
+
+    private String what() {
+      return kind == Kind.RMAP_STRESS
+          ? "rmap stress "
+          : kind == Kind.WIRE_STRESS ? "wire stress " : "hunt ";
     }
   }
 
@@ -245,9 +259,12 @@ public final class Zoo {
    * @param check how it was hunted; empty when the table has none (then it was not hunted)
    * @param caught whether the check found something
    * @param seconds until the finding, or the whole budget when nothing was found
-   * @param operations operations run until the finding (included), or in the whole budget
+   * @param operations operations run until the finding (included), or in the whole budget; for a
+   *     controlled check, the schedules tried (bursts, or rounds of a stress)
    * @param found what was found, one line; empty when nothing was
-   * @param reproducer the shrunk reproducer's operations, when a sequential finding was shrunk
+   * @param reproducer the reproducer's operations: the shrunk trace's, or a concurrent finding's
+   *     calls
+   * @param choices a controlled finding's schedule: its choices, which replay it
    * @param file where the reproducer was written, when it was
    * @param note what else to say (shrinking stopped by its budget, not reproducible, not written)
    * @param second a second finding met while shrinking, a failure of another kind ({@code VIEW at
@@ -262,6 +279,7 @@ public final class Zoo {
       long operations,
       String found,
       Optional<Integer> reproducer,
+      Optional<Integer> choices,
       Optional<Path> file,
       String note,
       String second,
@@ -293,6 +311,7 @@ public final class Zoo {
           0,
           0,
           "",
+          Optional.empty(),
           Optional.empty(),
           Optional.empty(),
           "no check for it in the zoo's table (Zoo.TABLE)",
@@ -328,6 +347,7 @@ public final class Zoo {
         "mlock of a 2 MiB segment raced by reads, " + r.finding().get(),
         Optional.empty(),
         Optional.empty(),
+        Optional.empty(),
         "",
         "",
         Optional.empty());
@@ -348,6 +368,7 @@ public final class Zoo {
         r.seconds(),
         r.changes(),
         "PTE changes of one page on " + c.threads() + " threads, " + r.finding().get(),
+        Optional.empty(),
         Optional.empty(),
         Optional.empty(),
         "",
@@ -385,6 +406,7 @@ public final class Zoo {
         f.operationsBefore() + 1,
         what(f.divergence()),
         made.shrunk().map(x -> x.ops().size()),
+        Optional.empty(),
         made.file(),
         note,
         made.shrunk()
@@ -437,7 +459,8 @@ public final class Zoo {
             : String.format(
                 "after a history of %d operations: %s",
                 f.history().size(), f.why().split("\n", 2)[0]),
-        Optional.empty(),
+        Optional.of(f.history().size()),
+        f.schedule().map(x -> x.choices().length),
         file,
         note,
         "",
@@ -462,6 +485,7 @@ public final class Zoo {
         seconds,
         operations,
         "",
+        Optional.empty(),
         Optional.empty(),
         Optional.empty(),
         "",
