@@ -202,7 +202,16 @@ public final class Zoo {
               entry(Bug.FAST_WIRE_EXPOSES_INVALID, Check.wireStress()),
               entry(Bug.DEMOTION_LOSES_PAGE, Check.lockstep(Profile.WIRE)),
               entry(Bug.SHARED_TABLE_UNDER_COW, Check.lockstep(Profile.SHM).withSharing()),
-              entry(Bug.UNMAP_CLEARS_SHARED_TABLE, Check.lockstep(Profile.SHM).withSharing())));
+              entry(Bug.UNMAP_CLEARS_SHARED_TABLE, Check.lockstep(Profile.SHM).withSharing()),
+              entry(Bug.MPROTECT_SKIPS_WIRED, Check.lockstep(Profile.WIRE)),
+              entry(Bug.TRUNCATE_KEEPS_PRIVATE_COPIES, Check.lockstep(Profile.FILE)),
+              entry(Bug.PAGEOUT_EVICTS_WIRED, Check.lockstep(Profile.WIRE)),
+              entry(Bug.MLOCK_NO_ROLLBACK, Check.lockstep(Profile.WIRE)),
+              entry(Bug.FORK_SKIPS_WIRED_COPY, Check.lockstep(Profile.WIRE)),
+              entry(Bug.FILE_READ_ONTO_DIRTY_FRAME, Check.lockstep(Profile.FILE)),
+              entry(Bug.EXIT_LEAKS_ROOT_TABLE, Check.lockstep(Profile.FORK)),
+              entry(Bug.CLIP_LEAVES_USER_OFF_LIST, Check.lockstep(Profile.MIXED)),
+              entry(Bug.COLLAPSE_SHARES_SWAP_SLOT, Check.lockstep(Profile.COLLAPSE))));
 
   /** The check that hunts {@code bug}; empty when the table has no entry for it. */
   public static Optional<Check> check(Bug bug) {
