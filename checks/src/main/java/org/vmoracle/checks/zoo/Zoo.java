@@ -68,13 +68,25 @@ public final class Zoo {
    *     says; null for a bug of no one design (the check uses the settings given)
    * @param sharing whether the check turns segment page-table sharing on (seed 001, off by
    *     default), for a bug that lives in it
+   * @param checkEvery for the sequential hunt, invariants and views compared every this many
+   *     operations of a run as well as at its end ({@link Hunt.Settings#checkEvery}); 0, and for
+   *     the others always 0: only at each run's end
+   * @param runLength for the sequential hunt, operations in one run on freshly booted systems; 0,
+   *     and for the others always 0: {@link Hunt#RUN_LENGTH}
    */
   public record Check(
-      Kind kind, Profile profile, int threads, int burst, Config.Rmap rmap, boolean sharing) {
+      Kind kind,
+      Profile profile,
+      int threads,
+      int burst,
+      Config.Rmap rmap,
+      boolean sharing,
+      int checkEvery,
+      int runLength) {
 
     /** A check that leaves page-table sharing as the settings given say. */
     public Check(Kind kind, Profile profile, int threads, int burst, Config.Rmap rmap) {
-      this(kind, profile, threads, burst, rmap, false);
+      this(kind, profile, threads, burst, rmap, false, 0, 0);
     }
 
     public Check {
@@ -94,6 +106,16 @@ public final class Zoo {
         throw new IllegalArgumentException(
             "a profile with 1 thread, 2 or more threads and a burst without one, or a stress of 2"
                 + " or more threads");
+      }
+      if (checkEvery < 0
+          || runLength < 0
+          || ((checkEvery > 0 || runLength > 0) && kind != Kind.LOCKSTEP)) {
+        throw new IllegalArgumentException(
+            "a check interval and run length of 0 or more, above 0 only for the sequential hunt,"
+                + " not "
+                + checkEvery
+                + " and "
+                + runLength);
       }
     }
 
@@ -119,12 +141,51 @@ public final class Zoo {
 
     /** This check, on reverse map {@code r}: for a bug that lives in that design. */
     public Check on(Config.Rmap r) {
-      return new Check(kind, profile, threads, burst, Objects.requireNonNull(r, "rmap"), sharing);
+      return new Check(
+          kind,
+          profile,
+          threads,
+          burst,
+          Objects.requireNonNull(r, "rmap"),
+          sharing,
+          checkEvery,
+          runLength);
     }
 
     /** This check with page-table sharing on: for a bug that lives in it (seed 001). */
     public Check withSharing() {
-      return new Check(kind, profile, threads, burst, rmap, true);
+      return new Check(kind, profile, threads, burst, rmap, true, checkEvery, runLength);
+    }
+
+    /**
+     * This sequential hunt with invariants and views compared every {@code n} operations of a run
+     * as well as at its end: for a bug that shows only there, so that a run need not reach its end
+     * (5,000 operations) before the bug is seen.
+     */
+    public Check checkingEvery(int n) {
+      if (kind != Kind.LOCKSTEP || n < 1) {
+        throw new IllegalArgumentException(
+            "a check interval of 1 or more, for the sequential hunt only, not " + n);
+      }
+      return new Check(kind, profile, threads, burst, rmap, sharing, n, runLength);
+    }
+
+    /**
+     * This sequential hunt in runs of {@code n} operations each, on freshly booted systems: for a
+     * bug whose state arises soon after boot and is gone again (or cheaper to reach afresh) long
+     * before a run of {@link Hunt#RUN_LENGTH} ends, which is where it would be checked.
+     */
+    public Check inRunsOf(int n) {
+      if (kind != Kind.LOCKSTEP || n < 1) {
+        throw new IllegalArgumentException(
+            "a run length of 1 or more, for the sequential hunt only, not " + n);
+      }
+      return new Check(kind, profile, threads, burst, rmap, sharing, checkEvery, n);
+    }
+
+    /** Operations in one run of the sequential hunt: the check's, or {@link Hunt#RUN_LENGTH}. */
+    public int runOps() {
+      return runLength > 0 ? runLength : Hunt.RUN_LENGTH;
     }
 
     /** {@code c} with this check's reverse map, when it names one, and its sharing. */
@@ -134,14 +195,20 @@ public final class Zoo {
     }
 
     /**
-     * The check's options: {@code --profile fork}, {@code --threads 2 --burst 16} or {@code
-     * --threads 2}, then {@code --rmap pv} when the check names a reverse map.
+     * The check's options, as {@code vmoracle hunt} takes them: {@code --profile fork} (then {@code
+     * --check-every 100} when it checks within runs, {@code --run-length 500} when its runs are
+     * shorter than the hunt's), {@code --threads 2 --burst 16} or {@code --threads 2}, then {@code
+     * --rmap pv} when the check names a reverse map.
      */
     public String options() {
       String own;
       switch (kind) {
         case LOCKSTEP:
-          own = "--profile " + profile.word();
+          own =
+              "--profile "
+                  + profile.word()
+                  + (checkEvery > 0 ? " --check-every " + checkEvery : "")
+                  + (runLength > 0 ? " --run-length " + runLength : "");
           break;
         case CONCURRENT:
           own = "--threads " + threads + " --burst " + burst;
@@ -347,8 +414,8 @@ public final class Zoo {
             seed,
             0,
             seconds,
-            Hunt.RUN_LENGTH,
-            0);
+            c.runOps(),
+            c.checkEvery());
     Hunt.Report r = Hunt.run(s, progress -> {}, 0);
     if (r.finding().isEmpty()) {
       return missed(bug, c, r.progress().seconds(), r.progress().operations());
