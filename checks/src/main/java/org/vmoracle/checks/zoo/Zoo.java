@@ -248,10 +248,17 @@ public final class Zoo {
    * never meet, and an insert meets a removal only when a copy-on-write and a read of one deeper
    * page coincide); the reverse map's stress, which makes that meeting its whole work, caught it in
    * 3 of 3 tries, in 0.7 to 4.6 s. The nine sequential bugs from kernel history
-   * (MPROTECT_SKIPS_WIRED onward) each went to the profile, of those whose mix reaches the bug's
-   * state, that caught it soonest over seeds 1 to 5: wiring bugs to wire, pressure (which checks
-   * invariants at its failed operations) or mixed, truncation and file reads to file, collapse's to
-   * collapse.
+   * (MPROTECT_SKIPS_WIRED onward) each went to the profile, check interval and run length that
+   * caught it soonest over seeds 1 to 5 (mixed, pressure, wire, fork and file tried for the slow,
+   * with checks every 50 to 1,000 operations and runs of 100 to 5,000), every seed within a second
+   * or two: six of them show only in the invariants or views, which runs of 5,000 compare only at
+   * their end (a comparison of views costs some 25 ms, as much as 250 operations), so they are
+   * checked sooner: in short runs when their state arises soon after boot and is gone again before
+   * 5,000 (MPROTECT_SKIPS_WIRED, TRUNCATE_KEEPS_PRIVATE_COPIES, PAGEOUT_EVICTS_WIRED), with checks
+   * within runs when it lasts (EXIT_LEAKS_ROOT_TABLE), or both, when only a few runs ever reach it
+   * (MLOCK_NO_ROLLBACK needs an mlock across a PROT_NONE or past-the-end entry, which the file
+   * profile makes most often; FORK_SKIPS_WIRED_COPY). The other three are seen by a result or a
+   * crash within the first few hundred operations of the profile of their state.
    */
   private static final Map<Bug, Check> TABLE =
       new EnumMap<>(
@@ -274,13 +281,17 @@ public final class Zoo {
               entry(Bug.DEMOTION_LOSES_PAGE, Check.lockstep(Profile.WIRE)),
               entry(Bug.SHARED_TABLE_UNDER_COW, Check.lockstep(Profile.SHM).withSharing()),
               entry(Bug.UNMAP_CLEARS_SHARED_TABLE, Check.lockstep(Profile.SHM).withSharing()),
-              entry(Bug.MPROTECT_SKIPS_WIRED, Check.lockstep(Profile.WIRE)),
-              entry(Bug.TRUNCATE_KEEPS_PRIVATE_COPIES, Check.lockstep(Profile.FILE)),
-              entry(Bug.PAGEOUT_EVICTS_WIRED, Check.lockstep(Profile.PRESSURE)),
-              entry(Bug.MLOCK_NO_ROLLBACK, Check.lockstep(Profile.MIXED)),
-              entry(Bug.FORK_SKIPS_WIRED_COPY, Check.lockstep(Profile.MIXED)),
+              entry(Bug.MPROTECT_SKIPS_WIRED, Check.lockstep(Profile.WIRE).inRunsOf(150)),
+              entry(Bug.TRUNCATE_KEEPS_PRIVATE_COPIES, Check.lockstep(Profile.FILE).inRunsOf(300)),
+              entry(Bug.PAGEOUT_EVICTS_WIRED, Check.lockstep(Profile.PRESSURE).inRunsOf(500)),
+              entry(
+                  Bug.MLOCK_NO_ROLLBACK,
+                  Check.lockstep(Profile.FILE).checkingEvery(100).inRunsOf(500)),
+              entry(
+                  Bug.FORK_SKIPS_WIRED_COPY,
+                  Check.lockstep(Profile.PRESSURE).checkingEvery(100).inRunsOf(1000)),
               entry(Bug.FILE_READ_ONTO_DIRTY_FRAME, Check.lockstep(Profile.FILE)),
-              entry(Bug.EXIT_LEAKS_ROOT_TABLE, Check.lockstep(Profile.FORK)),
+              entry(Bug.EXIT_LEAKS_ROOT_TABLE, Check.lockstep(Profile.FORK).checkingEvery(200)),
               entry(Bug.CLIP_LEAVES_USER_OFF_LIST, Check.lockstep(Profile.MIXED)),
               entry(Bug.COLLAPSE_SHARES_SWAP_SLOT, Check.lockstep(Profile.COLLAPSE))));
 
