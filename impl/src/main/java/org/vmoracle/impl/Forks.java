@@ -69,7 +69,7 @@ final class Forks {
           if (e.object != null) {
             c.sharing = Sharing.PRIVATE; // INH-4
             c.cow = join(new Cow(new VmObject[] {e.object}, true), c);
-          } else if (e.wired && e.prot.canWrite()) {
+          } else if (e.wired && e.prot.canWrite() && !m.config.has(Bug.FORK_SKIPS_WIRED_COPY)) {
             Cow copy = eagerCopy(m, pageout, e, teardown);
             if (copy == null) {
               teardown.leave(child);
@@ -111,6 +111,9 @@ final class Forks {
   /** Write-protects every PTE of every member of {@code c} (kernels.md R12). */
   private static void protectGroup(Machine m, Cow c) {
     for (MapEntry e : c.members) {
+      if (e.wired && m.config.has(Bug.FORK_SKIPS_WIRED_COPY)) {
+        continue; // injected: a wired page must not fault, so its PTE stays writable
+      }
       m.mmu.protect(e, e.start, e.end);
     }
   }

@@ -1,5 +1,6 @@
 package org.vmoracle.impl;
 
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.Cow;
 import org.vmoracle.impl.map.MapEntry;
@@ -158,7 +159,9 @@ final class MapOps {
       }
       if (!prot.canRead()) {
         teardown.unmapPtes(e, e.start, e.end); // nothing may be reached through PTEs now
-      } else if (before.canWrite() && !prot.canWrite()) {
+      } else if (before.canWrite()
+          && !prot.canWrite()
+          && !(e.wired && m.config.has(Bug.MPROTECT_SKIPS_WIRED))) {
         m.mmu.protect(e, e.start, e.end); // PROT-2: at once
       }
       if (e.wired && Wiring.refaultsOnProtect(before, prot) && !Wiring.wirePages(m, pageout, e)) {
@@ -222,6 +225,10 @@ final class MapOps {
     }
     for (MapEntry e : sp.overlapping(op.addr(), end)) {
       if (e.prot == Prot.NONE || e.shown().pastEnd(e.index(Math.min(end, e.end) - 1))) {
+        if (m.config.has(Bug.MLOCK_NO_ROLLBACK) && e.start > op.addr()) {
+          // Injected: the entries before this one are wired and stay so (not DEV-4).
+          Wiring.wire(m, pageout, sp, op.addr(), e.start, null);
+        }
         return Result.of(Errno.ENOMEM); // WIRE-12, WIRE-5: cannot be faulted in; DEV-4
       }
     }

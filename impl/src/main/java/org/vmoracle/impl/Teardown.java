@@ -281,7 +281,7 @@ final class Teardown implements Collapse.Releaser {
         m.rmap.forEachEntry(f, e -> unmapFrom(e, pages));
       }
       for (User u : f.users) {
-        if (u.group() != null) {
+        if (u.group() != null && !m.config.has(Bug.TRUNCATE_KEEPS_PRIVATE_COPIES)) {
           for (VmObject o : u.group().chain()) {
             if (o != f) {
               dropPages(o, pages);

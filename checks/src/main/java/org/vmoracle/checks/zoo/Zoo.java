@@ -71,6 +71,11 @@ public final class Zoo {
    *     default), for a bug that lives in it
    * @param strategy how the threads of a concurrent check are scheduled ({@link Strategy}); free
    *     for the sequential hunt
+   * @param checkEvery for the sequential hunt, invariants and views compared every this many
+   *     operations of a run as well as at its end ({@link Hunt.Settings#checkEvery}); 0, and for
+   *     the others always 0: only at each run's end
+   * @param runLength for the sequential hunt, operations in one run on freshly booted systems; 0,
+   *     and for the others always 0: {@link Hunt#RUN_LENGTH}
    */
   public record Check(
       Kind kind,
@@ -79,9 +84,14 @@ public final class Zoo {
       int burst,
       Config.Rmap rmap,
       boolean sharing,
-      Strategy strategy) {
+      Strategy strategy,
+      int checkEvery,
+      int runLength) {
 
-    /** A check that leaves page-table sharing as the settings given say. */
+    /**
+     * A check that leaves page-table sharing as the settings given say, checks at each run's end,
+     * and schedules a concurrent check's threads by the random strategy.
+     */
     public Check(Kind kind, Profile profile, int threads, int burst, Config.Rmap rmap) {
       this(
           kind,
@@ -90,7 +100,9 @@ public final class Zoo {
           burst,
           rmap,
           false,
-          kind == Kind.LOCKSTEP ? Strategy.FREE : Strategy.RANDOM);
+          kind == Kind.LOCKSTEP ? Strategy.FREE : Strategy.RANDOM,
+          0,
+          0);
     }
 
     public Check {
@@ -115,6 +127,16 @@ public final class Zoo {
         throw new IllegalArgumentException(
             "a profile with 1 thread, 2 or more threads and a burst without one, or a stress of 2"
                 + " or more threads");
+      }
+      if (checkEvery < 0
+          || runLength < 0
+          || ((checkEvery > 0 || runLength > 0) && kind != Kind.LOCKSTEP)) {
+        throw new IllegalArgumentException(
+            "a check interval and run length of 0 or more, above 0 only for the sequential hunt,"
+                + " not "
+                + checkEvery
+                + " and "
+                + runLength);
       }
     }
 
@@ -141,17 +163,56 @@ public final class Zoo {
     /** This check, on reverse map {@code r}: for a bug that lives in that design. */
     public Check on(Config.Rmap r) {
       return new Check(
-          kind, profile, threads, burst, Objects.requireNonNull(r, "rmap"), sharing, strategy);
+          kind,
+          profile,
+          threads,
+          burst,
+          Objects.requireNonNull(r, "rmap"),
+          sharing,
+          strategy,
+          checkEvery,
+          runLength);
     }
 
     /** This check with page-table sharing on: for a bug that lives in it (seed 001). */
     public Check withSharing() {
-      return new Check(kind, profile, threads, burst, rmap, true, strategy);
+      return new Check(kind, profile, threads, burst, rmap, true, strategy, checkEvery, runLength);
     }
 
     /** This concurrent check with its threads scheduled by {@code s}. */
     public Check under(Strategy s) {
-      return new Check(kind, profile, threads, burst, rmap, sharing, s);
+      return new Check(kind, profile, threads, burst, rmap, sharing, s, checkEvery, runLength);
+    }
+
+    /**
+     * This sequential hunt with invariants and views compared every {@code n} operations of a run
+     * as well as at its end: for a bug that shows only there, so that a run need not reach its end
+     * (5,000 operations) before the bug is seen.
+     */
+    public Check checkingEvery(int n) {
+      if (kind != Kind.LOCKSTEP || n < 1) {
+        throw new IllegalArgumentException(
+            "a check interval of 1 or more, for the sequential hunt only, not " + n);
+      }
+      return new Check(kind, profile, threads, burst, rmap, sharing, strategy, n, runLength);
+    }
+
+    /**
+     * This sequential hunt in runs of {@code n} operations each, on freshly booted systems: for a
+     * bug whose state arises soon after boot and is gone again (or cheaper to reach afresh) long
+     * before a run of {@link Hunt#RUN_LENGTH} ends, which is where it would be checked.
+     */
+    public Check inRunsOf(int n) {
+      if (kind != Kind.LOCKSTEP || n < 1) {
+        throw new IllegalArgumentException(
+            "a run length of 1 or more, for the sequential hunt only, not " + n);
+      }
+      return new Check(kind, profile, threads, burst, rmap, sharing, strategy, checkEvery, n);
+    }
+
+    /** Operations in one run of the sequential hunt: the check's, or {@link Hunt#RUN_LENGTH}. */
+    public int runOps() {
+      return runLength > 0 ? runLength : Hunt.RUN_LENGTH;
     }
 
     /** {@code c} with this check's reverse map, when it names one, and its sharing. */
@@ -161,8 +222,10 @@ public final class Zoo {
     }
 
     /**
-     * The check's options: {@code --profile fork}, {@code --threads 2 --burst 16} or {@code
-     * --threads 2}, then {@code --rmap pv} when the check names a reverse map.
+     * The check's options, as {@code vmoracle hunt} takes them: {@code --profile fork} (then {@code
+     * --check-every 100} when it checks within runs, {@code --run-length 500} when its runs are
+     * shorter than the hunt's), {@code --threads 2 --burst 16} or {@code --threads 2}, then {@code
+     * --rmap pv} when the check names a reverse map.
      */
     public String options() {
       return own(true);
@@ -173,7 +236,11 @@ public final class Zoo {
       String st = withStrategy ? " --strategy " + strategy.word() : "";
       switch (kind) {
         case LOCKSTEP:
-          own = "--profile " + profile.word();
+          own =
+              "--profile "
+                  + profile.word()
+                  + (checkEvery > 0 ? " --check-every " + checkEvery : "")
+                  + (runLength > 0 ? " --run-length " + runLength : "");
           break;
         case CONCURRENT:
           own = "--threads " + threads + " --burst " + burst + st;
@@ -221,7 +288,18 @@ public final class Zoo {
    * concurrent hunt in 60 s (a fault maps a page only with it busy, so two inserts of one page
    * never meet, and an insert meets a removal only when a copy-on-write and a read of one deeper
    * page coincide); the reverse map's stress, which makes that meeting its whole work, caught it in
-   * 3 of 3 tries, in 0.7 to 4.6 s.
+   * 3 of 3 tries, in 0.7 to 4.6 s. The nine sequential bugs from kernel history
+   * (MPROTECT_SKIPS_WIRED onward) each went to the profile, check interval and run length that
+   * caught it soonest over seeds 1 to 5 (mixed, pressure, wire, fork and file tried for the slow,
+   * with checks every 50 to 1,000 operations and runs of 100 to 5,000), every seed within a second
+   * or two: six of them show only in the invariants or views, which runs of 5,000 compare only at
+   * their end (a comparison of views costs some 25 ms, as much as 250 operations), so they are
+   * checked sooner: in short runs when their state arises soon after boot and is gone again before
+   * 5,000 (MPROTECT_SKIPS_WIRED, TRUNCATE_KEEPS_PRIVATE_COPIES, PAGEOUT_EVICTS_WIRED), with checks
+   * within runs when it lasts (EXIT_LEAKS_ROOT_TABLE), or both, when only a few runs ever reach it
+   * (MLOCK_NO_ROLLBACK needs an mlock across a PROT_NONE or past-the-end entry, which the file
+   * profile makes most often; FORK_SKIPS_WIRED_COPY). The other three are seen by a result or a
+   * crash within the first few hundred operations of the profile of their state.
    */
   private static final Map<Bug, Check> TABLE =
       new EnumMap<>(
@@ -245,7 +323,20 @@ public final class Zoo {
               entry(Bug.FAST_WIRE_EXPOSES_INVALID, Check.wireStress()),
               entry(Bug.DEMOTION_LOSES_PAGE, Check.lockstep(Profile.WIRE)),
               entry(Bug.SHARED_TABLE_UNDER_COW, Check.lockstep(Profile.SHM).withSharing()),
-              entry(Bug.UNMAP_CLEARS_SHARED_TABLE, Check.lockstep(Profile.SHM).withSharing())));
+              entry(Bug.UNMAP_CLEARS_SHARED_TABLE, Check.lockstep(Profile.SHM).withSharing()),
+              entry(Bug.MPROTECT_SKIPS_WIRED, Check.lockstep(Profile.WIRE).inRunsOf(150)),
+              entry(Bug.TRUNCATE_KEEPS_PRIVATE_COPIES, Check.lockstep(Profile.FILE).inRunsOf(300)),
+              entry(Bug.PAGEOUT_EVICTS_WIRED, Check.lockstep(Profile.PRESSURE).inRunsOf(500)),
+              entry(
+                  Bug.MLOCK_NO_ROLLBACK,
+                  Check.lockstep(Profile.FILE).checkingEvery(100).inRunsOf(500)),
+              entry(
+                  Bug.FORK_SKIPS_WIRED_COPY,
+                  Check.lockstep(Profile.PRESSURE).checkingEvery(100).inRunsOf(1000)),
+              entry(Bug.FILE_READ_ONTO_DIRTY_FRAME, Check.lockstep(Profile.FILE)),
+              entry(Bug.EXIT_LEAKS_ROOT_TABLE, Check.lockstep(Profile.FORK).checkingEvery(200)),
+              entry(Bug.CLIP_LEAVES_USER_OFF_LIST, Check.lockstep(Profile.MIXED)),
+              entry(Bug.COLLAPSE_SHARES_SWAP_SLOT, Check.lockstep(Profile.COLLAPSE))));
 
   /** The check that hunts {@code bug}; empty when the table has no entry for it. */
   public static Optional<Check> check(Bug bug) {
@@ -386,8 +477,8 @@ public final class Zoo {
             seed,
             0,
             seconds,
-            Hunt.RUN_LENGTH,
-            0);
+            c.runOps(),
+            c.checkEvery());
     Hunt.Report r = Hunt.run(s, progress -> {}, 0);
     if (r.finding().isEmpty()) {
       return missed(bug, c, r.progress().seconds(), r.progress().operations());

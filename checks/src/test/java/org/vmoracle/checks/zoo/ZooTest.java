@@ -65,6 +65,46 @@ class ZooTest {
   }
 
   /**
+   * A sequential hunt that checks within its runs, or runs shorter ones, says so the way {@code
+   * vmoracle hunt} takes it, and only the sequential hunt can.
+   */
+  @Test
+  void check_checkingEvery_saysItsInterval() {
+    Zoo.Check c = Zoo.Check.lockstep(Profile.MIXED).checkingEvery(100);
+    assertEquals(100, c.checkEvery());
+    assertEquals("--profile mixed --check-every 100", c.options());
+    assertEquals(
+        "hunt --profile mixed --check-every 100 --rmap pv", c.on(Config.Rmap.PV).describe());
+    assertEquals(
+        "--profile shm --check-every 50 --config sharePageTables=true",
+        Zoo.Check.lockstep(Profile.SHM).withSharing().checkingEvery(50).options());
+    assertEquals(
+        "--profile wire --check-every 50 --run-length 500",
+        Zoo.Check.lockstep(Profile.WIRE).checkingEvery(50).inRunsOf(500).options());
+    assertEquals(0, Zoo.Check.lockstep(Profile.MIXED).checkEvery());
+    assertEquals(5_000, Zoo.Check.lockstep(Profile.MIXED).runOps());
+    assertThrows(
+        IllegalArgumentException.class, () -> Zoo.Check.rmapStress(2, Config.Rmap.PV).inRunsOf(9));
+    assertThrows(
+        IllegalArgumentException.class, () -> Zoo.Check.lockstep(Profile.MIXED).checkingEvery(0));
+    assertThrows(
+        IllegalArgumentException.class, () -> Zoo.Check.concurrent(2, 16).checkingEvery(100));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new Zoo.Check(
+                Zoo.Kind.CONCURRENT,
+                null,
+                2,
+                16,
+                null,
+                false,
+                org.vmoracle.checks.sched.Strategy.RANDOM,
+                100,
+                0));
+  }
+
+  /**
    * A check that names a reverse map runs its bug on that design whatever the settings given say.
    */
   @Test

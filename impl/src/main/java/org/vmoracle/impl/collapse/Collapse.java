@@ -79,6 +79,9 @@ public final class Collapse {
       long slot = below.pages.get(i);
       if (VmObject.isFrame(slot)) {
         olds.add(new Old(i, (int) slot, below));
+      } else if (m.config.has(Bug.COLLAPSE_SHARES_SWAP_SLOT)) {
+        front.pages.put(i, slot); // injected: the slot is moved up, and the level below keeps it
+        continue;
       }
       int nf = m.mem.allocate();
       if (nf < 0) {

@@ -141,4 +141,88 @@ public enum Bug {
    * race.
    */
   COW_FRONT_UNDER_SHARED_LOCK,
+
+  /**
+   * mprotect that takes write permission away write-protects the PTEs of every entry of the range
+   * but the wired ones, as if wired pages had to stay mapped exactly as they were: a wired range
+   * made read-only keeps writable PTEs, and stores through them land without a fault (PROT-2). The
+   * class of every "downgrade left a writable PTE" bug (Linux's change_protection paths, BSD's
+   * pmap_protect callers). The lockstep sees a store answer {@code ok} where the model says SEGV,
+   * and the invariant checker a writable PTE in a read-only entry.
+   */
+  MPROTECT_SKIPS_WIRED,
+
+  /**
+   * A file's shrink unmaps and frees the file's own pages past the new end but not the private
+   * copies of them in the chains over the file (Linux's {@code unmap_mapping_range} with {@code
+   * even_cows=0}, the call truncate_pagecache makes twice because the first cannot catch every COW
+   * page). Accesses past the end still give BUS, since the fault looks at the file's size first;
+   * but when the file grows again, a page a private mapping had copied shows the old copy instead
+   * of the file's zeros (FILE-8).
+   */
+  TRUNCATE_KEEPS_PRIVATE_COPIES,
+
+  /**
+   * Pageout's clock does not skip wired frames: a wired page is unmapped and sent to swap or its
+   * file like any other, so a wired range has pages with no PTE (SYS-3, WIRE-1; what a lost or
+   * ignored wire count does in any kernel). Contents come back on the next fault, so only the
+   * invariant checker sees it: a wired entry with no wired PTE.
+   */
+  PAGEOUT_EVICTS_WIRED,
+
+  /**
+   * mlock wires entry by entry and checks each one only when it gets there: at a range with
+   * protection {@code none} or a page past the end of its file it answers ENOMEM, leaving the
+   * entries before it wired (WIRE-5, WIRE-12, DEV-4). What Linux does (VM_LOCKED stays on the VMAs
+   * before the failure) and what BSD's vm_map_wire rolls back (kernels.md R26); here a failed
+   * operation must change nothing (ERR-1), and the view shows the wired lines.
+   */
+  MLOCK_NO_ROLLBACK,
+
+  /**
+   * fork handles a wired, writable private range like any other, marking it copy-on-write instead
+   * of copying it for the child (FORK-3), and the write-protect of the parent's group skips the
+   * wired PTEs, since a wired page must not fault: the parent's stores then land in pages the child
+   * still reads. The class of Linux's fork of pinned pages (CVE-2020-29374, fixed by copying pinned
+   * pages at fork, "mm: Do early cow for pinned pages during fork()"), and the reason BSD's
+   * vm_map_copy_entry copies wired entries eagerly.
+   */
+  FORK_SKIPS_WIRED_COPY,
+
+  /**
+   * A file page read in by a fault lands on a frame the pool did not zero (the fault asks for one
+   * it will fill itself, as FreeBSD skips pmap_zero_page for a page about to be read), but the read
+   * stores only the disk's nonzero words: the zero words of the file show what the frame's last
+   * user left there, a leak of one process's data into another's view of a file (FILE-6, FILE-7).
+   */
+  FILE_READ_ONTO_DIRTY_FRAME,
+
+  /**
+   * Tearing a pmap down at exit or exec frees every page-table page below the PML4 and leaves the
+   * PML4 itself to a caller that never frees it (the top level is allocated apart from the tree, as
+   * Linux's pgd_alloc/pgd_free and BSD's pmap_pinit/pmap_release pair it, and a teardown that frees
+   * the tree alone leaks it): every exit leaks one page-table page, which the invariant checker
+   * sees as a frame used by no live pmap or object.
+   */
+  EXIT_LEAKS_ROOT_TABLE,
+
+  /**
+   * Clipping a shared entry (munmap or mprotect of part of it) makes the new upper piece but does
+   * not put it on its object's list of users (DragonFly's backing list, which vm_map_clip_start
+   * must attach the new entry to): what walks the object's users misses it, and when the lower
+   * piece goes the object looks unused and its pages are freed under the upper piece's PTEs. The
+   * invariant checker sees the list short of a user; accesses see freed frames.
+   */
+  CLIP_LEAVES_USER_OFF_LIST,
+
+  /**
+   * Collapse pulls a swapped page up into the front by moving its swap slot there instead of
+   * copying the page, while the level below still names the slot too: one slot, two owners, and no
+   * count. When the level below goes (dead after the collapse, or torn down later) its slot is
+   * freed and reused by the next pageout before the front's page is read back, or the front's
+   * swap-in frees it under the other. The class of Linux's swap-slot use-after-free bugs (a swap
+   * entry copied without swap_duplicate, its count reaching zero while another still held it); the
+   * invariant checker sees more references than slots in use, accesses another page's words.
+   */
+  COLLAPSE_SHARES_SWAP_SLOT,
 }

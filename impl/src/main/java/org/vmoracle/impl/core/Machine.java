@@ -69,7 +69,8 @@ public final class Machine {
             new Pmap.Config(
                 config.pmapEarlyReturn(),
                 config.has(Bug.DOUBLE_COUNTED_PT_PAGES),
-                config.has(Bug.DEMOTION_LOSES_PAGE)),
+                config.has(Bug.DEMOTION_LOSES_PAGE),
+                config.has(Bug.EXIT_LEAKS_ROOT_TABLE)),
             config.has(Bug.WIRE_KEPT_ON_REPOINT),
             config.has(Bug.UNMAP_CLEARS_SHARED_TABLE));
     this.sharedPage = new VmObject(0, VmObject.Kind.SHARED_PAGE, "", -1, 1, null, links);
@@ -94,7 +95,14 @@ public final class Machine {
    * requirements.
    */
   public VmSpace newSpace(Pmap p) {
-    VmSpace sp = new VmSpace(newId(), p, lock, config.placementHint(), config.lookupHints());
+    VmSpace sp =
+        new VmSpace(
+            newId(),
+            p,
+            lock,
+            config.placementHint(),
+            config.lookupHints(),
+            config.has(Bug.CLIP_LEAVES_USER_OFF_LIST));
     p.serve(sp); // for reverse maps that name PTEs by address (seed 004)
     return sp;
   }

@@ -362,6 +362,7 @@ public final class Fault {
         }
         long[] data = m.swap.get(VmObject.swapSlot(slot));
         if (data == null) {
+          checkSlotInUse(o, i, slot);
           continue; // swapped in meanwhile: read the frame instead
         }
         m.mem.storePage(nf, data);
@@ -499,12 +500,13 @@ public final class Fault {
         }
         return f;
       }
-      int nf = m.mem.allocateBusy();
+      boolean dirty = o.kind == VmObject.Kind.VNODE && m.config.has(Bug.FILE_READ_ONTO_DIRTY_FRAME);
+      int nf = dirty ? m.mem.allocateBusyUnzeroed() : m.mem.allocateBusy();
       if (nf < 0) {
         return NO_MEMORY;
       }
       if (o.kind == VmObject.Kind.VNODE) {
-        readDisk(m, o, i, nf);
+        readDisk(m, o, i, nf); // its zero words only on a zeroed frame
       } else if (o.kind == VmObject.Kind.SHARED_PAGE) {
         m.fillSharedPage(nf);
       }
@@ -541,15 +543,16 @@ public final class Fault {
         return ABSENT;
       }
       if (!VmObject.isFrame(slot)) {
+        long swapSlot = VmObject.swapSlot(slot);
         int nf = mem.allocateBusy();
         if (nf < 0) {
           return NO_MEMORY;
         }
-        long swapSlot = VmObject.swapSlot(slot);
         long[] data = m.swap.get(swapSlot);
         if (data == null) {
           mem.unbusy(nf);
           mem.free(nf);
+          checkSlotInUse(o, i, slot);
           continue; // another fault swapped it in first
         }
         mem.storePage(nf, data);
@@ -586,6 +589,24 @@ public final class Fault {
         return f;
       }
       mem.unbusy(f); // the page moved meanwhile: look again
+    }
+  }
+
+  /**
+   * Throws if page {@code i} of {@code o} still points to {@code slot}, a swap slot that is not in
+   * use: then no other fault swapped it in (that one replaces the slot before freeing it), and
+   * looking again would loop for ever. No requirements.
+   */
+  private static void checkSlotInUse(VmObject o, long i, long slot) {
+    if (o.pages.get(i) == slot) {
+      throw new IllegalStateException(
+          "page "
+              + i
+              + " of "
+              + o
+              + " points to swap slot "
+              + VmObject.swapSlot(slot)
+              + ", which is not in use");
     }
   }
 

@@ -66,6 +66,8 @@ public final class VmSpace {
   /** Whether {@link #entryAt} tries and sets {@link #hints} ({@code Config.lookupHints}). */
   private final boolean useHints; // (c)
 
+  private final boolean clipLeavesUserOff; // (c) the injected bug CLIP_LEAVES_USER_OFF_LIST
+
   /** The map lock, for the assertions of the lock rules only. */
   private final ScalableRwLock lock; // (c)
 
@@ -75,11 +77,27 @@ public final class VmSpace {
    * every time when {@code useHints} is false.
    */
   public VmSpace(int id, Pmap pmap, ScalableRwLock lock, boolean useFloor, boolean useHints) {
+    this(id, pmap, lock, useFloor, useHints, false);
+  }
+
+  /**
+   * A space as above; {@code clipLeavesUserOff} is the injected bug {@code
+   * core.Bug.CLIP_LEAVES_USER_OFF_LIST}: {@link #clip} does not add the upper piece of a shared
+   * entry to its object's users.
+   */
+  public VmSpace(
+      int id,
+      Pmap pmap,
+      ScalableRwLock lock,
+      boolean useFloor,
+      boolean useHints,
+      boolean clipLeavesUserOff) {
     this.id = id;
     this.pmap = pmap;
     this.lock = lock;
     this.useFloor = useFloor;
     this.useHints = useHints;
+    this.clipLeavesUserOff = clipLeavesUserOff;
   }
 
   /** The entry holding {@code va}, or null. The caller holds the map lock in either mode. */
@@ -155,8 +173,8 @@ public final class VmSpace {
     entries.put(at, upper);
     if (upper.cow != null) {
       upper.cow.members.add(upper);
-    } else {
-      upper.object.users.add(upper);
+    } else if (!clipLeavesUserOff) {
+      upper.object.users.add(upper); // the object's users are every entry that maps it
     }
   }
 

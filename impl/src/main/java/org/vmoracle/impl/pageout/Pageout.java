@@ -1,5 +1,6 @@
 package org.vmoracle.impl.pageout;
 
+import org.vmoracle.impl.core.Bug;
 import org.vmoracle.impl.core.Machine;
 import org.vmoracle.impl.map.VmObject;
 import org.vmoracle.impl.phys.PhysMem;
@@ -54,7 +55,7 @@ public final class Pageout {
       hand = (hand + 1) % frames;
       if (mem.testFlag(f, PhysMem.FREE)
           || mem.testFlag(f, PhysMem.PTPAGE)
-          || mem.wireCount(f) > 0
+          || (mem.wireCount(f) > 0 && !m.config.has(Bug.PAGEOUT_EVICTS_WIRED)) // SYS-3
           || !(mem.owner(f) instanceof VmObject)) {
         continue;
       }

@@ -667,7 +667,22 @@ public final class PhysMem {
     return allocate(betweenReadAndCas, 0);
   }
 
+  /**
+   * {@link #allocateBusy()}, but the frame is NOT zeroed: it holds what its last user left there.
+   * Only for the injected bug {@code core.Bug.FILE_READ_ONTO_DIRTY_FRAME}; nothing else may use it
+   * (I4 holds for every other allocation).
+   *
+   * <p>No requirements.
+   */
+  public int allocateBusyUnzeroed() {
+    return allocate(null, BUSY, false);
+  }
+
   private int allocate(Runnable betweenReadAndCas, int initialFlags) {
+    return allocate(betweenReadAndCas, initialFlags, true);
+  }
+
+  private int allocate(Runnable betweenReadAndCas, int initialFlags, boolean zero) {
     int f;
     for (; ; ) {
       f = pool.take(betweenReadAndCas);
@@ -681,7 +696,9 @@ public final class PhysMem {
       reclaims.await(); // frames on their way back: wait for them rather than fail
     }
     // We own f exclusively now: the pop's acquire ordered every earlier user of f before us.
-    contents.zero(f); // plain: published by the release below and then by the caller
+    if (zero) {
+      contents.zero(f); // plain: published by the release below and then by the caller
+    }
     state.clearForAllocation(f, initialFlags); // I4; its release store clears FREE last (I1)
     return f;
   }

@@ -249,8 +249,19 @@ public final class Pmap {
    *     {@code core.Bug}: every new page-table page counts twice in the resident count
    * @param demotionLosesPage the injected bug DEMOTION_LOSES_PAGE of {@code core.Bug}: the table
    *     deposited for a 2 MiB leaf, which its demotion links, lacks the segment's last page
+   * @param releaseKeepsRoot the injected bug EXIT_LEAKS_ROOT_TABLE of {@code core.Bug}: {@link
+   *     #release} frees every table but the PML4
    */
-  public record Config(boolean earlyReturn, boolean doubleCountTables, boolean demotionLosesPage) {
+  public record Config(
+      boolean earlyReturn,
+      boolean doubleCountTables,
+      boolean demotionLosesPage,
+      boolean releaseKeepsRoot) {
+    /** The pmap's switches with the first three injected bugs or not. */
+    public Config(boolean earlyReturn, boolean doubleCountTables, boolean demotionLosesPage) {
+      this(earlyReturn, doubleCountTables, demotionLosesPage, false);
+    }
+
     /** Every optimization on. */
     public static final Config DEFAULT = new Config(true);
 
@@ -1050,7 +1061,7 @@ public final class Pmap {
               + "): remove every leaf first");
     }
     long[] tally = new long[2]; // tables freed, shared-table links dropped
-    freeTree(root, Level.TOP, tally);
+    freeTree(root, Level.TOP, tally, config.releaseKeepsRoot());
     tables.add(-tally[0]); // volatile; 0 if the counts were right (checkInvariants tells)
     resident.add(-(tally[0] + tally[1]));
     released = true;
@@ -1788,7 +1799,7 @@ public final class Pmap {
    *
    * <p>The caller is release(), which found no leaf, 2 MiB ones included, and runs alone.
    */
-  private void freeTree(int f, Level level, long[] tally) {
+  private void freeTree(int f, Level level, long[] tally, boolean keep) {
     if (level != Level.PT) {
       for (int i = 0; i < ENTRIES; i++) {
         long e = mem.loadAcquire(f, i);
@@ -1813,9 +1824,12 @@ public final class Pmap {
           mem.storeRelease(f, i, 0); // unlink only: the owner frees it (seed 001)
           tally[1]++;
         } else {
-          freeTree(child, level.below(), tally);
+          freeTree(child, level.below(), tally, false);
         }
       }
+    }
+    if (keep) {
+      return; // injected bug EXIT_LEAKS_ROOT_TABLE: the PML4 is left to no one
     }
     mem.free(f);
     tally[0]++;
