@@ -229,6 +229,16 @@ public final class HistoryReplay {
         impl.view());
   }
 
+  /**
+   * Runs the history's threads again on a fresh implementation after its setup, one at a time,
+   * choosing by {@code strategy} from {@code seed}; what failed, as the hunt says it, or empty when
+   * the history was linearizable and the invariants held. No requirements.
+   */
+  public static Optional<String> rerunControlled(
+      HistoryFile.History h, Strategy strategy, long seed) {
+    return controlled(h, strategy, seed, null).failure();
+  }
+
   /** PCT's K for a rerun of one burst: about the points of a burst of 2 x 4 operations. */
   private static final int ANCHOR_STEPS = 400;
 

@@ -90,6 +90,18 @@ public final class RmapStress {
       double seconds,
       Strategy strategy,
       Consumer<String> progress) {
+    return run(config, threads, seed, seconds, strategy, progress, Long.MAX_VALUE);
+  }
+
+  /** The controlled stress, stopping after {@code maxRounds} rounds too. */
+  public static Report run(
+      Config config,
+      int threads,
+      long seed,
+      double seconds,
+      Strategy strategy,
+      Consumer<String> progress,
+      long maxRounds) {
     if (threads < 2) {
       throw new IllegalArgumentException("threads " + threads + ": a stress needs at least 2");
     }
@@ -138,7 +150,7 @@ public final class RmapStress {
     if (strategy.controlled()) {
       long total = 0;
       long round = 0;
-      while (finding.get() == null && System.nanoTime() < deadline) {
+      while (finding.get() == null && System.nanoTime() < deadline && round < maxRounds) {
         long[] made = new long[threads];
         List<Scheduler.Body> bodies = new ArrayList<>();
         for (int t = 0; t < threads; t++) {

@@ -75,6 +75,17 @@ public final class WireStress {
    */
   public static Report run(
       Config config, long seed, double seconds, Strategy strategy, Consumer<String> progress) {
+    return run(config, seed, seconds, strategy, progress, Long.MAX_VALUE);
+  }
+
+  /** The stress, stopping after {@code maxRounds} rounds too. */
+  public static Report run(
+      Config config,
+      long seed,
+      double seconds,
+      Strategy strategy,
+      Consumer<String> progress,
+      long maxRounds) {
     ImplVm vm = new ImplVm(config);
     must(vm, new Op.Spawn(1));
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
@@ -85,7 +96,7 @@ public final class WireStress {
     long reads = 0;
     long superpages = 0;
     try {
-      while (finding.get() == null && System.nanoTime() < deadline) {
+      while (finding.get() == null && System.nanoTime() < deadline && rounds < maxRounds) {
         must(
             vm,
             new Op.Mmap(

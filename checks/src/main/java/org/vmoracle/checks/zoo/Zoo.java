@@ -389,7 +389,8 @@ public final class Zoo {
   /**
    * Like {@link #run(Bug, double, long, Path)}, with the implementation's settings of the bug's
    * check (its profile's, or the concurrent hunt's) passed through {@code tune} before the bug is
-   * switched on: {@code vmoracle zoo --config}.
+   * switched on: {@code vmoracle zoo --config}. With {@code findings} null the bug is only
+   * detected: nothing is shrunk, anchored or written (the quick zoo of the tests).
    */
   public static Verdict run(
       Bug bug, double seconds, long seed, Path findings, UnaryOperator<Config> tune) {
@@ -484,6 +485,9 @@ public final class Zoo {
       return missed(bug, c, r.progress().seconds(), r.progress().operations());
     }
     Hunt.Finding f = r.finding().get();
+    if (findings == null) {
+      return detected(bug, c, f.seconds(), f.operationsBefore() + 1, what(f.divergence()));
+    }
     Reproducer made = Reproducer.make(s, f, SHRINK_BUDGET, findings);
     String note = made.problem();
     if (made.shrunk().isPresent() && !made.shrunk().get().complete()) {
@@ -517,6 +521,9 @@ public final class Zoo {
       return missed(bug, c, r.seconds(), tries(c, r));
     }
     ConcurrentHunt.Finding f = r.finding().get();
+    if (findings == null) {
+      return detected(bug, c, r.seconds(), tries(c, r), f.why().split("\n", 2)[0]);
+    }
     Optional<Path> file = Optional.empty();
     String note = "";
     if (f.schedule().isPresent()) {
@@ -566,6 +573,23 @@ public final class Zoo {
   /** {@code RESULT at read}: the kind of divergence, and of operation it was found at. */
   private static String what(Divergence d) {
     return d.op() == null ? d.kind().name() : d.kind() + " at " + OpKind.of(d.op()).word();
+  }
+
+  /** A finding detected, not shrunk or written. */
+  private static Verdict detected(Bug bug, Check c, double seconds, long operations, String what) {
+    return new Verdict(
+        bug,
+        Optional.of(c),
+        true,
+        seconds,
+        operations,
+        what,
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        "",
+        "",
+        Optional.empty());
   }
 
   private static Verdict missed(Bug bug, Check c, double seconds, long operations) {
