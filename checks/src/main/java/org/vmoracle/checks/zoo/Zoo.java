@@ -577,29 +577,23 @@ public final class Zoo {
 
   /** A finding detected, not shrunk or written. */
   private static Verdict detected(Bug bug, Check c, double seconds, long operations, String what) {
-    return new Verdict(
-        bug,
-        Optional.of(c),
-        true,
-        seconds,
-        operations,
-        what,
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        "",
-        "",
-        Optional.empty());
+    return bare(bug, c, true, seconds, operations, what);
   }
 
   private static Verdict missed(Bug bug, Check c, double seconds, long operations) {
+    return bare(bug, c, false, seconds, operations, "");
+  }
+
+  /** A verdict with no reproducer, file, note or second finding. */
+  private static Verdict bare(
+      Bug bug, Check c, boolean caught, double seconds, long operations, String what) {
     return new Verdict(
         bug,
         Optional.of(c),
-        false,
+        caught,
         seconds,
         operations,
-        "",
+        what,
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
