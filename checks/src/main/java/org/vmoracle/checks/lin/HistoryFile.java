@@ -371,11 +371,15 @@ public final class HistoryFile {
     }
     comments.add(
         String.format(
-            "reproduce the hunt (by chance, for a race): vmoracle hunt --threads %d --burst %d"
-                + " --seed %d%s%s",
+            "reproduce the hunt (%s): vmoracle hunt --threads %d --burst %d --seed %d%s%s%s",
+            f.schedule().isPresent()
+                ? "deterministic: the same bursts, the same schedules"
+                : "by chance, for a race",
             threads,
             burst,
             seed,
+            // A portfolio's burst names its turn (pct:2, ...): the hunt was --strategy portfolio.
+            f.schedule().map(x -> " --strategy " + x.strategy().word()).orElse(""),
             (config.frames() == ConcurrentHunt.FRAMES ? "" : " --frames " + config.frames())
                 + (h.settings().isEmpty() ? "" : " --config " + ConfigText.join(h.settings())),
             config.bugs().stream()
