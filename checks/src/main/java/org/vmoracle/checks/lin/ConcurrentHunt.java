@@ -210,6 +210,12 @@ public final class ConcurrentHunt {
    */
   private static final long[] FOCUS = {SHARED_ANON, FILE_PRIVATE, FILE_SHARED, ANON_PRIVATE};
 
+  /**
+   * Operations of a focused burst that touch the focus page, a thread: two, so that one thread's
+   * second access can land while the other's first (a fault, a copy) is still under way.
+   */
+  private static final int FOCUSED = 4;
+
   private ConcurrentHunt() {}
 
   /**
@@ -868,8 +874,8 @@ public final class ConcurrentHunt {
       List<Call> out = new ArrayList<>();
       for (int i = 0; i < perThread; i++) {
         operation.accept(i);
-        boolean shared = focus >= 0 && i == 0 || random.nextInt(10) < 6;
-        Op op = focus >= 0 && i == 0 ? focused() : shared ? sharedOp() : gen.next();
+        boolean shared = focus >= 0 && i < FOCUSED || random.nextInt(10) < 6;
+        Op op = focus >= 0 && i < FOCUSED ? focused() : shared ? sharedOp() : gen.next();
         if (op instanceof Op.Exec) {
           // Implementation note: exec is left to the sequential hunt. An exec'd image shows tens
           // of thousands of words, and every history's check builds views; without it the
@@ -940,14 +946,22 @@ public final class ConcurrentHunt {
     }
 
     /**
-     * A load or store of the burst's focus page, through the thread's own process or the fork: the
-     * first operation of a focused burst, so that the threads meet on one page at once.
+     * A load or store of the burst's focus page, through the thread's own process or the fork, or
+     * now and then its region mapped anew: the first {@link #FOCUSED} operations of a focused
+     * burst, so that the threads meet on one page.
      */
     private Op focused() {
       int own = SHARED_PID + 1 + id;
       boolean isPrivate = focus >= FILE_PRIVATE && (focus < FILE_SHARED || focus >= ANON_PRIVATE);
       int pid = isPrivate ? either(own) : own;
       long addr = focus + 8L * random.nextInt(4);
+      if (random.nextInt(6) == 0) {
+        // The focus region mapped anew over itself (MMAP-7): its unmap half races the others'
+        // faults on the page, and the page is unfaulted again after it.
+        return focus >= ANON_PRIVATE
+            ? anonPrivate(own)
+            : focus >= FILE_PRIVATE && focus < FILE_SHARED ? filePrivate(own) : sharedOp();
+      }
       return random.nextBoolean()
           ? new Op.Read(pid, addr)
           : new Op.Write(pid, addr, ((long) (id + 1) << 32) | random.nextInt(1000));

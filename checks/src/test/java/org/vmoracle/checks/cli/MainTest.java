@@ -666,7 +666,7 @@ class MainTest {
   }
 
   @Test
-  void zoo_twoFastBugs_bothCaughtOneLineEachWithReproducers() {
+  void zoo_twoFastBugs_bothCaughtOneRowEachWithReproducers() {
     Run r =
         vmoracle(
             words(
@@ -674,27 +674,36 @@ class MainTest {
                     + " --findings",
                 dir.toString()));
     assertEquals(0, r.code(), r.toString());
-    assertEquals(4, r.out().size(), r.toString());
+    // The first line, the table's header and two rows, a note a bug, the summary.
+    assertEquals(7, r.out().size(), r.toString());
     assertTrue(
         r.out().get(0).startsWith("zoo: 2 injected bugs, up to 20 s each, seed 1"), r.out().get(0));
+    assertTrue(
+        r.out().get(1).matches("bug +detector +strategy +caught +seconds +tried +reproducer"),
+        r.out().get(1));
     for (String[] bug :
         List.of(
             new String[] {"STALE_PTE_AFTER_MUNMAP", "mixed"},
             new String[] {"COLLAPSE_DROPS_FILE", "file"})) {
-      String line =
-          r.out().stream().filter(l -> l.contains(" " + bug[0] + " ")).findFirst().orElseThrow();
+      String row =
+          r.out().stream().filter(l -> l.startsWith(bug[0] + " ")).findFirst().orElseThrow();
       assertTrue(
-          line.matches(
-              "caught "
-                  + bug[0]
-                  + " +by hunt --profile "
+          row.matches(
+              bug[0]
+                  + " +hunt --profile "
                   + bug[1]
-                  + " +[\\d.]+ s +[\\d,]+ ops  \\w+ at \\w+; reproducer \\d+ operations: .+\\.trace"),
-          line);
-      Path file = Path.of(line.substring(line.lastIndexOf(": ") + 2));
-      assertTrue(file.startsWith(dir) && Files.exists(file), line);
+                  + " +- +yes +[\\d.]+ +[\\d,]+ operations +\\d+ operations: .+\\.trace"),
+          row);
+      Path file = Path.of(row.substring(row.lastIndexOf(": ") + 2));
+      assertTrue(file.startsWith(dir) && Files.exists(file), row);
+      String note =
+          r.out().stream()
+              .filter(l -> l.startsWith("  " + bug[0] + ": "))
+              .findFirst()
+              .orElseThrow();
+      assertTrue(note.matches("  " + bug[0] + ": \\w+ at \\w+.*"), note);
     }
-    assertTrue(r.last().matches("zoo: 2 of 2 caught, [\\d.]+ s in all"), r.last());
+    assertTrue(r.last().matches("zoo: 2 of 2 caught, median [\\d.]+ s, max [\\d.]+ s"), r.last());
   }
 
   @Test
@@ -704,23 +713,28 @@ class MainTest {
     Run r = vmoracle("zoo", "--seconds", "1e-12", "--seed", "1", "--findings", dir.toString());
     assertEquals(1, r.code(), r.toString());
     int bugs = Bug.values().length;
-    assertEquals(bugs + 2, r.out().size(), r.toString());
+    // The first line, the header, a row and a note a bug, the MISSED line, the summary.
+    assertEquals(2 * bugs + 4, r.out().size(), r.toString());
     for (Bug b : Bug.values()) {
-      // A race's line says why it can be missed; a sequential bug's says nothing more.
-      String tail = Zoo.check(b).orElseThrow().threads() > 1 ? " \\(a race: .*\\)" : "";
       assertTrue(
           r.out().stream()
               .anyMatch(
                   l ->
                       l.matches(
-                          "MISSED "
-                              + b.name()
-                              + " +by (hunt|rmap stress|wire stress) .* 0 ops  nothing found"
-                              + tail)),
+                          b.name()
+                              + " +(hunt|rmap stress|wire stress) .* MISSED +[\\d.]+ +0 \\w+ +-")),
+          b + ": " + r);
+      // A race's note says why it can be missed; a sequential bug's says nothing more.
+      String tail = Zoo.check(b).orElseThrow().threads() > 1 ? " \\(a race: .*\\)" : "";
+      assertTrue(
+          r.out().stream().anyMatch(l -> l.matches("  " + b.name() + ": nothing found" + tail)),
           b + ": " + r);
     }
     assertTrue(
-        r.last().startsWith("zoo: 0 of " + bugs + " caught, MISSED " + Bug.values()[0].name()),
+        r.out().get(r.out().size() - 2).startsWith("zoo: MISSED " + Bug.values()[0].name()),
+        r.toString());
+    assertTrue(
+        r.last().matches("zoo: 0 of " + bugs + " caught, median [\\d.]+ s, max [\\d.]+ s"),
         r.last());
   }
 
@@ -736,11 +750,40 @@ class MainTest {
                   l ->
                       l.matches(
                           b.name()
-                              + " +by (hunt --(profile \\w+|threads \\d+ --burst \\d+)"
-                              + "|(rmap|wire) stress --threads \\d+)( --rmap \\w+)?"
-                              + "( --config sharePageTables=true)?")),
+                              + " +by (hunt --(profile \\w+( --check-every \\d+)?( --run-length"
+                              + " \\d+)?|threads \\d+ --burst \\d+ --strategy [\\w:]+)"
+                              + "|(rmap|wire) stress --threads \\d+ --strategy [\\w:]+)"
+                              + "( --rmap \\w+)?( --config sharePageTables=true)?")),
           b + ": " + r);
     }
+  }
+
+  @Test
+  void hunt_replaySchedule_ofARaceInTheCorpus_failsAgainWithItsSchedule() {
+    Path f =
+        Path.of(
+            "src/test/resources/regressions/injected/two-zero-fills-of-one-page-both-put-their-frame"
+                + ".history");
+    Run r = vmoracle("hunt", "--replay-schedule", f.toString());
+    assertEquals(1, r.code(), r.toString());
+    assertTrue(r.out().get(0).startsWith("hunt: replaying the schedule of "), r.out().get(0));
+    assertTrue(r.out().stream().anyMatch(l -> l.matches("  t[01] #\\d+ .*: .*")), r.toString());
+    assertTrue(r.out().stream().anyMatch(l -> l.startsWith("FOUND ")), r.toString());
+    assertEquals("hunt: the schedule replayed fails again", r.last());
+  }
+
+  @Test
+  void hunt_badStrategyOrScheduleless_usageError() throws IOException {
+    Run bad = vmoracle("hunt", "--threads", "2", "--strategy", "fair");
+    assertEquals(2, bad.code(), bad.toString());
+    assertTrue(bad.err().contains("unknown strategy 'fair'"), bad.err());
+    Path none = dir.resolve("none.history");
+    Files.writeString(
+        none,
+        "vmoracle-history 1\nschedule none\nsetup\nspawn 1\nthread 0\n0 1 read 1 0x1000 -> SEGV\nend\n");
+    Run r = vmoracle("hunt", "--replay-schedule", none.toString());
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains("has no schedule"), r.err());
   }
 
   @Test
