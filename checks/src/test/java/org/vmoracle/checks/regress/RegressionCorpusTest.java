@@ -1,5 +1,6 @@
 package org.vmoracle.checks.regress;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -93,6 +94,29 @@ class RegressionCorpusTest {
     for (Bug b : List.of(Bug.CHAIN_HEAD_MOVE_DROPS, Bug.PV_LEFT_ON_PARTIAL_MUNMAP)) {
       assertTrue(bugs.contains(b), "no trace in injected/ switches on " + b + ": " + bugs);
     }
+  }
+
+  /**
+   * Every bug the sequential hunt catches has its reproducer here (the races have schedules:
+   * ScheduleCorpusTest).
+   */
+  @Test
+  void injected_hasATraceOfEverySequentialBug() throws IOException {
+    List<Bug> bugs = new ArrayList<>();
+    for (Path p : traces(dir().resolve("injected"))) {
+      bugs.addAll(bugs(Files.readString(p, StandardCharsets.UTF_8)));
+    }
+    List<Bug> missing = new ArrayList<>();
+    for (Bug b : Bug.values()) {
+      boolean sequential =
+          org.vmoracle.checks.zoo.Zoo.check(b)
+              .map(c -> c.kind() == org.vmoracle.checks.zoo.Zoo.Kind.LOCKSTEP)
+              .orElse(true);
+      if (sequential && !bugs.contains(b)) {
+        missing.add(b);
+      }
+    }
+    assertEquals(List.of(), missing, "sequential bugs with no trace in injected/");
   }
 
   /** A test for each of {@code traces} on each reverse map, without injected bugs. */
