@@ -185,7 +185,8 @@ public final class HistoryReplay {
    * @param choices the choices made (those followed, for a replay)
    * @param lines the schedule as people read it
    * @param end reads of what the calls touched, right after them ({@link ConcurrentHunt})
-   * @param endView the implementation's view right after the calls; null when the setup failed
+   * @param endView the implementation's view right after the calls; null when the setup failed or
+   *     the run was given up
    */
   record Controlled(
       Optional<String> failure,
@@ -218,8 +219,13 @@ public final class HistoryReplay {
             .lines(t -> o -> o < h.thread(t).size() ? h.thread(t).get(o).op().toString() : "?");
     List<Call> calls = new ArrayList<>();
     out.forEach(calls::addAll);
-    Optional<String> why =
-        r.failure().isPresent() ? r.failure() : judge(impl, ready.start(), out, crashed);
+    if (r.failure().isPresent()) {
+      // Given up (a hang, a deadlock, a replay that took other steps): its threads were stopped
+      // holding what they held (busy bits, the map lock), so the implementation is not touched
+      // again, not even to read.
+      return new Controlled(r.failure(), calls, r.schedule().choices(), lines, List.of(), null);
+    }
+    Optional<String> why = judge(impl, ready.start(), out, crashed);
     return new Controlled(
         why,
         calls,

@@ -308,6 +308,7 @@ public final class Zoo {
               entry(Bug.UNLOCKED_FAULTS, Check.concurrent(2, 4)),
               entry(Bug.COPY_PUBLISHED_BEFORE_FILL, Check.concurrent(2, 4)),
               entry(Bug.COW_FRONT_UNDER_SHARED_LOCK, Check.concurrent(2, 4)),
+              entry(Bug.DEEP_INSTALL_SKIPS_RECHECK, Check.concurrent(2, 4)),
               entry(Bug.COLLAPSE_DROPS_FILE, Check.lockstep(Profile.FILE)),
               entry(Bug.SHARED_PAGE_REMOVED_WHILE_SHARED, Check.lockstep(Profile.MIXED)),
               entry(Bug.STALE_PTE_AFTER_MUNMAP, Check.lockstep(Profile.MIXED)),

@@ -225,4 +225,13 @@ public enum Bug {
    * invariant checker sees more references than slots in use, accesses another page's words.
    */
   COLLAPSE_SHARES_SWAP_SLOT,
+
+  /**
+   * A read fault that maps a page found deeper in the chain does not look again, after its PTE is
+   * in, whether a level above has gained the page meanwhile (a copy-on-write by another thread of
+   * the group): its read-only PTE then shows the page the copy shadows, and later stores into the
+   * copy never show through it (the re-check that installDeep's Dekker handshake exists for). A
+   * race.
+   */
+  DEEP_INSTALL_SKIPS_RECHECK,
 }

@@ -235,24 +235,38 @@ public final class Fault {
   private static Outcome installDeep(
       Machine m, MapEntry e, long va, long seen, int f, VmObject[] chain, int level, long i) {
     try {
+      // A copy above that is already made (its copier took f busy for the copy before this fault
+      // could, and is done) must not be shadowed even for a moment: a PTE of f published now and
+      // taken back below would let another thread's load of this page, after the copier's store
+      // into the copy, read f's older words (ACC-3). So look before mapping, and again after.
+      if (level > 0 && above(chain, level, i)) {
+        return Outcome.DONE; // the access retries and finds the copy
+      }
       Outcome o = install(m, e, va, seen, f, false);
-      if (level == 0 || o != Outcome.DONE) {
-        return o;
+      if (level == 0 || o != Outcome.DONE || m.config.has(Bug.DEEP_INSTALL_SKIPS_RECHECK)) {
+        return o; // injected bug: no look above, so a copy made meanwhile stays shadowed here
       }
       // Still holding f busy, so a copy of f waits until this PTE is back out or seen by the
       // copier's unmapDeeper. The fence orders this PTE's CAS before the reads below, as the
       // copier's orders its putIfAbsent before its PTE reads (Dekker): one of us sees the other.
       VarHandle.fullFence();
-      for (int above = 0; above < level; above++) {
-        if (chain[above].pages.containsKey(i)) {
-          m.mmu.replace(e, va, Pte.make(f, false, e.wired), 0);
-          break;
-        }
+      if (above(chain, level, i)) {
+        m.mmu.replace(e, va, Pte.make(f, false, e.wired), 0);
       }
       return o;
     } finally {
       m.mem.unbusy(f);
     }
+  }
+
+  /** Whether a level of {@code chain} above {@code level} has page {@code i}. */
+  private static boolean above(VmObject[] chain, int level, long i) {
+    for (int up = 0; up < level; up++) {
+      if (chain[up].pages.containsKey(i)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Outcome writePrivate(Machine m, MapEntry e, long va, long i, long seen) {
