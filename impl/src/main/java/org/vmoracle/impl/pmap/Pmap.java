@@ -96,16 +96,18 @@ public final class Pmap {
   *     absent leaf: the acquire load that saw 0; lookup: its acquire load of the leaf).
   *     protect and removeRange are linearizable per leaf, not as a whole, like their kernel
   *     counterparts under a pmap lock that faults on other pages do not take.
-  *   - Counters are LongAdders, so that two threads faulting in one address space do not bounce
-  *     a shared counter line on every new leaf (seed 000). A change that adds (new table, new
-  *     leaf, WIRED turned on) adds BEFORE its CAS and undoes it if the CAS fails; a change that
-  *     removes subtracts AFTER its CAS. When no call is in flight the counts are exact. A sum()
-  *     taken while enters run is no snapshot, so removeRange's fast path (resident == 1 means
-  *     nothing to remove) needs that no leaf of its range be filled concurrently: its caller
-  *     either excludes every fill (the implementation's map lock exclusive) or removes a range
-  *     no one can fill any more (the second half of munmap, whose entries are gone). A leaf
-  *     that was in the range counted before its CAS, and fills elsewhere only raise the count,
-  *     so resident == 1 then does mean that the range holds nothing.
+  *   - Counters are split LongAdders (SplitCount), so that two threads faulting in one address
+  *     space do not bounce a shared counter line on every new leaf (seed 000). A change that adds
+  *     (new table, new leaf, WIRED turned on) adds BEFORE its CAS and undoes it if the CAS fails;
+  *     a change that removes subtracts AFTER its CAS. When no call is in flight the counts are
+  *     exact; while calls run, a read is at least the count at some moment during it (one
+  *     LongAdder's sum() is not: it can see a removal and miss the fill before it, SplitCount
+  *     says how). So removeRange's fast path (resident == 1 means nothing to remove) needs only
+  *     that no leaf of its range be filled concurrently: its caller either excludes every fill
+  *     (the implementation's map lock exclusive) or removes a range no one can fill any more (the
+  *     second half of munmap, whose entries are gone). A leaf that was in the range counted
+  *     before its CAS and stays counted, and fills elsewhere only raise the bound, so resident ==
+  *     1 then does mean that the range holds nothing.
   *   - A shared table is not this pmap's: its owner and the other pmaps that link it may change
   *     its entries at any time, even while this pmap is quiescent, and its owner must keep it
   *     allocated while any pmap links it (DragonFly wires the PT page once per linking PD).
@@ -322,16 +324,16 @@ public final class Pmap {
   //
   // Lock legend:
   //   (c) const after create()
-  //   (a) atomic only (AtomicLong / LongAdder)
+  //   (a) atomic only (LongAdder / SplitCount / ConcurrentHashMap)
   //   (q) needs quiescence: written only by release(), which requires that no other call is in
   //       flight; read plainly elsewhere only to catch callers that break that rule
 
   private final PhysMem mem; // (c)
   private final Config config; // (c)
   private final int root; // (c) the PML4's frame
-  private final LongAdder resident = new LongAdder(); // (a) exact when quiescent, see essay
-  private final LongAdder wired = new LongAdder(); // (a) exact when quiescent
-  private final LongAdder tables = new LongAdder(); // (a) exact when quiescent
+  private final SplitCount resident = new SplitCount(); // (a) exact when quiescent, see essay
+  private final SplitCount wired = new SplitCount(); // (a) exact when quiescent
+  private final SplitCount tables = new SplitCount(); // (a) exact when quiescent
   private final LongAdder earlyReturns = new LongAdder(); // (a)
   private final LongAdder tableRaceLosses = new LongAdder(); // (a)
   private final LongAdder superpages = new LongAdder(); // (a) PS leaves in the tree
@@ -424,7 +426,7 @@ public final class Pmap {
    * <p>No requirements.
    */
   public long residentCount() {
-    return resident.sum();
+    return resident.upperBound();
   }
 
   /**
@@ -434,7 +436,7 @@ public final class Pmap {
    * <p>No requirements.
    */
   public long wiredCount() {
-    return wired.sum();
+    return wired.upperBound();
   }
 
   /**
@@ -445,7 +447,7 @@ public final class Pmap {
    * <p>No requirements.
    */
   public long tablePages() {
-    return tables.sum();
+    return tables.upperBound();
   }
 
   /** How often {@link #removeRange} took the D32569 early return. No requirements. */
@@ -851,7 +853,7 @@ public final class Pmap {
     checkRange(sva, eva);
     Objects.requireNonNull(removed, "removed");
     checkAlive();
-    if (config.earlyReturn() && resident.sum() == TOP_LEVEL_PAGES) {
+    if (config.earlyReturn() && resident.upperBound() == TOP_LEVEL_PAGES) {
       earlyReturns.increment(); // nothing but the PML4 is resident: no leaf to remove
       return;
     }
@@ -1653,10 +1655,8 @@ public final class Pmap {
   }
 
   /** Adds {@code n} to {@code counter}, skipping the atomic add when n is 0. */
-  private static void add(LongAdder counter, long n) {
-    if (n != 0) {
-      counter.add(n);
-    }
+  private static void add(SplitCount counter, long n) {
+    counter.add(n);
   }
 
   /** Records this pmap as the owner of table frame {@code f}, which maps from page {@code idx}. */
