@@ -21,6 +21,7 @@ import org.vmoracle.checks.sched.Scheduler;
 import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
+import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.model.Model;
 import org.vmoracle.model.Outcome;
 import org.vmoracle.model.State;
@@ -257,6 +258,11 @@ public final class ConcurrentHunt {
               t.setDaemon(true); // one stuck in a hung implementation must not keep the JVM up
               return t;
             });
+    if (strategy.controlled()) {
+      // Setup, preludes and sequential remakes run here: pinned, as a replay's setup is, so that
+      // a finding's schedule takes the same frames when it is replayed.
+      PhysMem.pinHomeStripe(Scheduler.SETUP_HOME);
+    }
     Tally tally = new Tally();
     tally.strategy = strategy;
     tally.seed = seed;

@@ -3,6 +3,7 @@ package org.vmoracle.checks.sched;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
+import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.impl.sched.Sched;
 
 /**
@@ -299,6 +300,12 @@ public final class Scheduler {
     handTo(next);
   }
 
+  /**
+   * The home-stripe token of the thread that sets a controlled run up (PhysMem.pinHomeStripe);
+   * worker {@code i} has {@code i + 1}.
+   */
+  public static final int SETUP_HOME = 0;
+
   /** A thread of a controlled run. */
   public static final class Worker extends Sched.Controlled {
     private final Scheduler owner;
@@ -327,6 +334,9 @@ public final class Scheduler {
 
     @Override
     public void run() {
+      // Worker i allocates from stripe i + 1 first, whatever threads the JVM made before: a
+      // schedule replays to the same frames (PhysMem.pinHomeStripe; the setup thread pins 0).
+      PhysMem.pinHomeStripe(index + 1);
       try {
         owner.awaitTurn(this);
         body.run(this);

@@ -312,6 +312,14 @@ final class FreePool {
     return stealBatch;
   }
 
+  /**
+   * Makes {@code token} the calling thread's, in every pool: its home stripe becomes the token
+   * modulo the stripe count. No requirements.
+   */
+  static void pinHome(int token) {
+    HOME_TOKEN.set(token);
+  }
+
   /** The calling thread's home stripe. No requirements. */
   int homeStripe() {
     return HOME_TOKEN.get() & stripeMask;

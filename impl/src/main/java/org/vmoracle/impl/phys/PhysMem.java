@@ -362,6 +362,20 @@ public final class PhysMem {
   }
 
   /**
+   * Pins the calling thread's home stripe, in every PhysMem, to {@code token} modulo the stripe
+   * count. Tokens are otherwise handed out one per thread in the order threads first allocate,
+   * across the whole JVM, so which frames a thread takes depends on how many threads allocated
+   * before it: a controlled run pins each of its threads (and the thread that sets it up) so that
+   * its schedule replays to the same frames every time in one JVM and on any machine with the same
+   * processor count (the default stripe count follows it).
+   *
+   * <p>No requirements.
+   */
+  public static void pinHomeStripe(int token) {
+    FreePool.pinHome(token);
+  }
+
+  /**
    * The calling thread's home stripe: the one it allocates from first and frees onto.
    *
    * <p>No requirements.
