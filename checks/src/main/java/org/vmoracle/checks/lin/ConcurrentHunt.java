@@ -21,7 +21,6 @@ import org.vmoracle.checks.sched.Scheduler;
 import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.impl.ImplVm;
 import org.vmoracle.impl.core.Config;
-import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.model.Model;
 import org.vmoracle.model.Outcome;
 import org.vmoracle.model.State;
@@ -259,9 +258,7 @@ public final class ConcurrentHunt {
               return t;
             });
     if (strategy.controlled()) {
-      // Setup, preludes and sequential remakes run here: pinned, as a replay's setup is, so that
-      // a finding's schedule takes the same frames when it is replayed.
-      PhysMem.pinHomeStripe(Scheduler.SETUP_HOME);
+      Scheduler.pinSetupThread(); // setup, preludes and remakes run here, as in a replay
     }
     Tally tally = new Tally();
     tally.strategy = strategy;

@@ -11,7 +11,6 @@ import java.util.function.Predicate;
 import org.vmoracle.checks.sched.Scheduler;
 import org.vmoracle.checks.sched.Strategy;
 import org.vmoracle.impl.ImplVm;
-import org.vmoracle.impl.phys.PhysMem;
 import org.vmoracle.model.Model;
 import org.vmoracle.model.Outcome;
 import org.vmoracle.model.State;
@@ -283,7 +282,7 @@ public final class HistoryReplay {
 
   /** A fresh implementation of the history's configuration with its setup run through it. */
   private static Ready setUp(HistoryFile.History h) {
-    PhysMem.pinHomeStripe(Scheduler.SETUP_HOME);
+    Scheduler.pinSetupThread();
     ImplVm impl = new ImplVm(h.config());
     State s = Model.boot();
     for (TraceLine l : h.setup().lines()) {

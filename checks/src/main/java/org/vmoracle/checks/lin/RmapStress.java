@@ -105,6 +105,9 @@ public final class RmapStress {
     if (threads < 2) {
       throw new IllegalArgumentException("threads " + threads + ": a stress needs at least 2");
     }
+    if (strategy.controlled()) {
+      Scheduler.pinSetupThread(); // the same frames in every run of one seed
+    }
     Machine m = new Machine(config);
     VmObject o = m.newSharedAnon();
     List<List<MapEntry>> mine = new ArrayList<>();

@@ -86,6 +86,9 @@ public final class WireStress {
       Strategy strategy,
       Consumer<String> progress,
       long maxRounds) {
+    if (strategy.controlled()) {
+      Scheduler.pinSetupThread(); // the same frames in every run of one seed
+    }
     ImplVm vm = new ImplVm(config);
     must(vm, new Op.Spawn(1));
     long deadline = System.nanoTime() + (long) (seconds * 1e9);

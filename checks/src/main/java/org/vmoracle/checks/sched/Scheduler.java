@@ -302,9 +302,18 @@ public final class Scheduler {
 
   /**
    * The home-stripe token of the thread that sets a controlled run up (PhysMem.pinHomeStripe);
-   * worker {@code i} has {@code i + 1}.
+   * worker {@code i} has {@code SETUP_HOME + 1 + i}.
    */
-  public static final int SETUP_HOME = 0;
+  private static final int SETUP_HOME = 0;
+
+  /**
+   * Pins the calling thread's home stripe for setting up a controlled run (its setup, preludes,
+   * sequential remakes): with the workers' pins, a schedule then takes the same frames each time it
+   * replays, whatever threads the JVM made before (PhysMem.pinHomeStripe). No requirements.
+   */
+  public static void pinSetupThread() {
+    PhysMem.pinHomeStripe(SETUP_HOME);
+  }
 
   /** A thread of a controlled run. */
   public static final class Worker extends Sched.Controlled {
@@ -334,9 +343,7 @@ public final class Scheduler {
 
     @Override
     public void run() {
-      // Worker i allocates from stripe i + 1 first, whatever threads the JVM made before: a
-      // schedule replays to the same frames (PhysMem.pinHomeStripe; the setup thread pins 0).
-      PhysMem.pinHomeStripe(index + 1);
+      PhysMem.pinHomeStripe(SETUP_HOME + 1 + index); // see pinSetupThread
       try {
         owner.awaitTurn(this);
         body.run(this);

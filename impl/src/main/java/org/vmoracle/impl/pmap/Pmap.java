@@ -1284,18 +1284,18 @@ public final class Pmap {
     }
     mem.setFlag(fresh, PhysMem.PTPAGE);
     label(fresh, va >>> PAGE_SHIFT);
-    add(tables, 1); // before the CAS: upper bounds (P5)
-    add(resident, leaves + 1);
-    add(wired, wiredLeaves);
+    tables.add(1); // before the CAS: upper bounds (P5)
+    resident.add(leaves + 1);
+    wired.add(wiredLeaves);
     if (mem.cas(pd, idx, link, Pte.table(fresh))) { // linearization point
       resident.decrement(); // the link's 1, after the CAS as every removal (P4, P5)
       return true;
     }
     // Failed CAS: the link went or changed during the copy, which the caller's lock should have
     // kept out. The copy was never published: give everything back.
-    add(tables, -1);
-    add(resident, -(leaves + 1));
-    add(wired, -wiredLeaves);
+    tables.add(-1);
+    resident.add(-(leaves + 1));
+    wired.add(-wiredLeaves);
     mem.free(fresh); // drops PTPAGE and the owner (PhysMem.free)
     return false;
   }
@@ -1642,21 +1642,16 @@ public final class Pmap {
    */
   private boolean linkCounted(
       int parent, int idx, long e, long addTables, long addResident, long addWired) {
-    add(tables, addTables);
-    add(resident, addResident);
-    add(wired, addWired);
+    tables.add(addTables);
+    resident.add(addResident);
+    wired.add(addWired);
     if (mem.cas(parent, idx, 0, e)) {
       return true;
     }
-    add(tables, -addTables);
-    add(resident, -addResident);
-    add(wired, -addWired);
+    tables.add(-addTables);
+    resident.add(-addResident);
+    wired.add(-addWired);
     return false;
-  }
-
-  /** Adds {@code n} to {@code counter}, skipping the atomic add when n is 0. */
-  private static void add(SplitCount counter, long n) {
-    counter.add(n);
   }
 
   /** Records this pmap as the owner of table frame {@code f}, which maps from page {@code idx}. */
