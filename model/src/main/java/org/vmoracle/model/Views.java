@@ -39,7 +39,7 @@ final class Views {
     return new View(processes, files, segments);
   }
 
-  private static ProcessView process(State s, int pid, TreePMap<Long, Region> regions) {
+  static ProcessView process(State s, int pid, TreePMap<Long, Region> regions) {
     List<Mapping> maps = new ArrayList<>();
     NavigableMap<Long, Long> words = new TreeMap<>();
     for (Region r : regions.values()) {

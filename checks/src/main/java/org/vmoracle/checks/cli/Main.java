@@ -41,6 +41,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       ReplayHistoryCommand.class,
       HuntCommand.class,
       ZooCommand.class,
+      ExhaustCommand.class,
       BenchCommand.class,
       NativeCommand.class,
       HelpCommand.class
