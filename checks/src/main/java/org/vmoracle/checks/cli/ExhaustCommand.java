@@ -178,9 +178,8 @@ final class ExhaustCommand implements Callable<Integer> {
       out.printf(
           "replays that met an accepted out-of-memory failure (MEM-1): %,d%n", r.exhaustions());
     }
-    Exhaust.Level last = r.levels().isEmpty() ? null : r.levels().get(r.levels().size() - 1);
-    long statesSeen = last == null ? 0 : last.states();
-    long transitions = r.levels().stream().mapToLong(Exhaust.Level::transitions).sum();
+    long statesSeen = r.states();
+    long transitions = r.transitions();
     if (r.finding().isPresent()) {
       Exhaust.Finding f = r.finding().get();
       out.println("found at depth " + f.depth() + " (every shorter sequence held): " + f.what());

@@ -151,6 +151,8 @@ public final class Exhaust {
    * @param levels every depth searched to the end, from 0
    * @param complete whether every depth up to the one asked for was searched to the end
    * @param finding what was found, if anything: the search stops at it
+   * @param states states reached, the depth it stopped in included
+   * @param transitions operations tried, the depth it stopped in included
    * @param exhaustions implementation replays that met an accepted out-of-memory failure (MEM-1)
    * @param seconds how long it took
    */
@@ -159,6 +161,8 @@ public final class Exhaust {
       List<Level> levels,
       boolean complete,
       Optional<Finding> finding,
+      long states,
+      long transitions,
       long exhaustions,
       double seconds) {
     /** The deepest depth searched to the end, or -1. */
@@ -328,7 +332,14 @@ public final class Exhaust {
                     return new Finding(x.depth(), List.copyOf(ops), x.what(), x.divergence());
                   });
       return new Report(
-          s, List.copyOf(levels), complete && f.isEmpty(), f, exhaustions.sum(), seconds());
+          s,
+          List.copyOf(levels),
+          complete && f.isEmpty(),
+          f,
+          seen.size(),
+          transitions.sum(),
+          exhaustions.sum(),
+          seconds());
     }
 
     /** The new states one operation from {@code frontier}, in first-found order. */

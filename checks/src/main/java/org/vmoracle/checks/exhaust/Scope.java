@@ -149,9 +149,10 @@ public record Scope(
                 mmap(pid, BASE, 2, Prot.RW, Sharing.SHARED, new Source.Anon()),
                 mmap(pid, BASE, 2, Prot.RW, Sharing.PRIVATE, new Source.FileRange(FILE, 0)),
                 new Op.Minherit(pid, BASE, 2, Inherit.SHARE),
+                new Op.Minherit(pid, BASE + P, 1, Inherit.COPY),
                 new Op.Minherit(pid, BASE, 2, Inherit.NONE),
                 new Op.Minherit(pid, BASE, 2, Inherit.ZERO),
-                new Op.Mlock(pid, BASE, 2)));
+                new Op.Mlock(pid, BASE, 1)));
     a.accesses(new long[] {BASE, BASE + P});
     a.add(pid -> List.of(new Op.Collapse(pid, BASE)));
     a.global(List.of(new Op.Pageout(1000)));
@@ -338,6 +339,7 @@ public record Scope(
                   new Op.Minherit(pid, BASE, 3, Inherit.SHARE),
                   new Op.Minherit(pid, BASE, 3, Inherit.NONE),
                   new Op.Minherit(pid, BASE + P, 2, Inherit.ZERO),
+                  new Op.Minherit(pid, BASE + P, 2, Inherit.COPY),
                   new Op.Mlock(pid, BASE, 3),
                   new Op.Mlock(pid, BASE + P, 1),
                   new Op.Munlock(pid, BASE, 3)));
