@@ -138,8 +138,9 @@ public final class Exhaust {
    * What was found: a shortest path (prelude included) to a divergence or a broken property.
    *
    * @param depth operations after the prelude
-   * @param ops the whole path, prelude first
-   * @param what a line saying what was found
+   * @param ops the whole path, prelude first, less the prelude's operations the divergence does not
+   *     need
+   * @param what a line saying what was found (operations counted in {@code ops})
    * @param divergence the divergence, when model and implementation disagreed; null for a model
    *     property
    */
@@ -329,7 +330,20 @@ public final class Exhaust {
                   x -> {
                     List<Op> ops = new ArrayList<>(scope.prelude());
                     ops.addAll(x.path());
-                    return new Finding(x.depth(), List.copyOf(ops), x.what(), x.divergence());
+                    if (x.divergence() == null) {
+                      return new Finding(x.depth(), List.copyOf(ops), x.what(), null);
+                    }
+                    Divergence d = x.divergence();
+                    for (Op p : scope.prelude()) {
+                      List<Op> tried = new ArrayList<>(ops);
+                      tried.remove(p);
+                      Divergence e = diverges(tried);
+                      if (e != null && e.kind() == d.kind()) {
+                        ops = tried;
+                        d = e;
+                      }
+                    }
+                    return new Finding(x.depth(), List.copyOf(ops), d.getMessage(), d);
                   });
       return new Report(
           s,
@@ -340,6 +354,24 @@ public final class Exhaust {
           transitions.sum(),
           exhaustions.sum(),
           seconds());
+    }
+
+    /**
+     * How {@code ops} diverge, replayed on a fresh implementation beside the model, or null. The
+     * finding leaves out each prelude operation in turn and keeps it out if the rest still diverges
+     * the same way: the depth stays the search's, the reproducer gets shorter.
+     */
+    private Divergence diverges(List<Op> ops) {
+      Lockstep both = new Lockstep(new ImplVm(config), 0, 0);
+      try {
+        for (Op op : ops) {
+          both.apply(op);
+        }
+        both.checkNow();
+        return null;
+      } catch (Divergence d) {
+        return d;
+      }
     }
 
     /** The new states one operation from {@code frontier}, in first-found order. */

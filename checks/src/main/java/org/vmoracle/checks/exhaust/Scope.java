@@ -138,9 +138,12 @@ public record Scope(
     return a.scope("small", "every operation on 2 pids, 2 mappings, 1 file, 1 segment");
   }
 
-  /** Fork, clone, exit and exec over private and shared memory, with inheritance: three pids. */
+  /**
+   * Fork, clone, exit and exec over private and shared memory, with inheritance. Two pids: a third
+   * costs a depth, and exiting one and forking it again from the other makes generations.
+   */
   static Scope fork() {
-    Alphabet a = new Alphabet(new int[] {1, 2, 3}, VALUES);
+    Alphabet a = new Alphabet(new int[] {1, 2}, VALUES);
     a.processes(true);
     a.add(
         pid ->
@@ -156,7 +159,7 @@ public record Scope(
     a.accesses(new long[] {BASE, BASE + P});
     a.add(pid -> List.of(new Op.Collapse(pid, BASE)));
     a.global(List.of(new Op.Pageout(1000)));
-    return a.scope("fork", "fork, clone, exit, exec, minherit and stores on 3 pids, 1 mapping");
+    return a.scope("fork", "fork, clone, exit, exec, minherit and stores on 2 pids, 1 mapping");
   }
 
   /** A private and a shared mapping of one file, truncated and grown, written both ways. */
@@ -206,7 +209,8 @@ public record Scope(
             new Op.Fwrite(FILE, 0, VALUES[0]),
             new Op.Fwrite(FILE, 0, VALUES[1]),
             new Op.Pageout(1000)));
-    return a.scope("wire", "mlock, munlock, mprotect and fork over private, file and 2 MiB memory");
+    return a.scope("wire", "mlock, munlock, mprotect and fork over private, file and 2 MiB memory")
+        .withConfig(baseConfig().withFrames(1024).withSwapSlots(1024));
   }
 
   /**
@@ -217,19 +221,22 @@ public record Scope(
     Alphabet a = new Alphabet(new int[] {1, 2}, VALUES);
     a.processes(false);
     long seg = Boot.SEGMENT_SIZE / P;
+    long above = BASE + Boot.SEGMENT_SIZE;
     a.add(
         pid ->
             List.of(
                 mmap(pid, BASE, seg, Prot.RW, Sharing.SHARED, new Source.Shm(KEY)),
-                mmap(pid, BASE, seg, Prot.RW, Sharing.PRIVATE, new Source.Shm(KEY)),
+                mmap(pid, above, seg, Prot.RW, Sharing.PRIVATE, new Source.Shm(KEY)),
                 new Op.Munmap(pid, BASE, 1),
                 new Op.Munmap(pid, BASE, seg),
                 new Op.Mprotect(pid, BASE, seg, Prot.R)));
-    a.accesses(new long[] {BASE, BASE + (seg - 1) * P});
+    a.accesses(new long[] {BASE, BASE + (seg - 1) * P, above});
     a.segment(seg);
     a.global(List.of(new Op.Pageout(1000)));
     return a.scope(
-            "shm", "a 2 MiB shared-memory segment mapped shared and private, page tables shared")
+            "shm",
+            "a 2 MiB shared-memory segment mapped shared and, a segment above, private;"
+                + " page tables shared")
         .withConfig(baseConfig().withFrames(64).with(Config.Switch.SHARE_PAGE_TABLES, true));
   }
 

@@ -804,4 +804,47 @@ class MainTest {
     Run r = vmoracle("hunt", "--threads", "0");
     assertEquals(2, r.code(), r.toString());
   }
+
+  @Test
+  void exhaust_shallowDepth_holds_andEndsWithItsSummaryLine() {
+    Run r = vmoracle("exhaust", "--depth", "1", "--workers", "1");
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(
+        r.last()
+            .matches(
+                "exhaust: depth 1 complete, [0-9,]+ states, [0-9,]+ transitions, 0"
+                    + " divergences, [0-9.]+ s"),
+        r.last());
+    assertTrue(r.out().stream().anyMatch(l -> l.trim().startsWith("1 ")), r.toString());
+  }
+
+  @Test
+  void exhaust_unknownScopeOrNegativeDepth_isBadUsage() {
+    Run r = vmoracle("exhaust", "--scope", "nope");
+    assertEquals(2, r.code(), r.toString());
+    assertTrue(r.err().contains("small"), "names the scopes: " + r.err());
+    assertEquals(2, vmoracle("exhaust", "--depth", "-1").code());
+  }
+
+  @Test
+  void exhaust_injectedBug_writesAShortestTraceThatReplayFails() throws IOException {
+    Path findings = dir.resolve("found");
+    Run r =
+        vmoracle(
+            "exhaust",
+            "--depth",
+            "3",
+            "--bug",
+            "DOUBLE_COUNTED_PT_PAGES",
+            "--findings",
+            findings.toString());
+    assertEquals(1, r.code(), r.toString());
+    assertTrue(r.last().startsWith("exhaust: FOUND at depth 2,"), r.last());
+    Path file = findings.resolve("exhaust-small-depth2-double-counted-pt-pages.trace");
+    assertTrue(Files.isRegularFile(file), r.toString());
+    Run again = vmoracle("replay", file.toString());
+    assertEquals(1, again.code(), "its header turns the bug on: " + again);
+    Run without = vmoracle("replay", "--ignore-header", "--system", "both", file.toString());
+    assertEquals(0, without.code(), without.toString());
+  }
 }
