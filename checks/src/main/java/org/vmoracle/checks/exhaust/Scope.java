@@ -151,13 +151,13 @@ public record Scope(
                 mmap(pid, BASE, 2, Prot.RW, Sharing.PRIVATE, new Source.Anon()),
                 mmap(pid, BASE, 2, Prot.RW, Sharing.SHARED, new Source.Anon()),
                 mmap(pid, BASE, 2, Prot.RW, Sharing.PRIVATE, new Source.FileRange(FILE, 0)),
-                new Op.Minherit(pid, BASE, 2, Inherit.SHARE),
-                new Op.Minherit(pid, BASE + P, 1, Inherit.COPY),
+                new Op.Minherit(pid, BASE + P, 1, Inherit.SHARE),
+                new Op.Minherit(pid, BASE, 2, Inherit.COPY),
                 new Op.Minherit(pid, BASE, 2, Inherit.NONE),
-                new Op.Minherit(pid, BASE, 2, Inherit.ZERO),
+                new Op.Minherit(pid, BASE + P, 1, Inherit.ZERO),
                 new Op.Mlock(pid, BASE, 1)));
     a.accesses(new long[] {BASE, BASE + P});
-    a.add(pid -> List.of(new Op.Collapse(pid, BASE)));
+    a.add(pid -> List.of(new Op.Collapse(pid, BASE), new Op.Collapse(pid, BASE + P)));
     a.global(List.of(new Op.Pageout(1000)));
     return a.scope("fork", "fork, clone, exit, exec, minherit and stores on 2 pids, 1 mapping");
   }
@@ -369,7 +369,8 @@ public record Scope(
 
     /**
      * The first and last page of user space: a mapping of each, a store to the last word, and
-     * ranges that run past the end (EINVAL for munmap, ENOMEM for mprotect).
+     * ranges that run past the end (EINVAL for munmap, ENOMEM for mprotect). The last page is where
+     * the shared page lies (BOOT-2): read, unmapped, or mapped over.
      */
     void edges() {
       long top = Boot.USER_MAX - P;
@@ -379,6 +380,8 @@ public record Scope(
                   mmap(pid, Boot.USER_MIN, 1, Prot.RW, Sharing.PRIVATE, new Source.Anon()),
                   mmap(pid, top, 1, Prot.RW, Sharing.PRIVATE, new Source.Anon()),
                   new Op.Read(pid, Boot.USER_MIN),
+                  new Op.Read(pid, top),
+                  new Op.Munmap(pid, top, 1),
                   new Op.Write(pid, Boot.USER_MAX - Boot.WORD_SIZE, values[0]),
                   new Op.Write(pid, Boot.USER_MAX - Boot.WORD_SIZE, values[1]),
                   new Op.Munmap(pid, top, 2),
