@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.vmoracle.checks.exhaust.Exhaust;
 import org.vmoracle.checks.exhaust.Scope;
+import org.vmoracle.checks.exhaust.ZooDepths;
 import org.vmoracle.checks.hunt.ConfigText;
 import org.vmoracle.checks.hunt.FindingFile;
 import org.vmoracle.checks.shrink.DivergenceShrinker;
@@ -98,6 +99,14 @@ final class ExhaustCommand implements Callable<Integer> {
   @Option(names = "--list-scopes", description = "List the scopes, their operations and settings.")
   boolean listScopes;
 
+  @Option(
+      names = "--zoo",
+      description =
+          "Search for every sequential injected bug of the zoo (or those --bug names) in its own"
+              + " scope, to its own depth, and print a table: bug, scope, depth found, states,"
+              + " seconds, reproducer length. Exit 0 when every one was found.")
+  boolean zoo;
+
   @Mixin BugNames.Choice bugChoice;
 
   @Mixin ImplOptions impl;
@@ -117,6 +126,9 @@ final class ExhaustCommand implements Callable<Integer> {
       }
       out.flush();
       return Main.OK;
+    }
+    if (zoo) {
+      return zoo(out);
     }
     if (depth < 0) {
       throw usage("--depth must be 0 or more, not " + depth);
@@ -203,6 +215,59 @@ final class ExhaustCommand implements Callable<Integer> {
         r.depthReached(), statesSeen, transitions, r.seconds());
     out.flush();
     return Main.OK;
+  }
+
+  /** {@code --zoo}: every sequential bug in its scope, to its depth. */
+  private int zoo(PrintWriter out) throws IOException {
+    List<Bug> bugs =
+        bugChoice.named().isEmpty() ? new ArrayList<>(ZooDepths.all().keySet()) : bugChoice.named();
+    int n = workers == null ? Runtime.getRuntime().availableProcessors() : workers;
+    String row = "%-34s %-8s %6s %6s %10s %8s  %s%n";
+    out.printf(row, "bug", "scope", "depth", "found", "states", "seconds", "reproducer");
+    out.flush();
+    int found = 0;
+    int deepest = 0;
+    List<Double> times = new ArrayList<>();
+    for (Bug b : bugs) {
+      ZooDepths.Entry e =
+          ZooDepths.of(b)
+              .orElseThrow(
+                  () ->
+                      usage(b.name() + " is a race or a stress's bug: exhaust does not search it"));
+      Scope scope = e.scopeWith(b);
+      scope = scope.withConfig(impl.applyTo(scope.config()));
+      Exhaust.Settings s =
+          new Exhaust.Settings(scope, e.depth(), Exhaust.States.MODEL_AND_IMPL, n, seconds, true);
+      Exhaust.Report r = Exhaust.run(s, p -> {}, l -> {});
+      String where = "-";
+      String repro = "not found";
+      if (r.finding().isPresent()) {
+        Exhaust.Finding f = r.finding().get();
+        found++;
+        deepest = Math.max(deepest, f.depth());
+        times.add(r.seconds());
+        where = Integer.toString(f.depth());
+        repro = f.ops().size() + " operations: " + write(s, f);
+      }
+      out.printf(
+          row,
+          b.name(),
+          scope.word() + (e.rmap() == null ? "" : "/" + e.rmap().name().toLowerCase(Locale.ROOT)),
+          e.depth(),
+          where,
+          String.format("%,d", r.states()),
+          String.format("%.1f", r.seconds()),
+          repro);
+      out.flush();
+    }
+    times.sort(Double::compare);
+    double median = times.isEmpty() ? 0 : times.get(times.size() / 2);
+    double max = times.isEmpty() ? 0 : times.get(times.size() - 1);
+    out.printf(
+        "exhaust zoo: %d of %d found, deepest at depth %d, median %.1f s, max %.1f s%n",
+        found, bugs.size(), deepest, median, max);
+    out.flush();
+    return found == bugs.size() ? Main.OK : Main.FOUND;
   }
 
   /** Writes the finding's path, with the model's results as expectations; answers its path. */
