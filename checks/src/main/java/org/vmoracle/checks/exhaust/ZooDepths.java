@@ -57,7 +57,9 @@ public final class ZooDepths {
               entry(Bug.FORK_SKIPS_WIRED_COPY, at("wire", 3)),
               entry(Bug.SHARED_TABLE_UNDER_COW, at("shm", 4)),
               entry(Bug.UNMAP_CLEARS_SHARED_TABLE, at("shm", 4)),
-              entry(Bug.WIRE_KEPT_ON_REPOINT, at("fork", 5))));
+              entry(Bug.WIRE_KEPT_ON_REPOINT, at("fork", 5)),
+              entry(Bug.CHAIN_HEAD_MOVE_DROPS, new Entry("fork", 5, Config.Rmap.PTECHAIN)),
+              entry(Bug.SHARED_ANON_COPY_FILLS_PRIVATELY, at("fork", 6))));
 
   /** Where {@code bug} is found, if exhaust finds it. */
   public static Optional<Entry> of(Bug bug) {
