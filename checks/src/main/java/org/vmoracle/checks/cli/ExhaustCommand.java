@@ -88,7 +88,9 @@ final class ExhaustCommand implements Callable<Integer> {
       names = "--seconds",
       paramLabel = "S",
       defaultValue = "0",
-      description = "Stop after about this long, at the end of a phase (default: no limit).")
+      description =
+          "Stop after about this long; the depth then being searched is left unfinished"
+              + " (default: no limit).")
   double seconds;
 
   @Option(

@@ -94,7 +94,8 @@ public final class Exhaust {
    * @param depth operations after the prelude, at most
    * @param states what tells states apart
    * @param workers threads
-   * @param maxSeconds stop after this long, at the end of a phase (0: no limit)
+   * @param maxSeconds stop after this long, within the depth being searched, which then does not
+   *     count as searched (0: no limit)
    * @param impl whether the implementation is checked at all (false: the model's properties only)
    */
   public record Settings(
@@ -233,6 +234,7 @@ public final class Exhaust {
     final AtomicLong stopAt = new AtomicLong(Long.MAX_VALUE);
     final java.util.Queue<Found> found = new java.util.concurrent.ConcurrentLinkedQueue<>();
     volatile long nextProgress;
+    volatile boolean aborted; // --seconds ran out within a depth
     int depthNow;
 
     Search(Settings s, Consumer<Progress> progress, Consumer<Level> done) {
@@ -294,12 +296,12 @@ public final class Exhaust {
         }
         long before = transitions.sum();
         List<Node> next = expand(pool, frontier, depth);
-        if (!found.isEmpty()) {
+        if (!found.isEmpty() || aborted) {
           return report(levels, false);
         }
         if (s.impl() && s.states() == States.MODEL) {
           checkAll(pool, next);
-          if (!found.isEmpty()) {
+          if (!found.isEmpty() || aborted) {
             return report(levels, false);
           }
         }
@@ -382,6 +384,10 @@ public final class Exhaust {
           pool,
           frontier.size(),
           i -> {
+            if (timeUp()) {
+              aborted = true;
+              return;
+            }
             Node parent = frontier.get(i);
             for (int j = 0; j < n; j++) {
               long order = (long) i * n + j;
@@ -447,6 +453,10 @@ public final class Exhaust {
           next.size(),
           i -> {
             if (i > stopAt.get()) {
+              return;
+            }
+            if (timeUp()) {
+              aborted = true;
               return;
             }
             Node node = next.get(i);
