@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
           + " model's own properties are checked on every state and transition.",
       "It stops at the first divergence and writes its path, a shortest one, as a trace file"
           + " that 'vmoracle replay' runs; every shorter sequence passed.",
-      "Scopes (--list-scopes): small (the default), fork, file, wire, shm, pressure."
+      "Scopes (--list-scopes): small (the default), fork, chain, file, wire, shm, pressure."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -78,7 +78,7 @@ public record Scope(
   /** The scopes, by name. */
   public static Map<String, Scope> all() {
     Map<String, Scope> m = new LinkedHashMap<>();
-    for (Scope s : List.of(small(), fork(), file(), wire(), shm(), pressure())) {
+    for (Scope s : List.of(small(), fork(), chain(), file(), wire(), shm(), pressure())) {
       m.put(s.word(), s);
     }
     return m;
@@ -160,6 +160,24 @@ public record Scope(
     a.add(pid -> List.of(new Op.Collapse(pid, BASE), new Op.Collapse(pid, BASE + P)));
     a.global(List.of(new Op.Pageout(1000)));
     return a.scope("fork", "fork, clone, exit, exec, minherit and stores on 2 pids, 1 mapping");
+  }
+
+  /**
+   * Backing chains past the collapse depth (2 here, COW-3, SYS-2): generation after generation of
+   * fork, store and exit over a private mapping of a file, with pageout and collapse. Few
+   * operations, so the search gets deep.
+   */
+  static Scope chain() {
+    Alphabet a = new Alphabet(new int[] {1, 2}, VALUES);
+    a.add(pid -> List.of(new Op.Fork(pid, other(a, pid)), new Op.Exit(pid)));
+    a.add(
+        pid ->
+            List.of(
+                mmap(pid, BASE, 2, Prot.RW, Sharing.PRIVATE, new Source.FileRange(FILE, 0)),
+                new Op.Collapse(pid, BASE)));
+    a.accesses(new long[] {BASE, BASE + P});
+    a.global(List.of(new Op.Pageout(1000)));
+    return a.scope("chain", "generations of fork, store and exit over a private file mapping");
   }
 
   /** A private and a shared mapping of one file, truncated and grown, written both ways. */

@@ -59,7 +59,8 @@ public final class ZooDepths {
               entry(Bug.UNMAP_CLEARS_SHARED_TABLE, at("shm", 4)),
               entry(Bug.WIRE_KEPT_ON_REPOINT, at("fork", 5)),
               entry(Bug.CHAIN_HEAD_MOVE_DROPS, new Entry("fork", 5, Config.Rmap.PTECHAIN)),
-              entry(Bug.SHARED_ANON_COPY_FILLS_PRIVATELY, at("fork", 6))));
+              entry(Bug.SHARED_ANON_COPY_FILLS_PRIVATELY, at("fork", 6)),
+              entry(Bug.COLLAPSE_SHARES_SWAP_SLOT, at("chain", 6))));
 
   /** Where {@code bug} is found, if exhaust finds it. */
   public static Optional<Entry> of(Bug bug) {
