@@ -48,8 +48,8 @@ public final class Canon {
    * A canonical key: compared by content.
    *
    * @param order the pids in canonical order: {@code order[i]} is the pid that the permutation
-   *     chosen names {@code i}-th (the first of equally small encodings); for reading the
-   *     implementation's state in the same order
+   *     chosen names {@code i}-th (the first of equally small encodings), then the live pids
+   *     outside the symmetric set; for reading the implementation's state in the same order
    */
   public static final class Key {
     private final byte[] bytes;
@@ -104,18 +104,19 @@ public final class Canon {
           rename.put(values[vp[i]], values[i]);
         }
         out.reset();
-        encode(s, order, rename, out);
+        int[] listed = encode(s, order, rename, out);
         byte[] b = out.bytes();
         if (best == null || Arrays.compare(b, best) < 0) {
           best = b;
-          bestOrder = order;
+          bestOrder = listed;
         }
       }
     }
     return new Key(best, bestOrder);
   }
 
-  private static void encode(State s, int[] order, Map<Long, Long> values, Out out) {
+  /** Writes {@code s} to {@code out}; answers the pids in the order written. */
+  private static int[] encode(State s, int[] order, Map<Long, Long> values, Out out) {
     Map<Integer, Integer> spaceLabels = new HashMap<>();
     Map<Integer, Integer> objLabels = new HashMap<>();
     ArrayDeque<Integer> objs = new ArrayDeque<>();
@@ -192,6 +193,7 @@ public final class Canon {
         }
       }
     }
+    return pidsInOrder.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /** The label of object {@code id}, given on first sight; a new one is queued to be written. */

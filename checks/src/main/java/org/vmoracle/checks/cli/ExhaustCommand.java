@@ -98,6 +98,13 @@ final class ExhaustCommand implements Callable<Integer> {
       description = "Check the model's properties only; the implementation is not run.")
   boolean modelOnly;
 
+  @Option(
+      names = "--no-symmetry",
+      description =
+          "Search states that differ only by a permutation of the scope's pids or stored values"
+              + " apart (the reduction's switch: the same checks, more states).")
+  boolean noSymmetry;
+
   @Option(names = "--list-scopes", description = "List the scopes, their operations and settings.")
   boolean listScopes;
 
@@ -154,14 +161,18 @@ final class ExhaustCommand implements Callable<Integer> {
     }
     Config config = impl.applyTo(BugNames.withAll(scope.config(), bugChoice.named()));
     scope = scope.withConfig(config);
+    if (noSymmetry) {
+      scope = scope.withoutSymmetry();
+    }
     Exhaust.Settings settings = new Exhaust.Settings(scope, depth, states, n, seconds, !modelOnly);
     out.printf(
-        "exhaust: scope %s, %d operations (%s), depth %d, states by %s, %d workers%s%n",
+        "exhaust: scope %s, %d operations (%s), depth %d, states by %s%s, %d workers%s%n",
         scope.word(),
         scope.ops().size(),
         scope.description(),
         depth,
         states.word(),
+        noSymmetry ? " without symmetry" : "",
         n,
         modelOnly
             ? ", model only"

@@ -32,8 +32,8 @@ import org.vmoracle.spec.Source;
  *
  * @param word its name on the command line
  * @param description one line for {@code --help} and the report
- * @param pids the symmetric pids
- * @param values the symmetric values stored
+ * @param pids the symmetric pids (none: no reduction by pid)
+ * @param values the symmetric values stored (none: no reduction by value)
  * @param prelude operations every path starts with, not counted in the depth
  * @param ops the alphabet: every operation tried in every state
  * @param config the implementation's settings
@@ -92,6 +92,20 @@ public record Scope(
   /** The scope names, comma-separated, for messages. */
   public static String names() {
     return String.join(", ", all().keySet());
+  }
+
+  /**
+   * This scope without symmetry reduction: no pids or values are taken as interchangeable, so
+   * states that differ only by them are searched apart (the switch that turns the reduction off, to
+   * check it against).
+   */
+  public Scope withoutSymmetry() {
+    return new Scope(word, description, new int[0], new long[0], prelude, ops, config);
+  }
+
+  /** Whether states are reduced by symmetry over {@link #pids} and {@link #values}. */
+  public boolean symmetric() {
+    return pids.length > 0 || values.length > 0;
   }
 
   /** This scope with the implementation's settings {@code c}. */

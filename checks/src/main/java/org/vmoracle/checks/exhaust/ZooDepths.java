@@ -44,7 +44,7 @@ public final class ZooDepths {
               entry(Bug.COLLAPSE_DROPS_FILE, at("small", 2)),
               entry(Bug.SHARED_PAGE_REMOVED_WHILE_SHARED, at("small", 2)),
               entry(Bug.STALE_PTE_AFTER_MUNMAP, at("small", 2)),
-              entry(Bug.DOUBLE_COUNTED_PT_PAGES, at("small", 2)),
+              entry(Bug.DOUBLE_COUNTED_PT_PAGES, at("small", 1)),
               entry(Bug.CLIP_LEAVES_USER_OFF_LIST, at("small", 2)),
               entry(Bug.FORK_NO_WRITE_PROTECT, at("small", 3)),
               entry(Bug.PV_LEFT_ON_PARTIAL_MUNMAP, new Entry("small", 3, Config.Rmap.PV)),
