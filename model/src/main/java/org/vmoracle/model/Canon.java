@@ -52,29 +52,34 @@ public final class Canon {
    *     outside the symmetric set; for reading the implementation's state in the same order
    */
   public static final class Key {
-    private final byte[] bytes;
+    private final String bytes; // one char a byte: Latin-1 strings keep a byte a char
     private final int hash;
-    private final int[] order;
+    private final String order; // the pids, comma-separated
 
-    Key(byte[] bytes, int[] order) {
+    Key(String bytes, int[] order) {
       this.bytes = bytes;
-      this.hash = Arrays.hashCode(bytes);
-      this.order = order;
+      this.hash = bytes.hashCode();
+      this.order =
+          Arrays.stream(order)
+              .mapToObj(Integer::toString)
+              .collect(java.util.stream.Collectors.joining(","));
     }
 
     /** The pids in the order the key lists them. */
     public int[] order() {
-      return order.clone();
+      return order.isEmpty()
+          ? new int[0]
+          : Arrays.stream(order.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     /** Bytes the key holds. */
     public int size() {
-      return bytes.length;
+      return bytes.length();
     }
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Key && hash == ((Key) o).hash && Arrays.equals(bytes, ((Key) o).bytes);
+      return o instanceof Key && hash == ((Key) o).hash && bytes.equals(((Key) o).bytes);
     }
 
     @Override
@@ -90,9 +95,9 @@ public final class Canon {
   public static Key key(State s, int[] pids, long[] values) {
     int[][] pidPerms = permutations(pids.length);
     int[][] valuePerms = permutations(values.length);
-    byte[] best = null;
+    String best = null;
     int[] bestOrder = null;
-    Out out = new Out();
+    StringBuilder out = new StringBuilder(256);
     for (int[] pp : pidPerms) {
       int[] order = new int[pids.length];
       for (int i = 0; i < pids.length; i++) {
@@ -103,10 +108,10 @@ public final class Canon {
         for (int i = 0; i < values.length; i++) {
           rename.put(values[vp[i]], values[i]);
         }
-        out.reset();
+        out.setLength(0);
         int[] listed = encode(s, order, rename, out);
-        byte[] b = out.bytes();
-        if (best == null || Arrays.compare(b, best) < 0) {
+        String b = out.toString();
+        if (best == null || b.compareTo(best) < 0) {
           best = b;
           bestOrder = listed;
         }
@@ -116,7 +121,7 @@ public final class Canon {
   }
 
   /** Writes {@code s} to {@code out}; answers the pids in the order written. */
-  private static int[] encode(State s, int[] order, Map<Long, Long> values, Out out) {
+  private static int[] encode(State s, int[] order, Map<Long, Long> values, StringBuilder out) {
     Map<Integer, Integer> spaceLabels = new HashMap<>();
     Map<Integer, Integer> objLabels = new HashMap<>();
     ArrayDeque<Integer> objs = new ArrayDeque<>();
@@ -133,10 +138,10 @@ public final class Canon {
     for (int i = 0; i < pidsInOrder.size(); i++) {
       Integer space = s.processes().get(pidsInOrder.get(i));
       if (i >= order.length) {
-        out.put(pidsInOrder.get(i));
+        put(out, pidsInOrder.get(i));
       }
       if (space == null) {
-        out.put(-1);
+        put(out, -1);
         continue;
       }
       Integer label = spaceLabels.get(space);
@@ -145,51 +150,51 @@ public final class Canon {
         spaceLabels.put(space, label);
         spaces.add(space);
       }
-      out.put(label);
+      put(out, label);
     }
     for (int space : spaces) {
       TreePMap<Long, Region> regions = s.spaces().get(space);
-      out.put(regions.size());
+      put(out, regions.size());
       for (Region r : regions.values()) {
-        out.put(r.start());
-        out.put(r.pages());
-        out.put(r.prot().ordinal());
-        out.put(r.sharing().ordinal());
-        out.put(r.inherit().ordinal());
-        out.put(r.wired() ? 1 : 0);
-        out.put(label(r.obj(), objLabels, objs));
-        out.put(r.pgoff());
+        put(out, r.start());
+        put(out, r.pages());
+        put(out, r.prot().ordinal());
+        put(out, r.sharing().ordinal());
+        put(out, r.inherit().ordinal());
+        put(out, r.wired() ? 1 : 0);
+        put(out, label(r.obj(), objLabels, objs));
+        put(out, r.pgoff());
       }
     }
-    out.put(s.files().size());
+    put(out, s.files().size());
     for (Map.Entry<String, Integer> f : s.files().entrySet()) {
-      out.put(f.getKey());
-      out.put(label(f.getValue(), objLabels, objs));
+      put(out, f.getKey());
+      put(out, label(f.getValue(), objLabels, objs));
     }
-    out.put(s.segments().size());
+    put(out, s.segments().size());
     for (Map.Entry<Long, Integer> k : s.segments().entrySet()) {
-      out.put(k.getKey());
-      out.put(label(k.getValue(), objLabels, objs));
+      put(out, k.getKey());
+      put(out, label(k.getValue(), objLabels, objs));
     }
     while (!objs.isEmpty()) {
       Obj o = s.obj(objs.poll());
-      out.put(o.kind().ordinal());
-      out.put(o.name());
-      out.put(o.key());
-      out.put(o.size());
-      out.put(o.bootNumber());
-      out.put(o.pristine());
-      out.put(o.backing() == Obj.NONE ? -1 : label(o.backing(), objLabels, objs));
-      out.put(o.pages().size());
+      put(out, o.kind().ordinal());
+      put(out, o.name());
+      put(out, o.key());
+      put(out, o.size());
+      put(out, o.bootNumber());
+      put(out, o.pristine());
+      put(out, o.backing() == Obj.NONE ? -1 : label(o.backing(), objLabels, objs));
+      put(out, o.pages().size());
       for (Map.Entry<Long, Page> e : o.pages().entrySet()) {
         Page p = e.getValue();
-        out.put(e.getKey());
-        out.put(p.base());
-        out.put(p.index());
-        out.put(p.words().size());
+        put(out, e.getKey());
+        put(out, p.base());
+        put(out, p.index());
+        put(out, p.words().size());
         for (Map.Entry<Integer, Long> w : p.words().entrySet()) {
-          out.put(w.getKey());
-          out.put(values.getOrDefault(w.getValue(), w.getValue()));
+          put(out, w.getKey());
+          put(out, values.getOrDefault(w.getValue(), w.getValue()));
         }
       }
     }
@@ -229,39 +234,23 @@ public final class Canon {
     }
   }
 
-  /** A growing buffer of zig-zag varints: small numbers take one byte. */
-  private static final class Out {
-    private byte[] buf = new byte[256];
-    private int n;
-
-    void reset() {
-      n = 0;
+  /**
+   * Appends {@code v} to {@code out} as a zig-zag varint, a char a byte: small numbers take one.
+   */
+  private static void put(StringBuilder out, long v) {
+    long z = (v << 1) ^ (v >> 63);
+    while ((z & ~0x7FL) != 0) {
+      out.append((char) ((z & 0x7F) | 0x80));
+      z >>>= 7;
     }
+    out.append((char) z);
+  }
 
-    void put(long v) {
-      long z = (v << 1) ^ (v >> 63);
-      while (true) {
-        if (n + 10 > buf.length) {
-          buf = Arrays.copyOf(buf, buf.length * 2);
-        }
-        if ((z & ~0x7FL) == 0) {
-          buf[n++] = (byte) z;
-          return;
-        }
-        buf[n++] = (byte) ((z & 0x7F) | 0x80);
-        z >>>= 7;
-      }
-    }
-
-    void put(String str) {
-      put(str.length());
-      for (int i = 0; i < str.length(); i++) {
-        put(str.charAt(i));
-      }
-    }
-
-    byte[] bytes() {
-      return Arrays.copyOf(buf, n);
+  /** Appends {@code str}'s length, then its chars. */
+  private static void put(StringBuilder out, String str) {
+    put(out, str.length());
+    for (int i = 0; i < str.length(); i++) {
+      put(out, str.charAt(i));
     }
   }
 }

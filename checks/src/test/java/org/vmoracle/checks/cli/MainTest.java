@@ -839,8 +839,8 @@ class MainTest {
             "--findings",
             findings.toString());
     assertEquals(1, r.code(), r.toString());
-    assertTrue(r.last().startsWith("exhaust: FOUND at depth 2,"), r.last());
-    Path file = findings.resolve("exhaust-small-depth2-double-counted-pt-pages.trace");
+    assertTrue(r.last().startsWith("exhaust: FOUND at depth 1,"), r.last());
+    Path file = findings.resolve("exhaust-small-depth1-double-counted-pt-pages.trace");
     assertTrue(Files.isRegularFile(file), r.toString());
     Run again = vmoracle("replay", file.toString());
     assertEquals(1, again.code(), "its header turns the bug on: " + again);
