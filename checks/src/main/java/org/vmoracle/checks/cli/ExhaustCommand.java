@@ -81,7 +81,7 @@ final class ExhaustCommand implements Callable<Integer> {
   @Option(
       names = "--workers",
       paramLabel = "N",
-      description = "Threads (default: every core, here ${sys:vmoracle.cores:-the JVM's count}).")
+      description = "Threads (default: one for each core).")
   Integer workers;
 
   @Option(
@@ -302,7 +302,7 @@ final class ExhaustCommand implements Callable<Integer> {
     h.add(
         "replay reads its options from the next line, so 'vmoracle replay FILE' runs this the way"
             + " exhaust did");
-    h.add(FindingFile.OPTIONS_MARK.substring(2) + " " + FindingFile.replayOptions(c));
+    String options = FindingFile.OPTIONS_MARK + " " + FindingFile.replayOptions(c);
     h.add("found: " + f.what());
     h.add(
         String.format(
@@ -316,12 +316,9 @@ final class ExhaustCommand implements Callable<Integer> {
             + (f.divergence() == null ? " unless the model broke its own property" : ""));
     StringBuilder sb = new StringBuilder();
     for (String line : h) {
-      for (String part : line.split("\n", -1)) {
-        if (part.startsWith(FindingFile.OPTIONS_MARK.substring(2))) {
-          sb.append("# ").append(part).append('\n');
-        } else {
-          sb.append(part.isEmpty() ? "#" : "# " + part).append('\n');
-        }
+      sb.append("# ").append(line).append('\n');
+      if (line.startsWith("replay reads its options")) {
+        sb.append(options).append('\n');
       }
     }
     sb.append('\n');

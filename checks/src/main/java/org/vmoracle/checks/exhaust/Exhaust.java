@@ -178,15 +178,13 @@ public final class Exhaust {
     final Node parent;
     final Op op;
     final int depth;
-    final int[] order; // the pids in the order of the state's key
     State state; // dropped once the node's children are made
 
-    Node(Node parent, Op op, int depth, State state, int[] order) {
+    Node(Node parent, Op op, int depth, State state) {
       this.parent = parent;
       this.op = op;
       this.depth = depth;
       this.state = state;
-      this.order = order;
     }
 
     List<Op> path() {
@@ -269,7 +267,7 @@ public final class Exhaust {
         start = Model.step(start, op).state();
       }
       Canon.Key rootKey = Canon.key(start, pids, values);
-      Node root = new Node(null, null, 0, start, rootKey.order());
+      Node root = new Node(null, null, 0, start);
       long rootShape = 0;
       if (s.impl()) {
         Lockstep both = replay(root, null, 0, 0);
@@ -364,16 +362,25 @@ public final class Exhaust {
      * the same way: the depth stays the search's, the reproducer gets shorter.
      */
     private Divergence diverges(List<Op> ops) {
-      Lockstep both = new Lockstep(new ImplVm(config), 0, 0);
       try {
-        for (Op op : ops) {
-          both.apply(op);
-        }
-        both.checkNow();
+        lockstep(ops);
         return null;
       } catch (Divergence d) {
         return d;
       }
+    }
+
+    /**
+     * {@code ops} run on a fresh implementation beside the model, then its invariants and view
+     * checked; throws the first {@link Divergence}.
+     */
+    private Lockstep lockstep(List<Op> ops) {
+      Lockstep both = new Lockstep(new ImplVm(config), 0, 0);
+      for (Op op : ops) {
+        both.apply(op);
+      }
+      both.checkNow();
+      return both;
     }
 
     /** The new states one operation from {@code frontier}, in first-found order. */
@@ -430,7 +437,7 @@ public final class Exhaust {
       }
       for (Candidate c : all) {
         seenModel.add(c.model());
-        next.add(new Node(c.parent(), c.op(), depth, c.state(), c.model().order()));
+        next.add(new Node(c.parent(), c.op(), depth, c.state()));
       }
       // Properties of the new states, and their parents' states dropped (their paths stay).
       for (int i = 0; i < next.size(); i++) {
@@ -468,23 +475,19 @@ public final class Exhaust {
     /**
      * The prelude and {@code node}'s path, then {@code op} (if not null), replayed on a fresh
      * implementation beside the model, then its invariants and view checked; null when they
-     * diverged (and it was recorded as found at {@code order}).
+     * diverged (and it was recorded as found at {@code orderInLevel}).
      */
     private Lockstep replay(Node node, Op op, long orderInLevel, int depth) {
       checked.increment();
-      Lockstep both = new Lockstep(new ImplVm(config), 0, 0);
       List<Op> path = node.path();
       if (op != null) {
         path.add(op);
       }
+      List<Op> all = new ArrayList<>(scope.prelude());
+      all.addAll(path);
+      Lockstep both;
       try {
-        for (Op p : scope.prelude()) {
-          both.apply(p);
-        }
-        for (Op p : path) {
-          both.apply(p);
-        }
-        both.checkNow();
+        both = lockstep(all);
       } catch (Divergence d) {
         found(orderInLevel, depth, path, d.getMessage(), d);
         return null;

@@ -183,7 +183,7 @@ public record Scope(
    */
   static Scope chain() {
     Alphabet a = new Alphabet(new int[] {1, 2}, VALUES);
-    a.add(pid -> List.of(new Op.Fork(pid, other(a, pid)), new Op.Exit(pid)));
+    a.forkAndExit();
     a.add(
         pid ->
             List.of(
@@ -197,7 +197,7 @@ public record Scope(
   /** A private and a shared mapping of one file, truncated and grown, written both ways. */
   static Scope file() {
     Alphabet a = new Alphabet(new int[] {1, 2}, VALUES);
-    a.add(pid -> List.of(new Op.Fork(pid, other(a, pid)), new Op.Exit(pid)));
+    a.forkAndExit();
     a.add(
         pid ->
             List.of(
@@ -219,7 +219,7 @@ public record Scope(
   /** mlock and munlock over private, shared and file memory, with mprotect, fork and pageout. */
   static Scope wire() {
     Alphabet a = new Alphabet(new int[] {1, 2}, VALUES);
-    a.add(pid -> List.of(new Op.Fork(pid, other(a, pid)), new Op.Exit(pid)));
+    a.forkAndExit();
     a.add(
         pid ->
             List.of(
@@ -275,7 +275,7 @@ public record Scope(
   /** Private memory in 16 frames: stores, forks and pageout meet out-of-memory and swap. */
   static Scope pressure() {
     Alphabet a = new Alphabet(new int[] {1, 2}, VALUES);
-    a.add(pid -> List.of(new Op.Fork(pid, other(a, pid)), new Op.Exit(pid)));
+    a.forkAndExit();
     a.add(
         pid ->
             List.of(
@@ -288,10 +288,6 @@ public record Scope(
     a.global(List.of(new Op.Pageout(1000)));
     return a.scope("pressure", "stores, forks and pageout of 4-page mappings in 16 frames")
         .withConfig(baseConfig().withFrames(16).withSwapSlots(8));
-  }
-
-  private static int other(Alphabet a, int pid) {
-    return a.pids[0] == pid ? a.pids[1] : a.pids[0];
   }
 
   private static Op mmap(int pid, long at, long pages, Prot prot, Sharing sh, Source src) {
@@ -321,6 +317,18 @@ public record Scope(
 
     void global(List<Op> g) {
       ops.addAll(g);
+    }
+
+    /** fork to each other pid, and exit: generations without spawn, clone or exec. */
+    void forkAndExit() {
+      for (int p : pids) {
+        for (int q : pids) {
+          if (q != p) {
+            ops.add(new Op.Fork(p, q));
+          }
+        }
+        ops.add(new Op.Exit(p));
+      }
     }
 
     /** spawn, fork and clone to each other pid, exit, and (with exec) exec of an image. */
